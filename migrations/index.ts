@@ -1,0 +1,9 @@
+/*
+ * The ordered list of migrations, served to knex's migrator as a custom source so the same
+ * list runs from the TypeScript sources and from dist/. Append only; never edit a shipped one.
+ */
+import type { Migration } from './helpers.js';
+import { core } from './001_core.js';
+import { jobs } from './002_jobs.js';
+
+export const migrations: Migration[] = [core, jobs];

@@ -1,0 +1,139 @@
+/*
+ * Configuration: config/default.json, then the optional POSTERN_CONFIG JSON file, then
+ * POSTERN_* environment variables. Validated with TypeBox at start; every problem is
+ * reported with its path and the env variable that sets it, before any port opens.
+ */
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { fromRoot } from './paths.js';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+export const ROLES = ['smtp', 'http', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ConfigSchema = Type.Object({
+  roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { minItems: 1 }),
+  host: Type.String({ minLength: 1 }),
+  publicUrl: Type.String(),
+  nodeId: Type.String(),
+  secret: Type.Optional(Type.String({ minLength: 16 })),
+  adminPassword: Type.Optional(Type.String({ minLength: 8 })),
+  database: Type.Object({ url: Type.String({ minLength: 1 }), poolMax: Type.Integer({ minimum: 1 }) }),
+  http: Type.Object({ port: Port, trustProxy: Type.Boolean(), sessionTtlHours: Type.Number({ exclusiveMinimum: 0 }) }),
+  smtp: Type.Object({
+    port: Port, submissionPort: Port, hostname: Type.String(),
+    maxMessageBytes: Type.Integer({ minimum: 1024 }), maxRecipients: Type.Integer({ minimum: 1 }),
+    maxConnections: Type.Integer({ minimum: 1 }), maxConnectionsPerIpPerMinute: Type.Integer({ minimum: 1 }),
+    socketTimeoutMs: Type.Integer({ minimum: 1000 }), tlsCert: Type.String(), tlsKey: Type.String(),
+  }),
+  worker: Type.Object({ leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }) }),
+  scheduler: Type.Object({ syncMs: Type.Integer({ minimum: 100 }) }),
+  auth: Type.Object({ loginMaxFailures: Type.Integer({ minimum: 1 }), loginWindowMinutes: Type.Integer({ minimum: 1 }) }),
+  log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
+  domains: Type.Array(Type.String({ minLength: 1 })),
+  mailboxes: Type.Array(Type.Object({ address: Type.String({ minLength: 3 }), name: Type.String() })),
+});
+export type Config = Static<typeof ConfigSchema> & { secret: string };
+
+/** env variable → config path; the path is also how errors name the field. */
+export const ENV_MAP: Record<string, string> = {
+  POSTERN_DATABASE_URL: 'database.url',
+  POSTERN_SECRET: 'secret',
+  POSTERN_SMTP_PORT: 'smtp.port',
+  POSTERN_SUBMISSION_PORT: 'smtp.submissionPort',
+  POSTERN_HTTP_PORT: 'http.port',
+  POSTERN_HOST: 'host',
+  POSTERN_PUBLIC_URL: 'publicUrl',
+  POSTERN_ADMIN_PASSWORD: 'adminPassword',
+  POSTERN_ROLES: 'roles',
+  POSTERN_LOG_LEVEL: 'log.level',
+  POSTERN_NODE_ID: 'nodeId',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(out[k]) ? merge(out[k] as Json, v) : v;
+  return out;
+}
+
+function setPath(obj: Json, path: string, value: unknown) {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) { if (!isObj(cur[p])) cur[p] = {}; cur = cur[p] as Json; }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function envValue(name: string, raw: string): unknown {
+  if (name === 'POSTERN_ROLES') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+export interface LoadOptions { env?: NodeJS.ProcessEnv; overrides?: Json; persistSecret?: boolean }
+
+/** Loads and validates; throws ConfigError listing every problem. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  let cfg = JSON.parse(readFileSync(fromRoot('config', 'default.json'), 'utf8')) as Json;
+  const file = env.POSTERN_CONFIG;
+  if (file) {
+    try { cfg = merge(cfg, JSON.parse(readFileSync(file, 'utf8')) as Json); }
+    catch (e) { problems.push(`POSTERN_CONFIG (${file}): ${(e as Error).message}`); }
+  }
+  for (const [name, path] of Object.entries(ENV_MAP)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(cfg, path, envValue(name, raw));
+  }
+  if (opts.overrides) cfg = merge(cfg, opts.overrides);
+  const converted = Value.Convert(ConfigSchema, cfg) as Json;
+  for (const err of Value.Errors(ConfigSchema, converted)) {
+    const path = err.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    const envName = Object.entries(ENV_MAP).find(([, p]) => path === p || path.startsWith(`${p}.`))?.[0];
+    const hint = envName ? ` (set by ${envName} or the config file)` : ' (config file)';
+    const shown = path === 'secret' || path === 'adminPassword' ? '[redacted]' : JSON.stringify(Value.Pointer.Get(converted, err.path));
+    problems.push(`${path}${hint}: ${err.message}; got ${shown}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const out = converted as unknown as Config;
+  if (!out.nodeId) out.nodeId = `${hostname()}-${process.pid}`;
+  if (!out.smtp.hostname) out.smtp.hostname = hostname();
+  if (!out.publicUrl) out.publicUrl = `http://${out.host}:${out.http.port}`;
+  out.domains = out.domains.map((d) => d.toLowerCase());
+  if (!out.secret) out.secret = defaultSecret(out, opts.persistSecret ?? true);
+  return out;
+}
+
+export const isMysqlUrl = (url: string) => /^mysql2?:\/\//i.test(url);
+
+/**
+ * With an embedded database and no POSTERN_SECRET, keep a generated secret beside the
+ * database so tokens and encrypted secrets survive restarts. Several nodes on MySQL must
+ * share one secret, so there it is required.
+ */
+function defaultSecret(cfg: Config, persist: boolean): string {
+  if (isMysqlUrl(cfg.database.url)) {
+    throw new ConfigError(['secret (set by POSTERN_SECRET or the config file): required with a MySQL database, since all nodes must share it']);
+  }
+  if (!persist || cfg.database.url === ':memory:') return randomBytes(32).toString('base64url');
+  const file = resolve(dirname(resolve(cfg.database.url)), 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

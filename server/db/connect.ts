@@ -1,0 +1,88 @@
+/*
+ * Opens the database: embedded SQLite (better-sqlite3, WAL, synchronous=FULL, foreign keys)
+ * for a file path, MySQL 8 / MariaDB 10.6+ (InnoDB, utf8mb4) for a mysql:// URL. Refuses
+ * servers without SKIP LOCKED and warns when commits are not durable.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { AppError } from '../errors.js';
+import type { Log } from '../log.js';
+
+export type Dialect = 'sqlite' | 'mysql';
+export interface Db {
+  knex: Knex;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export const isMysql = (url: string) => /^mysql2?:\/\//i.test(url);
+
+export async function openDb(url: string, opts: { log?: Log; poolMax?: number } = {}): Promise<Db> {
+  if (isMysql(url)) return openMysql(url, opts);
+  return openSqlite(url);
+}
+
+function openSqlite(path: string): Db {
+  const filename = path === ':memory:' ? ':memory:' : resolve(path);
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  const knex = knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: SQLite has one writer anyway, and a single connection makes every
+    // knex transaction exclusive within this process.
+    pool: {
+      min: 1, max: 1,
+      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = FULL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 10000');
+        done(null, conn);
+      },
+    },
+  });
+  return { knex, dialect: 'sqlite', close: () => knex.destroy() };
+}
+
+async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Promise<Db> {
+  const u = new URL(url.replace(/^mysql2:/i, 'mysql:'));
+  const knex = knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password), database: u.pathname.replace(/^\//, ''),
+      charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false,
+    },
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+  });
+  try {
+    await checkMysqlVersion(knex, opts.log);
+  } catch (e) {
+    await knex.destroy();
+    throw e;
+  }
+  return { knex, dialect: 'mysql', close: () => knex.destroy() };
+}
+
+/** SKIP LOCKED arrived in MySQL 8.0.1 and MariaDB 10.6: the queues need it. */
+export function mysqlVersionOk(version: string): { ok: boolean; product: string } {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  const major = Number(m?.[1] ?? 0), minor = Number(m?.[2] ?? 0);
+  if (/mariadb/i.test(version)) return { ok: major > 10 || (major === 10 && minor >= 6), product: 'MariaDB' };
+  return { ok: major >= 8, product: 'MySQL' };
+}
+
+async function checkMysqlVersion(knex: Knex, log?: Log) {
+  const [rows] = (await knex.raw('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS f')) as [Array<{ v: string; f: number }>];
+  const { v, f } = rows[0]!;
+  const { ok, product } = mysqlVersionOk(v);
+  if (!ok) {
+    throw new AppError('db_unsupported', `${product} ${v} is too old: Postern needs MySQL 8.0+ or MariaDB 10.6+ (for SELECT … FOR UPDATE SKIP LOCKED)`);
+  }
+  if (Number(f) !== 1) {
+    log?.warn({ evt: 'db.not_durable', innodb_flush_log_at_trx_commit: f },
+      'innodb_flush_log_at_trx_commit is not 1: a database crash may lose mail that was already acknowledged');
+  }
+}
