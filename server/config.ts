@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValuePointer } from '@sinclair/typebox/value';
 import { fromRoot } from './paths.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -105,7 +105,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const path = err.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const envName = Object.entries(ENV_MAP).find(([, p]) => path === p || path.startsWith(`${p}.`))?.[0];
     const hint = envName ? ` (set by ${envName} or the config file)` : ' (config file)';
-    const shown = path === 'secret' || path === 'adminPassword' ? '[redacted]' : JSON.stringify(Value.Pointer.Get(converted, err.path));
+    const shown = path === 'secret' || path === 'adminPassword' ? '[redacted]' : JSON.stringify(ValuePointer.Get(converted, err.path));
     problems.push(`${path}${hint}: ${err.message}; got ${shown}`);
   }
   if (problems.length) throw new ConfigError(problems);

@@ -38,12 +38,12 @@ export async function createTestDb(kind: 'sqlite' | 'mysql', opts: { migrate?: b
 
 export const dbKinds = (): Array<'sqlite' | 'mysql'> => (mysqlUrl ? ['sqlite', 'mysql'] : ['sqlite']);
 
-type Tap = { test(name: string, fn: (t: any) => Promise<void> | void): Promise<void>; teardown(fn: () => unknown): void };
+import type { Test } from 'tap';
 
 /** Runs `fn` once per configured database, each in its own subtest with a fresh schema. */
-export async function eachDb(t: Tap, fn: (t: any, tdb: TestDb) => Promise<void>, opts: { migrate?: boolean } = {}) {
+export async function eachDb(t: Test, fn: (t: Test, tdb: TestDb) => Promise<void>, opts: { migrate?: boolean } = {}) {
   for (const kind of dbKinds()) {
-    await t.test(kind, async (st: any) => {
+    await t.test(kind, async (st) => {
       const tdb = await createTestDb(kind, opts);
       st.teardown(() => tdb.cleanup());
       await fn(st, tdb);

@@ -1,0 +1,97 @@
+/*
+ * Composition root: the only file that wires modules together. Opens the database, runs
+ * migrations, builds the services, then starts the configured roles (http, smtp, worker,
+ * scheduler) and stops them in reverse order on shutdown.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { createLogger, type Log } from './log.js';
+import { openDb } from './db/connect.js';
+import { migrateLatest } from './db/migrate.js';
+import { systemClock, type Clock, type Ctx } from './context.js';
+import { authService } from './auth/service.js';
+import { createMetrics } from './http/metrics.js';
+import { buildHttp } from './http/server.js';
+import type { Services } from './services.js';
+import type { Feature, Running } from './feature.js';
+
+/** Every capability, in start order. */
+export const FEATURES: Feature[] = [];
+
+export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
+export interface AdminCredentials { username: string; password: string; generated: boolean }
+
+export async function createApp(config: Config, opts: AppOptions = {}) {
+  const log = opts.log ?? createLogger(config.log.level);
+  const db = await openDb(config.database.url, { log, poolMax: config.database.poolMax });
+  try {
+    const applied = await migrateLatest(db.knex);
+    if (applied.length) log.info({ evt: 'db.migrated', applied }, 'migrations applied');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const ctx: Ctx = { config, db, log, clock: opts.clock ?? systemClock, nodeId: config.nodeId };
+  const metrics = createMetrics();
+  const services = { ctx, auth: authService(ctx), metrics } as Services;
+  const features = opts.features ?? FEATURES;
+  for (const f of features) await f.setup?.(services);
+
+  const running: Array<{ name: string; r: Running }> = [];
+  let http: FastifyInstance | undefined;
+  let admin: AdminCredentials | null = null;
+
+  return {
+    ctx, services,
+    get http() { return http; },
+    get admin() { return admin; },
+    /** Runs start-up work and starts the configured roles. */
+    async start() {
+      admin = await services.auth.bootstrapAdmin(config.adminPassword);
+      for (const f of features) await f.bootstrap?.(services);
+      const roles = new Set(config.roles);
+      try {
+        if (roles.has('http')) {
+          http = await buildHttp(services, {
+            extraApi: features.flatMap((f) => f.api ?? []),
+            extraUi: features.flatMap((f) => f.ui ?? []),
+            publicRoutes: features.flatMap((f) => f.publicRoutes ?? []),
+          });
+          await http.listen({ host: config.host, port: config.http.port });
+          const h = http;
+          running.push({ name: 'http', r: { stop: () => h.close() } });
+        }
+        for (const role of ['smtp', 'worker', 'scheduler'] as const) {
+          if (!roles.has(role)) continue;
+          for (const f of features) {
+            const start = f.start?.[role];
+            if (start) running.push({ name: `${f.name}:${role}`, r: await start(services) });
+          }
+        }
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+      log.info({ evt: 'app.started', roles: [...roles], node: ctx.nodeId }, 'Postern started');
+    },
+    /** Stops roles in reverse order (each finishes in-flight work), then closes the DB. */
+    async stop() {
+      const timeout = config.shutdownTimeoutMs;
+      while (running.length) {
+        const { name, r } = running.pop()!;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeout); });
+        const res = await Promise.race([r.stop().then(() => 'ok' as const, (e: unknown) => { log.error({ evt: 'app.stop_failed', part: name, err: e }, 'stop failed'); return 'ok' as const; }), timedOut]);
+        clearTimeout(timer);
+        if (res === 'timeout') log.warn({ evt: 'app.stop_timeout', part: name }, 'stop timed out');
+      }
+      await db.close();
+      log.info({ evt: 'app.stopped' }, 'Postern stopped');
+    },
+    httpAddress(): string | null {
+      const a = http?.server.address();
+      return a && typeof a === 'object' ? `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : null;
+    },
+  };
+}
+export type App = Awaited<ReturnType<typeof createApp>>;

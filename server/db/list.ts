@@ -1,0 +1,45 @@
+/*
+ * Shared list query: whitelisted sort columns, exact-match filters, a text search over
+ * named columns, and page/perPage pagination. Every list page and list API uses it, so
+ * sort, filter and paging behave the same everywhere.
+ */
+import type { Knex } from 'knex';
+
+export interface ListQuery {
+  sort?: string;
+  dir?: 'asc' | 'desc';
+  q?: string;
+  page?: number;
+  perPage?: number;
+  filters?: Record<string, string | number | boolean | undefined>;
+}
+export interface ListSpec {
+  sortable: string[];
+  defaultSort: string;
+  defaultDir?: 'asc' | 'desc';
+  searchable?: string[];
+  filterable?: string[];
+}
+export interface Page<T> { items: T[]; total: number; page: number; perPage: number; sort: string; dir: 'asc' | 'desc' }
+
+export const MAX_PER_PAGE = 200;
+
+export async function listPage<T>(base: Knex.QueryBuilder, spec: ListSpec, q: ListQuery, map: (row: any) => T = (r) => r as T): Promise<Page<T>> {
+  const sort = q.sort && spec.sortable.includes(q.sort) ? q.sort : spec.defaultSort;
+  const dir = q.dir === 'asc' || q.dir === 'desc' ? q.dir : spec.defaultDir ?? 'asc';
+  const perPage = Math.min(Math.max(1, Math.floor(q.perPage ?? 25)), MAX_PER_PAGE);
+  const page = Math.max(1, Math.floor(q.page ?? 1));
+  const where = base.clone();
+  for (const [k, v] of Object.entries(q.filters ?? {})) {
+    if (v === undefined || v === '' || !(spec.filterable ?? []).includes(k)) continue;
+    where.where(k, v);
+  }
+  if (q.q && spec.searchable?.length) {
+    const needle = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.where((w) => { for (const col of spec.searchable!) w.orWhere(col, 'like', needle); });
+  }
+  const [{ n }] = (await where.clone().clearSelect().clearOrder().count({ n: '*' })) as Array<{ n: number | string }>;
+  const rows = await where.orderBy([{ column: sort, order: dir }, { column: spec.defaultSort === 'id' ? 'id' : spec.defaultSort, order: dir }])
+    .limit(perPage).offset((page - 1) * perPage);
+  return { items: rows.map(map), total: Number(n), page, perPage, sort, dir };
+}

@@ -1,0 +1,34 @@
+/*
+ * The JSON API under /api/v1: Bearer API-key authentication for every route, then one
+ * plugin per resource. Routes declare TypeBox schemas, which also build /api/docs.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Services } from '../../services.js';
+import { apiError } from '../errors.js';
+import { usersApi } from './users.js';
+import { teamsApi } from './teams.js';
+import { apiKeysApi } from './apikeys.js';
+
+export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
+
+export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi];
+
+export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) {
+  app.addHook('onRequest', async (req, reply) => {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    const key = m ? await s.auth.apiKeyValid(m[1]!) : null;
+    if (!key) {
+      reply.header('www-authenticate', 'Bearer realm="postern"');
+      return apiError(reply, 401, 'unauthorized', 'A valid API key is required (Authorization: Bearer pst_…)');
+    }
+    req.apiKey = key;
+  });
+  for (const p of [...API_PLUGINS, ...extra]) await p(app, s);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest { apiKey?: { id: number; name: string } }
+}

@@ -1,0 +1,75 @@
+/*
+ * Builds the Fastify app: plugins (forms, cookies, views, static, OpenAPI), error mapping,
+ * metrics, /healthz, /metrics, the JSON API under /api/v1 and the admin UI under /admin.
+ * Feature modules add routes through the `extraApi` / `extraUi` lists.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
+import view from '@fastify/view';
+import fstatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Eta } from 'eta';
+import { fromRoot } from '../paths.js';
+import type { Services } from '../services.js';
+import { installErrorHandlers } from './errors.js';
+import { apiRoutes, type ApiPlugin } from './api/index.js';
+import { ErrorBody } from './api/schemas.js';
+import { uiRoutes, type UiPlugin } from './ui/index.js';
+import { deriveKey } from '../lib/keys.js';
+
+export interface HttpOptions { extraApi?: ApiPlugin[]; extraUi?: UiPlugin[]; publicRoutes?: Array<(app: FastifyInstance, s: Services) => void | Promise<void>> }
+
+export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<FastifyInstance> {
+  const { config, log } = s.ctx;
+  const app = Fastify({
+    loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.http.trustProxy,
+    bodyLimit: 30 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  installErrorHandlers(app);
+  s.metrics.instrument(app);
+  await app.register(formbody);
+  await app.register(cookie, { secret: deriveKey(config.secret, 'cookie').toString('base64url') });
+  await app.register(view, {
+    engine: { eta: new Eta({ views: fromRoot('admin-ui', 'views'), cache: process.env.NODE_ENV !== 'development', autoEscape: true }) },
+    root: fromRoot('admin-ui', 'views'),
+    layout: 'layout.eta',
+  });
+  await app.register(fstatic, { root: fromRoot('admin-ui', 'static'), prefix: '/admin/static/', maxAge: '1h' });
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Postern API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from `postern apikey create` or the admin UI' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await s.ctx.db.knex.raw('SELECT 1');
+      return { status: 'ok', node: s.ctx.nodeId };
+    } catch (e) {
+      log.error({ evt: 'health.db_failed', err: e }, 'health check failed');
+      return reply.status(503).send({ status: 'error', error: { code: 'db_unavailable', message: 'database unreachable' } });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(s.metrics.registry.contentType);
+    return s.metrics.registry.metrics();
+  });
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
+
+  await app.register(async (api) => apiRoutes(api as never, s, opts.extraApi), { prefix: '/api/v1' });
+  await app.register(async (ui) => uiRoutes(ui, s, opts.extraUi), { prefix: '/admin' });
+  for (const r of opts.publicRoutes ?? []) await app.register(async (pub) => r(pub, s));
+  return app;
+}

@@ -1,0 +1,21 @@
+/* The dashboard: a summary of what Postern is doing, with links into each area. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { render } from './render.js';
+import { requireUser } from './session.js';
+
+export type DashboardCard = { title: string; value: string | number; href?: string; note?: string };
+export type CardSource = (s: Services) => Promise<DashboardCard[]>;
+const sources: CardSource[] = [];
+/** Features add their summary cards to the dashboard through this. */
+export const addDashboardCards = (src: CardSource) => { sources.push(src); };
+
+export function dashboardUi(app: FastifyInstance, s: Services) {
+  app.get('/', { preHandler: requireUser }, async (req, reply) => {
+    const cards: DashboardCard[] = [
+      { title: 'Users', value: await s.auth.users.count(), href: '/admin/users' },
+    ];
+    for (const src of sources) cards.push(...(await src(s)));
+    return render(req, reply, 'pages/dashboard.eta', { title: 'Dashboard', cards, node: s.ctx.nodeId, roles: s.ctx.config.roles });
+  });
+}

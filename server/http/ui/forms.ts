@@ -1,0 +1,18 @@
+/* Form helpers: read fields from urlencoded bodies and turn AppErrors into per-field messages. */
+import { isAppError } from '../../errors.js';
+
+export type Body = Record<string, string | string[] | undefined>;
+export const str = (b: Body, k: string) => { const v = b[k]; return (Array.isArray(v) ? v[0] : v)?.toString() ?? ''; };
+export const bool = (b: Body, k: string) => ['on', 'true', '1', 'yes'].includes(str(b, k));
+export const ids = (b: Body, k: string) => {
+  const v = b[k];
+  return (Array.isArray(v) ? v : v ? [v] : []).filter((x) => /^\d+$/.test(x)).map(Number);
+};
+
+/** For a validation error: `{field: message}` and a summary, so the form can be re-shown. */
+export function formErrors(e: unknown): { errors: Record<string, string>; error: string } | null {
+  if (!isAppError(e) || e.status >= 500) return null;
+  const errors: Record<string, string> = {};
+  for (const f of e.fields ?? []) errors[f.field] = f.message;
+  return { errors, error: e.message };
+}

@@ -1,0 +1,29 @@
+/*
+ * The admin UI under /admin: session + CSRF plumbing, login/logout, then one plugin per
+ * area. Every page except the login form requires a signed-in user.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { installSession } from './session.js';
+import { loginUi } from './login.js';
+import { dashboardUi } from './dashboard.js';
+import { usersUi } from './users.js';
+
+export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
+export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi];
+
+export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugin[] = []) {
+  // Pages are per-user and must never be cached by a shared proxy; framing is refused.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    if (!reply.getHeader('content-security-policy')) {
+      reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    }
+    return payload;
+  });
+  installSession(app, s);
+  for (const p of [...UI_PLUGINS, ...extra]) await p(app, s);
+}

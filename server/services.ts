@@ -1,0 +1,13 @@
+/*
+ * The bag of domain services that adapters (HTTP, SMTP, CLI) call. app.ts builds it; each
+ * feature adds its service here, so an adapter never constructs policy itself.
+ */
+import type { Ctx } from './context.js';
+import type { AuthService } from './auth/service.js';
+import type { Metrics } from './http/metrics.js';
+
+export interface Services {
+  ctx: Ctx;
+  auth: AuthService;
+  metrics: Metrics;
+}
