@@ -6,5 +6,6 @@ import type { Migration } from './helpers.js';
 import { core } from './001_core.js';
 import { jobs } from './002_jobs.js';
 import { inbound } from './010_inbound.js';
+import { outbound } from './020_outbound.js';
 
-export const migrations: Migration[] = [core, jobs, inbound];
+export const migrations: Migration[] = [core, jobs, inbound, outbound];
