@@ -35,8 +35,9 @@ export async function listPage<T>(base: Knex.QueryBuilder, spec: ListSpec, q: Li
     where.where(k, v);
   }
   if (q.q && spec.searchable?.length) {
-    const needle = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.where((w) => { for (const col of spec.searchable!) w.orWhere(col, 'like', needle); });
+    // '!' as the LIKE escape: MySQL and SQLite disagree about backslashes.
+    const needle = `%${q.q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    where.where((w) => { for (const col of spec.searchable!) w.orWhereRaw("?? LIKE ? ESCAPE '!'", [col, needle]); });
   }
   const [{ n }] = (await where.clone().clearSelect().clearOrder().count({ n: '*' })) as Array<{ n: number | string }>;
   const rows = await where.orderBy([{ column: sort, order: dir }, { column: spec.defaultSort === 'id' ? 'id' : spec.defaultSort, order: dir }])

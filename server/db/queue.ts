@@ -93,7 +93,9 @@ export async function sweep(db: Db, spec: QueueSpec, now: number): Promise<numbe
 
 /** Releases every lease a stopping worker still holds, so others need not wait for expiry. */
 export async function releaseAllHeldBy(db: Db, spec: QueueSpec, workerId: string, now: number): Promise<number> {
-  return db.knex(spec.table).where('state', spec.claimedState).where('locked_by', 'like', `${workerId.slice(0, 50)}:%`)
+  // '!' as the LIKE escape: a backslash means different things in MySQL and SQLite literals.
+  const prefix = workerId.slice(0, 50).replace(/[!%_]/g, (c) => `!${c}`);
+  return db.knex(spec.table).where('state', spec.claimedState).whereRaw("locked_by LIKE ? ESCAPE '!'", [`${prefix}:%`])
     .update({ state: spec.returnState, locked_by: null, locked_until: null, updated_at: now });
 }
 
