@@ -7,5 +7,6 @@ import { core } from './001_core.js';
 import { jobs } from './002_jobs.js';
 import { inbound } from './010_inbound.js';
 import { outbound } from './020_outbound.js';
+import { suppressions } from './030_suppressions.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions];

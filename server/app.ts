@@ -14,9 +14,10 @@ import { createMetrics } from './http/metrics.js';
 import { buildHttp } from './http/server.js';
 import type { Services } from './services.js';
 import type { Feature, Running } from './feature.js';
+import { suppressionFeature } from './suppression/feature.js';
 
 /** Every capability, in start order. */
-export const FEATURES: Feature[] = [];
+export const FEATURES: Feature[] = [suppressionFeature];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }

@@ -52,7 +52,7 @@ t.test('serve prints the admin login, serves health and login, stops on SIGTERM'
   const base = `http://127.0.0.1:${http}`;
   const health = await fetch(`${base}/healthz`);
   t.equal(health.status, 200);
-  t.equal((await health.json()).status, 'ok');
+  t.equal(((await health.json()) as { status: string }).status, 'ok');
   const ui = new UiClient(base);
   const login = await ui.get('/admin/login');
   t.equal(login.res.status, 200);

@@ -1,0 +1,52 @@
+/* Bounce events (SMTP-time, DSN, ARF) merged per (queue row, recipient, source), and the lookups that find the original message. */
+import type { Db } from '../connect.js';
+
+export interface BounceEventInput {
+  queue_id: number | null; recipient: string; source: 'smtp' | 'dsn' | 'arf'; status: string | null; action: string | null;
+  class: string | null; reason: string | null; side: string | null; reply_code: number | null; diagnostic: string | null;
+  inbound_id: number | null; account_id: number | null; at: number;
+}
+
+export function bounceEventsRepo(db: Db) {
+  const k = db.knex;
+  return {
+    /**
+     * Inserts or, for the same (queue row, recipient, source), updates in place: a DSN that
+     * arrives twice (retransmission, forwarding) stays one event. Returns the event id and
+     * whether it was new.
+     */
+    async upsert(e: BounceEventInput): Promise<{ id: number; created: boolean }> {
+      const find = () => k('bounce_events').select('id').where({ queue_id: e.queue_id, recipient: e.recipient, source: e.source }).first();
+      const update = async (id: number) => { await k('bounce_events').where({ id }).update(e); return { id, created: false }; };
+      if (e.queue_id !== null) {
+        const existing = await find();
+        if (existing) return update(Number(existing.id));
+      }
+      try {
+        const [id] = await k('bounce_events').insert(e);
+        return { id: Number(id), created: true };
+      } catch (err) {
+        // Another node recorded the same event a moment ago (unique key): it counts once.
+        const existing = e.queue_id !== null ? await find() : undefined;
+        if (!existing) throw err;
+        return update(Number(existing.id));
+      }
+    },
+    async forQueue(queueId: number) { return k('bounce_events').where({ queue_id: queueId }).orderBy('at'); },
+    async forRecipient(recipient: string, limit = 50) { return k('bounce_events').where({ recipient }).orderBy('at', 'desc').limit(limit); },
+    /** The outbound queue row a returned message points at: by our Message-ID. */
+    async queueByMessageId(messageId: string): Promise<{ id: number; recipient: string; account_id: number | null } | undefined> {
+      const mid = messageId.trim().replace(/^<|>$/g, '');
+      const r = await k('outbound_queue').select('id', 'recipient', 'account_id').whereIn('smtp_message_id', [mid, `<${mid}>`]).first();
+      return r && { id: Number(r.id), recipient: String(r.recipient), account_id: r.account_id === null ? null : Number(r.account_id) };
+    },
+    async queueById(id: number): Promise<{ id: number; recipient: string; account_id: number | null } | undefined> {
+      const r = await k('outbound_queue').select('id', 'recipient', 'account_id').where({ id }).first();
+      return r && { id: Number(r.id), recipient: String(r.recipient), account_id: r.account_id === null ? null : Number(r.account_id) };
+    },
+    /** A sender-side refusal goes on the upstream account's health, not on the recipient. */
+    async noteAccountRefusal(accountId: number, message: string, at: number) {
+      await k('upstream_accounts').where({ id: accountId }).update({ last_error: message.slice(0, 2000), last_error_at: at, updated_at: at });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/*
+ * /api/v1/suppressions: the blocked-address list across all mailings (filter, group,
+ * export CSV, import, manual add, unblock, delete) and /api/v1/bounce-policy.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Api } from './index.js';
+import type { Services } from '../../services.js';
+import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
+export const SuppressionSchema = Type.Object({
+  id: Type.Integer(), address: Type.String(), domain: Type.String(), blocked: Type.Boolean(),
+  reason: Nullable(Type.String()), class: Nullable(Type.String()), source: Nullable(Type.String()),
+  bounce_count: Type.Integer(), hard_count: Type.Integer(), soft_count: Type.Integer(),
+  first_seen: Type.Integer(), last_seen: Type.Integer(), blocked_at: Nullable(Type.Integer()),
+  last_inbound_id: Nullable(Type.Integer()), last_queue_id: Nullable(Type.Integer()), note: Nullable(Type.String()),
+});
+const Filters = Type.Object({
+  address: Type.Optional(Type.String()), reason: Type.Optional(Type.String()), class: Type.Optional(Type.String()),
+  domain: Type.Optional(Type.String()), source: Type.Optional(Type.String()),
+  blocked: Type.Optional(Type.Boolean({ description: 'default true; false lists tracked addresses that are not blocked' })),
+});
+const Ids = Type.Object({ ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }) });
+const Policy = Type.Object({ blockOnHard: Type.Boolean(), threshold: Type.Integer(), windowDays: Type.Integer(), decayAfter: Type.Integer() });
+
+export function filtersFrom(q: { address?: string; reason?: string; class?: string; domain?: string; source?: string; blocked?: boolean }) {
+  return { address: q.address?.trim().toLowerCase().replace(/^<|>$/g, ''), reason: q.reason, class: q.class, domain: q.domain?.toLowerCase(), source: q.source, blocked: q.blocked ?? true };
+}
+
+export function suppressionsApi(app: Api, s: Services) {
+  const tags = ['suppressions'];
+  const svc = s.suppressions;
+  app.get('/suppressions', { schema: { tags, summary: 'Blocked addresses (address= for an exact lookup)', querystring: Type.Intersect([ListQuery, Filters]), response: { 200: pageOf(SuppressionSchema) } } },
+    async (req) => {
+      const { address, reason, domain, source, blocked, class: cls, ...lq } = req.query;
+      return svc.repo.list({ ...lq, filters: filtersFrom({ address, reason, domain, source, blocked, class: cls }) });
+    });
+  app.get('/suppressions/groups', { schema: { tags, summary: 'Blocked addresses counted by reason or domain', querystring: Type.Object({ by: Type.Union([Type.Literal('reason'), Type.Literal('domain')]) }), response: { 200: Type.Object({ items: Type.Array(Type.Object({ key: Type.String(), n: Type.Integer() })) }) } } },
+    async (req) => ({ items: await svc.repo.groupCounts(req.query.by) }));
+  app.get('/suppressions/export.csv', { schema: { tags, summary: 'Export as CSV', querystring: Filters } }, async (req, reply) => {
+    reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="suppressions.csv"');
+    return svc.exportCsv(filtersFrom(req.query));
+  });
+  app.get('/suppressions/:id', { schema: { tags, summary: 'One address', params: IdParams, response: { 200: SuppressionSchema, ...errors(404) } } }, async (req) => svc.get(req.params.id));
+  app.post('/suppressions', { schema: { tags, summary: 'Block an address by hand', body: Type.Object({ address: Type.String({ minLength: 3, maxLength: 320 }), reason: Type.Optional(Type.String({ maxLength: 32 })), note: Type.Optional(Type.String({ maxLength: 1000 })) }), response: { 201: SuppressionSchema, ...errors(400) } } },
+    async (req, reply) => { reply.status(201); return svc.block(req.body.address, { reason: req.body.reason, note: req.body.note }); });
+  app.post('/suppressions/import', { schema: { tags, summary: 'Import CSV (an address column, optional reason and note)', body: Type.Object({ csv: Type.String({ maxLength: 20_000_000 }) }), response: { 200: Type.Object({ added: Type.Integer(), errors: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })) }), ...errors(400) } } },
+    async (req) => svc.importCsv(req.body.csv));
+  app.post('/suppressions/unblock', { schema: { tags, summary: 'Clear the bounce mark so the addresses can be mailed again', body: Ids, response: { 200: Type.Object({ unblocked: Type.Integer() }) } } },
+    async (req) => ({ unblocked: await svc.unblock(req.body.ids) }));
+  app.post('/suppressions/delete', { schema: { tags, summary: 'Delete addresses and their bounce history', body: Ids, response: { 200: Type.Object({ deleted: Type.Integer() }) } } },
+    async (req) => ({ deleted: await svc.remove(req.body.ids) }));
+  app.delete('/suppressions/:id', { schema: { tags, summary: 'Delete one address and its history', params: IdParams, response: { 204: Type.Null(), ...errors(404) } } }, async (req, reply) => {
+    await svc.get(req.params.id);
+    await svc.remove([req.params.id]);
+    return reply.status(204).send(null);
+  });
+  app.get('/bounce-policy', { schema: { tags, summary: 'Bounce policy', response: { 200: Policy } } }, async () => svc.policy());
+  app.put('/bounce-policy', { schema: { tags, summary: 'Change the bounce policy', body: Type.Partial(Policy), response: { 200: Policy, ...errors(400) } } }, async (req) => svc.setPolicy(req.body));
+}

@@ -1,0 +1,96 @@
+/*
+ * Blocked addresses pages: list with sort, filters and grouping by reason or domain; bulk
+ * unblock / delete / CSV export; manual add; CSV import; the bounce policy form.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { render, listLinks, listQueryFrom } from './render.js';
+import { requireUser, requireAdmin, flash } from './session.js';
+import { str, bool, ids, formErrors, type Body } from './forms.js';
+import { filtersFrom } from '../api/suppressions.js';
+
+export function suppressionsUi(app: FastifyInstance, s: Services) {
+  const svc = s.suppressions;
+  const filtersOf = (q: Record<string, string>) => filtersFrom({
+    address: q.address || undefined, reason: q.reason || undefined, class: q.class || undefined, domain: q.domain || undefined,
+    source: q.source || undefined, blocked: q.blocked === 'false' ? false : true,
+  });
+
+  app.get('/suppressions', { preHandler: requireUser }, async (req, reply) => {
+    const query = req.query as Record<string, string>;
+    const lq = listQueryFrom(query);
+    const page = await svc.repo.list({ ...lq, filters: filtersOf(query) });
+    const groupBy = query.group === 'reason' || query.group === 'domain' ? query.group : null;
+    const groups = groupBy ? await svc.repo.groupCounts(groupBy) : null;
+    return render(req, reply, 'pages/suppressions/list.eta', {
+      title: 'Blocked addresses', page, query, links: listLinks('/admin/suppressions', query, page), groups, groupBy,
+      exportHref: `/admin/suppressions/export.csv?${new URLSearchParams(Object.entries(query).filter(([k, v]) => v && !['page', 'sort', 'dir', 'group'].includes(k))).toString()}`,
+    });
+  });
+  app.get('/suppressions/export.csv', { preHandler: requireUser }, async (req, reply) => {
+    reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="suppressions.csv"');
+    return svc.exportCsv(filtersOf(req.query as Record<string, string>));
+  });
+  app.post('/suppressions/bulk', { preHandler: requireAdmin }, async (req, reply) => {
+    const b = req.body as Body;
+    const chosen = ids(b, 'ids');
+    if (!chosen.length) flash(reply, 'error', 'Select at least one address');
+    else if (str(b, 'action') === 'unblock') flash(reply, 'ok', `${await svc.unblock(chosen)} address(es) unblocked: they can be mailed again`);
+    else if (str(b, 'action') === 'delete') flash(reply, 'ok', `${await svc.remove(chosen)} address(es) deleted`);
+    else flash(reply, 'error', 'Unknown action');
+    return reply.redirect(`/admin/suppressions${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`, 303);
+  });
+
+  const showAdd = (req: any, reply: any, data: Record<string, unknown>) => render(req, reply, 'pages/suppressions/add.eta', { title: 'Block addresses', ...data });
+  app.get('/suppressions/new', { preHandler: requireAdmin }, async (req, reply) => showAdd(req, reply, { values: {} }));
+  app.post('/suppressions/new', { preHandler: requireAdmin }, async (req, reply) => {
+    const b = req.body as Body;
+    const values = { address: str(b, 'address'), reason: str(b, 'reason'), note: str(b, 'note') };
+    try {
+      const row = await svc.block(values.address, { reason: values.reason || undefined, note: values.note || undefined });
+      flash(reply, 'ok', `${row.address} blocked`);
+      return reply.redirect('/admin/suppressions', 303);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      reply.status(400);
+      return showAdd(req, reply, { values, ...fe });
+    }
+  });
+  app.post('/suppressions/import', { preHandler: requireAdmin }, async (req, reply) => {
+    const csv = str(req.body as Body, 'csv');
+    try {
+      const r = await svc.importCsv(csv);
+      if (r.errors.length) {
+        reply.status(400);
+        return showAdd(req, reply, { values: { csv }, importResult: r, error: `${r.added} imported, ${r.errors.length} line(s) rejected` });
+      }
+      flash(reply, 'ok', `${r.added} address(es) imported`);
+      return reply.redirect('/admin/suppressions', 303);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      reply.status(400);
+      return showAdd(req, reply, { values: { csv }, ...fe });
+    }
+  });
+
+  app.get('/suppressions/policy', { preHandler: requireUser }, async (req, reply) =>
+    render(req, reply, 'pages/suppressions/policy.eta', { title: 'Bounce policy', values: await svc.policy() }));
+  app.post('/suppressions/policy', { preHandler: requireAdmin }, async (req, reply) => {
+    const b = req.body as Body;
+    const num = (k: string) => (/^\d+$/.test(str(b, k)) ? Number(str(b, k)) : (NaN as number));
+    const values = { blockOnHard: bool(b, 'blockOnHard'), threshold: num('threshold'), windowDays: num('windowDays'), decayAfter: num('decayAfter') };
+    try {
+      await svc.setPolicy(values);
+      flash(reply, 'ok', 'Bounce policy saved');
+      return reply.redirect('/admin/suppressions/policy', 303);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      reply.status(400);
+      return render(req, reply, 'pages/suppressions/policy.eta', { title: 'Bounce policy', values: { ...values, threshold: str(b, 'threshold'), windowDays: str(b, 'windowDays'), decayAfter: str(b, 'decayAfter') }, ...fe });
+    }
+  });
+  app.get('/suppressions/:id', { preHandler: requireUser }, async (req, reply) => {
+    const row = await svc.get(Number((req.params as { id: string }).id));
+    return render(req, reply, 'pages/suppressions/detail.eta', { title: row.address, row });
+  });
+}
