@@ -15,9 +15,11 @@ import { buildHttp } from './http/server.js';
 import type { Services } from './services.js';
 import type { Feature, Running } from './feature.js';
 import { suppressionFeature } from './suppression/feature.js';
+import { housekeepingFeature } from './scheduler/housekeeping.js';
+import { createScheduler } from './scheduler/service.js';
 
 /** Every capability, in start order. */
-export const FEATURES: Feature[] = [suppressionFeature];
+export const FEATURES: Feature[] = [housekeepingFeature, suppressionFeature];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }
@@ -36,6 +38,7 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
   const metrics = createMetrics();
   const services = { ctx, auth: authService(ctx), metrics } as Services;
   const features = opts.features ?? FEATURES;
+  services.scheduler = createScheduler(services, () => features.flatMap((f) => f.jobs ?? []));
   for (const f of features) await f.setup?.(services);
 
   const running: Array<{ name: string; r: Running }> = [];
@@ -50,6 +53,7 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
     async start() {
       admin = await services.auth.bootstrapAdmin(config.adminPassword);
       for (const f of features) await f.bootstrap?.(services);
+      await services.scheduler.ensureJobs();
       const roles = new Set(config.roles);
       try {
         if (roles.has('http')) {
@@ -68,6 +72,10 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
             const start = f.start?.[role];
             if (start) running.push({ name: `${f.name}:${role}`, r: await start(services) });
           }
+        }
+        if (roles.has('scheduler')) {
+          await services.scheduler.start();
+          running.push({ name: 'scheduler', r: { stop: () => services.scheduler.stop() } });
         }
       } catch (e) {
         await this.stop();

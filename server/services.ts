@@ -6,10 +6,12 @@ import type { Ctx } from './context.js';
 import type { AuthService } from './auth/service.js';
 import type { Metrics } from './http/metrics.js';
 import type { SuppressionService } from './suppression/service.js';
+import type { SchedulerService } from './scheduler/service.js';
 
 export interface Services {
   ctx: Ctx;
   auth: AuthService;
   metrics: Metrics;
   suppressions: SuppressionService;
+  scheduler: SchedulerService;
 }

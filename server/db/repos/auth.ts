@@ -55,5 +55,6 @@ export function loginFailuresRepo(db: Db) {
       });
     },
     async clear(key: string) { await k('login_failures').where({ key }).delete(); },
+    async purgeOlderThan(windowStart: number): Promise<number> { return k('login_failures').where('window_start', '<', windowStart).delete(); },
   };
 }

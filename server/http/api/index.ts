@@ -9,11 +9,12 @@ import { apiError } from '../errors.js';
 import { usersApi } from './users.js';
 import { teamsApi } from './teams.js';
 import { apiKeysApi } from './apikeys.js';
+import { jobsApi } from './jobs.js';
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
 
-export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi];
+export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi, jobsApi];
 
 export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) {
   app.addHook('onRequest', async (req, reply) => {

@@ -8,9 +8,10 @@ import { installSession } from './session.js';
 import { loginUi } from './login.js';
 import { dashboardUi } from './dashboard.js';
 import { usersUi } from './users.js';
+import { jobsUi } from './jobs.js';
 
 export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
-export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi];
+export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, jobsUi];
 
 export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugin[] = []) {
   // Pages are per-user and must never be cached by a shared proxy; framing is refused.
