@@ -29,7 +29,7 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.http.trustProxy,
     bodyLimit: 30 * 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   installErrorHandlers(app);
@@ -67,6 +67,7 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
     return s.metrics.registry.metrics();
   });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/static/favicon.svg', 301));
 
   await app.register(async (api) => apiRoutes(api as never, s, opts.extraApi), { prefix: '/api/v1' });
   await app.register(async (ui) => uiRoutes(ui, s, opts.extraUi), { prefix: '/admin' });

@@ -13,7 +13,7 @@ export const addDashboardCards = (src: CardSource) => { sources.push(src); };
 export function dashboardUi(app: FastifyInstance, s: Services) {
   app.get('/', { preHandler: requireUser }, async (req, reply) => {
     const cards: DashboardCard[] = [
-      { title: 'Users', value: await s.auth.users.count(), href: '/admin/users' },
+      { title: 'Users', value: await s.auth.users.count(), href: req.user?.role === 'admin' ? '/admin/users' : undefined },
     ];
     for (const src of sources) cards.push(...(await src(s)));
     return render(req, reply, 'pages/dashboard.eta', { title: 'Dashboard', cards, node: s.ctx.nodeId, roles: s.ctx.config.roles });

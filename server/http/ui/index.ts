@@ -9,9 +9,11 @@ import { loginUi } from './login.js';
 import { dashboardUi } from './dashboard.js';
 import { usersUi } from './users.js';
 import { jobsUi } from './jobs.js';
+import { teamsUi } from './teams.js';
+import { apiKeysUi } from './apikeys.js';
 
 export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
-export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, jobsUi];
+export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, teamsUi, apiKeysUi, jobsUi];
 
 export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugin[] = []) {
   // Pages are per-user and must never be cached by a shared proxy; framing is refused.

@@ -1,0 +1,62 @@
+/* Teams pages: list (sort, search, pages), create and edit with members, delete. Admins edit; agents view. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { render, listLinks, listQueryFrom } from './render.js';
+import { requireUser, requireAdmin, flash } from './session.js';
+import { str, ids, formErrors, type Body } from './forms.js';
+import { notFound } from '../../errors.js';
+import { teamsService } from '../../auth/teams.js';
+
+export function teamsUi(app: FastifyInstance, s: Services) {
+  const teams = teamsService(s);
+  app.get('/teams', { preHandler: requireUser }, async (req, reply) => {
+    const query = req.query as Record<string, string>;
+    const page = await s.auth.teams.list(listQueryFrom(query));
+    return render(req, reply, 'pages/teams/list.eta', { title: 'Teams', page, query, links: listLinks('/admin/teams', query, page) });
+  });
+  const form = async (req: any, reply: any, data: Record<string, unknown>) =>
+    render(req, reply, 'pages/teams/form.eta', { users: (await s.auth.users.list({ perPage: 200, sort: 'username' })).items, ...data });
+  app.get('/teams/new', { preHandler: requireAdmin }, async (req, reply) => form(req, reply, { title: 'New team', values: { memberIds: [] } }));
+  app.post('/teams/new', { preHandler: requireAdmin }, async (req, reply) => {
+    const b = req.body as Body;
+    const values = { name: str(b, 'name'), description: str(b, 'description'), memberIds: ids(b, 'memberIds') };
+    try {
+      const t = await teams.create(values);
+      flash(reply, 'ok', `Team ${t.name} created`);
+      return reply.redirect('/admin/teams', 303);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      reply.status(400);
+      return form(req, reply, { title: 'New team', values, ...fe });
+    }
+  });
+  app.get('/teams/:id', { preHandler: requireUser }, async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    const t = await s.auth.teams.get(id);
+    if (!t) throw notFound('Team');
+    const memberIds = (await s.auth.teams.members(id)).map((u) => u.id);
+    return form(req, reply, { title: `Team ${t.name}`, editing: t, values: { ...t, memberIds } });
+  });
+  app.post('/teams/:id', { preHandler: requireAdmin }, async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    const b = req.body as Body;
+    const values = { name: str(b, 'name'), description: str(b, 'description'), memberIds: ids(b, 'memberIds') };
+    try {
+      await teams.update(id, values);
+      flash(reply, 'ok', 'Team saved');
+      return reply.redirect('/admin/teams', 303);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      const t = await s.auth.teams.get(id);
+      if (!t) throw e;
+      reply.status(400);
+      return form(req, reply, { title: `Team ${t.name}`, editing: t, values, ...fe });
+    }
+  });
+  app.post('/teams/:id/delete', { preHandler: requireAdmin }, async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    if (!(await s.auth.teams.remove(id))) throw notFound('Team');
+    flash(reply, 'ok', 'Team deleted');
+    return reply.redirect('/admin/teams', 303);
+  });
+}
