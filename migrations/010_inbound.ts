@@ -78,9 +78,12 @@ export const inbound: Migration = {
       t.bigInteger('processed_at').nullable();
       timestamps(t);
     });
+    // Raw bytes in chunks of at most 1 MiB: neither storing nor reading needs a whole-message buffer.
     await knex.schema.createTable('inbound_raw', (t) => {
-      t.bigInteger('message_id').unsigned().primary().references('inbound_messages.id').onDelete('CASCADE');
-      t.specificType('raw', longBlob(knex)).notNullable();
+      t.bigInteger('message_id').unsigned().notNullable().references('inbound_messages.id').onDelete('CASCADE');
+      t.integer('seq').notNullable();
+      t.specificType('chunk', longBlob(knex)).notNullable();
+      t.primary(['message_id', 'seq']);
     });
     await knex.schema.createTable('inbound_recipients', (t) => {
       t.bigIncrements('id');

@@ -7,6 +7,8 @@ import type { AuthService } from './auth/service.js';
 import type { Metrics } from './http/metrics.js';
 import type { SuppressionService } from './suppression/service.js';
 import type { SchedulerService } from './scheduler/service.js';
+import type { Directory } from './inbound/directory.js';
+import type { DomainsService } from './inbound/domains.js';
 
 export interface Services {
   ctx: Ctx;
@@ -14,4 +16,8 @@ export interface Services {
   metrics: Metrics;
   suppressions: SuppressionService;
   scheduler: SchedulerService;
+  directory: Directory;
+  domains: DomainsService;
+  /** Ports the SMTP listeners bound (tests ask for port 0). */
+  smtpPorts?: { mx?: number; submission?: number };
 }

@@ -1,0 +1,84 @@
+/*
+ * Who we accept mail for: local domains, mailboxes, catch-alls, postmaster@/abuse@ of every
+ * local domain (RFC 5321 §4.5.1) and signed VERP addresses on the bounce domain. RCPT
+ * classification reads a snapshot refreshed every 5 s (a DB round trip per RCPT would cost
+ * more than the rest of the SMTP path), and at once after any change made on this node.
+ */
+import type { Services } from '../services.js';
+import { parseMailbox } from '../lib/addresses.js';
+import { parseVerpAddress } from '../lib/verp.js';
+import { deriveKey } from '../lib/keys.js';
+import { domainsRepo, mailboxesRepo } from '../db/repos/domains.js';
+
+export const VERP_PREFIX = 'b';
+const SNAPSHOT_TTL_MS = 5000;
+
+export type RcptDecision =
+  | { ok: true; address: string; kind: 'mailbox' | 'catchall' | 'postmaster' | 'verp'; mailboxId: number | null; targetId: number | null }
+  | { ok: false; code: number; message: string };
+
+interface Snapshot { at: number; local: Map<string, { id: number; catchAll: number | null }>; bounce: string[]; mailboxes: Map<string, number> }
+
+/** Extra resolvers (case reply addresses…) that features add; first non-null answer wins. */
+export type RecipientResolver = (local: string, domain: string) => Promise<RcptDecision | null>;
+
+export function createDirectory(s: Services) {
+  const domains = domainsRepo(s.ctx.db);
+  const mailboxes = mailboxesRepo(s.ctx.db);
+  const verpKey = deriveKey(s.ctx.config.secret, 'verp');
+  const resolvers: RecipientResolver[] = [];
+  let snap: Snapshot | null = null;
+  let loading: Promise<Snapshot> | null = null;
+
+  async function load(): Promise<Snapshot> {
+    const [ds, ms] = await Promise.all([domains.all(), mailboxes.activeAddresses()]);
+    const local = new Map<string, { id: number; catchAll: number | null }>();
+    const bounce: string[] = [];
+    for (const d of ds) {
+      if (!d.active) continue;
+      if (d.kind === 'bounce') bounce.push(d.name); else local.set(d.name, { id: d.id, catchAll: d.catch_all_mailbox_id });
+    }
+    return { at: Date.now(), local, bounce, mailboxes: new Map(ms.map((m) => [m.address.toLowerCase(), m.id])) };
+  }
+  async function snapshot(): Promise<Snapshot> {
+    if (snap && Date.now() - snap.at < SNAPSHOT_TTL_MS) return snap;
+    loading ??= load().then((x) => { snap = x; return x; }).finally(() => { loading = null; });
+    return loading;
+  }
+
+  return {
+    addResolver(r: RecipientResolver) { resolvers.push(r); },
+    invalidate() { snap = null; },
+    async bounceDomains() { return (await snapshot()).bounce; },
+    /** The RCPT TO decision: accept with a classification, or the SMTP reply that refuses it. */
+    async classify(raw: string): Promise<RcptDecision> {
+      const p = parseMailbox(raw, { smtputf8: true });
+      if (!p.ok) {
+        if (p.code === 'syntax' || p.code === 'too-long' || p.code === 'bad-domain') return { ok: false, code: 553, message: `5.1.3 Bad recipient address syntax (${p.message})` };
+        return { ok: false, code: 550, message: `5.7.1 Relaying denied: ${p.message}` };
+      }
+      const sn = await snapshot();
+      const local = p.local.toLowerCase();
+      const address = `${local}@${p.domain}`;
+      const isPostmaster = local === 'postmaster' || local === 'abuse';
+      if (sn.bounce.includes(p.domain)) {
+        const v = parseVerpAddress({ key: verpKey, prefix: VERP_PREFIX, bounceDomains: sn.bounce }, address);
+        if (v.ok) return { ok: true, address, kind: 'verp', mailboxId: null, targetId: v.id };
+        if (isPostmaster) return { ok: true, address, kind: 'postmaster', mailboxId: null, targetId: null };
+        return { ok: false, code: 550, message: '5.1.1 No such bounce address' };
+      }
+      const dom = sn.local.get(p.domain);
+      if (!dom) {
+        for (const r of resolvers) { const d = await r(local, p.domain); if (d) return d; }
+        return { ok: false, code: 550, message: '5.7.1 Relaying denied' };
+      }
+      const exact = sn.mailboxes.get(address) ?? sn.mailboxes.get(`${local.split('+')[0]}@${p.domain}`);
+      if (exact !== undefined) return { ok: true, address, kind: 'mailbox', mailboxId: exact, targetId: null };
+      for (const r of resolvers) { const d = await r(local, p.domain); if (d) return d; }
+      if (isPostmaster) return { ok: true, address, kind: 'postmaster', mailboxId: null, targetId: null };
+      if (dom.catchAll !== null) return { ok: true, address, kind: 'catchall', mailboxId: dom.catchAll, targetId: null };
+      return { ok: false, code: 550, message: '5.1.1 User unknown' };
+    },
+  };
+}
+export type Directory = ReturnType<typeof createDirectory>;

@@ -1,0 +1,38 @@
+/*
+ * The inbound front door as a feature: the directory of local addresses, domains and
+ * mailboxes management (API and pages), config-as-code bootstrap, and the MX listener
+ * under the smtp role.
+ */
+import type { Feature } from '../feature.js';
+import { createDirectory } from './directory.js';
+import { domainsService } from './domains.js';
+import { createCommitter } from './committer.js';
+import { smtpTls } from './tls.js';
+import { startMx } from '../smtp/mx.js';
+import { domainsApi } from '../http/api/domains.js';
+import { domainsUi } from '../http/ui/domains.js';
+import { addNav } from '../http/ui/render.js';
+
+export const inboundFeature: Feature = {
+  name: 'inbound',
+  setup(s) {
+    s.directory = createDirectory(s);
+    s.domains = domainsService(s, () => s.directory.invalidate());
+    addNav({ href: '/admin/domains', label: 'Domains & mailboxes' }, '/admin/suppressions');
+  },
+  async bootstrap(s) { await s.domains.bootstrap(); },
+  api: [domainsApi],
+  ui: [domainsUi],
+  start: {
+    async smtp(s) {
+      const c = s.ctx.config;
+      const mx = await startMx({
+        host: c.host, port: c.smtp.port, hostname: c.smtp.hostname, maxMessageBytes: c.smtp.maxMessageBytes, maxRecipients: c.smtp.maxRecipients,
+        maxConnections: c.smtp.maxConnections, maxConnectionsPerIpPerMinute: c.smtp.maxConnectionsPerIpPerMinute, socketTimeoutMs: c.smtp.socketTimeoutMs,
+        tls: await smtpTls(s.ctx), directory: s.directory, committer: createCommitter(s.ctx.db, s.ctx.clock), log: s.ctx.log,
+      });
+      s.smtpPorts = { ...s.smtpPorts, mx: mx.port };
+      return { stop: () => mx.stop(c.shutdownTimeoutMs) };
+    },
+  },
+};

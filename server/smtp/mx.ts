@@ -1,0 +1,114 @@
+/*
+ * The MX listener: a thin adapter over smtp-server. Recipient policy comes from the
+ * directory, storage from the committer; this file translates their answers into SMTP
+ * replies. DATA is checked for bare CR/LF (refused: 550 5.5.2, see README) and size, then
+ * committed before the 250.
+ */
+import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
+import type { Log } from '../log.js';
+import type { Directory, RcptDecision } from '../inbound/directory.js';
+import type { Committer } from '../inbound/committer.js';
+import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
+import { parseMailbox } from '../lib/addresses.js';
+import type { TlsPair } from '../inbound/tls.js';
+
+export interface MxOptions {
+  host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number;
+  maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; tls: TlsPair; directory: Directory; committer: Committer; log: Log;
+}
+
+const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+/** Connections per IP in the last minute, per node (a sliding window of timestamps). */
+function rateLimiter(perMinute: number) {
+  const seen = new Map<string, number[]>();
+  return (ip: string, now = Date.now()) => {
+    const list = (seen.get(ip) ?? []).filter((t) => now - t < 60_000);
+    list.push(now);
+    seen.set(ip, list);
+    if (seen.size > 10_000) for (const [k, v] of seen) if (!v.some((t) => now - t < 60_000)) seen.delete(k);
+    return list.length <= perMinute;
+  };
+}
+
+export async function startMx(o: MxOptions): Promise<{ port: number; stop(timeoutMs: number): Promise<void> }> {
+  const log = o.log.child({ mod: 'smtp', listener: 'mx' });
+  const allow = rateLimiter(o.maxConnectionsPerIpPerMinute);
+  const decisions = new WeakMap<SMTPServerSession, RcptDecision[]>();
+  const server = new SMTPServer({
+    name: o.hostname, banner: 'Postern ESMTP', size: o.maxMessageBytes, authOptional: true, disabledCommands: ['AUTH'],
+    disableReverseLookup: true, maxClients: o.maxConnections, socketTimeout: o.socketTimeoutMs, closeTimeout: 30_000,
+    key: o.tls.key, cert: o.tls.cert, logger: false, hideSize: false,
+    onConnect(session, cb) {
+      if (!allow(session.remoteAddress)) return cb(smtpError(421, '4.7.0 Too many connections from your address, slow down'));
+      log.debug({ evt: 'smtp.connect', ip: session.remoteAddress }, 'connect');
+      cb();
+    },
+    onMailFrom(address, session, cb) {
+      decisions.set(session, []);
+      if (address.address === '') return cb();
+      const p = parseMailbox(address.address, { smtputf8: true });
+      if (!p.ok) return cb(smtpError(553, `5.1.7 Bad sender address syntax (${p.message})`));
+      const size = Number((address.args as Record<string, string> | false | undefined || {})['SIZE'] ?? 0);
+      if (size > o.maxMessageBytes) return cb(smtpError(552, '5.3.4 Message size exceeds fixed maximum message size'));
+      cb();
+    },
+    onRcptTo(address, session, cb) {
+      const list = decisions.get(session) ?? [];
+      if (session.envelope.rcptTo.length >= o.maxRecipients) return cb(smtpError(452, '4.5.3 Too many recipients'));
+      o.directory.classify(address.address).then((d) => {
+        if (!d.ok) {
+          log.info({ evt: 'smtp.rcpt_rejected', ip: session.remoteAddress, rcpt: address.address, code: d.code }, 'recipient refused');
+          return cb(smtpError(d.code, d.message));
+        }
+        list.push(d);
+        decisions.set(session, list);
+        cb();
+      }, (e) => { log.error({ evt: 'smtp.error', err: e }, 'recipient lookup failed'); cb(smtpError(451, '4.3.0 Temporary lookup failure, try again later')); });
+    },
+    onData(stream: SMTPServerDataStream, session, cb) {
+      const spool = new Spool();
+      const bare = new BareLineEndingCheck();
+      let failed: Error | null = null;
+      stream.on('data', (chunk: Buffer) => {
+        bare.feed(chunk);
+        if (!failed) spool.write(chunk).catch((e: Error) => { failed = e; });
+      });
+      stream.on('end', () => {
+        bare.end();
+        void (async () => {
+          try {
+            await spool.finish();
+            if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed maximum message size'));
+            if (bare.found) return cb(smtpError(550, '5.5.2 Bare CR or LF in message data is not allowed: lines must end with CRLF'));
+            if (failed) throw failed;
+            const rcpts = decisions.get(session) ?? [];
+            const id = await o.committer.commit({
+              listener: 'mx', mail_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              rcpt_to: rcpts.map((r) => (r.ok ? r.address : '')), remote_ip: session.remoteAddress, helo: session.hostNameAppearsAs ?? '',
+              tls: Boolean(session.secure), credential_id: null, size: spool.size, chunks: () => spool.chunks(),
+              recipients: rcpts.flatMap((r) => (r.ok ? [{ address: r.address, kind: r.kind, mailbox_id: r.mailboxId, target_id: r.targetId }] : [])),
+            });
+            log.info({ evt: 'inbound.received', id, ip: session.remoteAddress, size: spool.size, rcpts: rcpts.length }, 'message stored');
+            cb(null, `2.0.0 Ok: queued as ${id}`);
+          } catch (e) {
+            log.error({ evt: 'smtp.store_failed', err: e }, 'could not store message');
+            cb(smtpError(451, '4.3.0 Temporary storage failure, try again later'));
+          } finally {
+            spool.dispose();
+          }
+        })();
+      });
+    },
+  });
+  server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); }); });
+  const addr = server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  log.info({ evt: 'smtp.listening', port }, `MX listener on ${o.host}:${port}`);
+  return {
+    port,
+    // smtp-server's close() stops accepting and waits for sessions (closeTimeout) to finish.
+    stop: (timeoutMs: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, timeoutMs); server.close(() => { clearTimeout(t); resolve(); }); }),
+  };
+}
