@@ -9,6 +9,7 @@ import type { SuppressionService } from './suppression/service.js';
 import type { SchedulerService } from './scheduler/service.js';
 import type { Directory } from './inbound/directory.js';
 import type { DomainsService } from './inbound/domains.js';
+import type { InboundPipeline } from './inbound/pipeline/worker.js';
 
 export interface Services {
   ctx: Ctx;
@@ -18,6 +19,7 @@ export interface Services {
   scheduler: SchedulerService;
   directory: Directory;
   domains: DomainsService;
+  inboundPipeline: InboundPipeline;
   /** Ports the SMTP listeners bound (tests ask for port 0). */
   smtpPorts?: { mx?: number; submission?: number };
 }

@@ -12,18 +12,25 @@ import { startMx } from '../smtp/mx.js';
 import { domainsApi } from '../http/api/domains.js';
 import { domainsUi } from '../http/ui/domains.js';
 import { addNav } from '../http/ui/render.js';
+import { inboundApi } from '../http/api/inbound.js';
+import { createPipeline, INBOUND_QUEUE } from './pipeline/worker.js';
+import { sweep, countByState } from '../db/queue.js';
 
 export const inboundFeature: Feature = {
   name: 'inbound',
   setup(s) {
     s.directory = createDirectory(s);
     s.domains = domainsService(s, () => s.directory.invalidate());
+    s.inboundPipeline = createPipeline(s);
+    s.scheduler.addSweeper('inbound', (now) => sweep(s.ctx.db, INBOUND_QUEUE, now));
+    s.metrics.addQueue('inbound', async () => Object.entries(await countByState(s.ctx.db, 'inbound_messages')).map(([state, value]) => ({ labels: { state }, value })));
     addNav({ href: '/admin/domains', label: 'Domains & mailboxes' }, '/admin/suppressions');
   },
   async bootstrap(s) { await s.domains.bootstrap(); },
-  api: [domainsApi],
+  api: [domainsApi, inboundApi],
   ui: [domainsUi],
   start: {
+    async worker(s) { return s.inboundPipeline.start(); },
     async smtp(s) {
       const c = s.ctx.config;
       const mx = await startMx({

@@ -26,7 +26,10 @@ function unbase32(s: string): Buffer | null {
     if (i < 0) return null;
     value = (value << 5) | i; bits += 5;
     if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+    value &= 0xff;
   }
+  // Canonical encodings only: leftover padding bits must be zero, so no two spellings of one token exist.
+  if (bits >= 5 || (value & ((1 << bits) - 1)) !== 0) return null;
   return Buffer.from(out);
 }
 

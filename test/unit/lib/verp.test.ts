@@ -33,6 +33,17 @@ const cases: Array<[string, string, ReturnType<typeof parseVerpAddress>]> = [
 ];
 for (const [name, addr, want] of cases) t.test(name, async (t) => t.same(parseVerpAddress(cfg, addr), want));
 
+t.test('every single-character change of the token is refused (canonical base32 only)', async (t) => {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let accepted = 0;
+  for (let i = 2; i < local.length; i++) for (const ch of alphabet) {
+    if (ch === local[i]) continue;
+    const r = parseVerpAddress(cfg, `${local.slice(0, i)}${ch}${local.slice(i + 1)}@${domain}`);
+    if (r.ok) accepted++;
+  }
+  t.equal(accepted, 0);
+});
+
 t.test('a token made with another key is refused', async (t) => {
   const other = makeVerpAddress({ key: deriveKey('another-secret-0123456789', 'verp'), prefix: 'b', bounceDomain: 'bounce.example.com', id: 4242 });
   t.same(parseVerpAddress(cfg, other), { ok: false, reason: 'bad-token' });

@@ -1,0 +1,66 @@
+/*
+ * The named pipeline steps and the hook registry later features plug into. Each step
+ * returns a JSON-able result that is recorded, so after a crash the message resumes at the
+ * first step without a result. Steps never throw for bad mail: a message that cannot be
+ * read fails `parse` and is kept, with its error.
+ */
+import type { Services } from '../../services.js';
+import type { InboundRow } from '../../db/repos/inbound.js';
+import type { StoredRecipient } from '../../db/repos/inboundStore.js';
+import { parseMessage } from '../../bounces/mime.js';
+import { classifyMessage } from '../../bounces/classify.js';
+import { processBounceMessage } from '../../suppression/processor.js';
+
+export interface StepContext { s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string }
+export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
+
+/** Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step. */
+export interface PipelineHook { name: string; when(c: StepContext): boolean; run(c: StepContext): Promise<unknown> }
+
+const ADDR = /[^\s<>"]+@[^\s<>"]+/;
+
+export function buildSteps(hooks: PipelineHook[]): Step[] {
+  return [
+    {
+      name: 'parse',
+      async run(c) {
+        const root = parseMessage(c.raw);
+        const h = root.headers;
+        const fields = {
+          message_id: (h.get('message-id') ?? '').replace(/^<|>$/g, '').slice(0, 500) || null,
+          subject: h.get('subject')?.slice(0, 5000) ?? null,
+          from_addr: (h.get('from') ?? '').match(ADDR)?.[0]?.toLowerCase().slice(0, 320) ?? null,
+        };
+        if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
+        await c.s.inboundPipeline.repo.setFields(c.msg.id, fields, c.s.ctx.clock.now());
+        return { status: 'ok', result: { ...fields, parts: root.parts.length } };
+      },
+    },
+    {
+      name: 'detect',
+      async run(c) {
+        const verp = c.recipients.some((r) => r.kind === 'verp');
+        const k = classifyMessage(c.raw);
+        c.kind = k.kind;
+        await c.s.inboundPipeline.repo.setFields(c.msg.id, { kind: k.kind }, c.s.ctx.clock.now());
+        return { status: 'ok', result: { kind: k.kind, verp, bouncedRecipients: k.recipients.length } };
+      },
+    },
+    {
+      name: 'bounce',
+      async run(c) {
+        if (c.kind !== 'bounce' && c.kind !== 'complaint') return { status: 'skipped', result: { reason: `kind ${c.kind}` } };
+        const out = await processBounceMessage(c.s, { inboundId: c.msg.id, raw: c.raw, verpQueueIds: c.recipients.filter((r) => r.kind === 'verp' && r.target_id).map((r) => r.target_id!) });
+        return { status: 'ok', result: out };
+      },
+    },
+    {
+      name: 'route',
+      async run(c) {
+        const ran: Record<string, unknown> = {};
+        for (const h of hooks) if (h.when(c)) ran[h.name] = await h.run(c);
+        return Object.keys(ran).length ? { status: 'ok', result: ran } : { status: 'skipped', result: { reason: 'no routing hook applies' } };
+      },
+    },
+  ];
+}
