@@ -13,6 +13,7 @@ import { domainsApi } from '../http/api/domains.js';
 import { domainsUi } from '../http/ui/domains.js';
 import { addNav } from '../http/ui/render.js';
 import { inboundApi } from '../http/api/inbound.js';
+import { inboundUi } from '../http/ui/inbound.js';
 import { createPipeline, INBOUND_QUEUE } from './pipeline/worker.js';
 import { sweep, countByState } from '../db/queue.js';
 
@@ -24,11 +25,12 @@ export const inboundFeature: Feature = {
     s.inboundPipeline = createPipeline(s);
     s.scheduler.addSweeper('inbound', (now) => sweep(s.ctx.db, INBOUND_QUEUE, now));
     s.metrics.addQueue('inbound', async () => Object.entries(await countByState(s.ctx.db, 'inbound_messages')).map(([state, value]) => ({ labels: { state }, value })));
+    addNav({ href: '/admin/inbound', label: 'Inbound' }, '/admin/suppressions');
     addNav({ href: '/admin/domains', label: 'Domains & mailboxes' }, '/admin/suppressions');
   },
   async bootstrap(s) { await s.domains.bootstrap(); },
   api: [domainsApi, inboundApi],
-  ui: [domainsUi],
+  ui: [domainsUi, inboundUi],
   start: {
     async worker(s) { return s.inboundPipeline.start(); },
     async smtp(s) {

@@ -19,7 +19,7 @@ export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugi
   // Pages are per-user and must never be cached by a shared proxy; framing is refused.
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('cache-control', 'no-store');
-    reply.header('x-frame-options', 'DENY');
+    if (!reply.getHeader('x-frame-options')) reply.header('x-frame-options', 'DENY');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     if (!reply.getHeader('content-security-policy')) {

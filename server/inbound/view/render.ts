@@ -1,0 +1,43 @@
+/*
+ * What the admin sees of an inbound message: headers, text, HTML and attachments, parsed
+ * on demand with mailparser. Inbound HTML is hostile: scripts, event handlers, forms,
+ * frames and remote resources are removed here, and the page that shows it adds a
+ * sandboxed iframe and a CSP that allows nothing.
+ */
+import { simpleParser, type ParsedMail } from 'mailparser';
+import sanitizeHtml from 'sanitize-html';
+
+export interface MessageView {
+  headers: Array<[string, string]>; text: string | null; html: string | null; remoteImagesBlocked: number;
+  attachments: Array<{ index: number; filename: string; contentType: string; size: number }>;
+}
+
+export function sanitizeInboundHtml(html: string): { html: string; remoteImagesBlocked: number } {
+  let blocked = 0;
+  const clean = sanitizeHtml(html, {
+    allowedTags: sanitizeHtml.defaults.allowedTags.concat(['img', 'h1', 'h2', 'center', 'font', 'span', 'div', 'table', 'thead', 'tbody', 'tr', 'td', 'th']),
+    allowedAttributes: { '*': ['style', 'align', 'width', 'height', 'bgcolor', 'color', 'colspan', 'rowspan', 'dir'], a: ['href', 'title'], img: ['src', 'alt', 'width', 'height'], font: ['face', 'size', 'color'] },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['data', 'cid'] },
+    allowProtocolRelative: false,
+    transformTags: {
+      img: (tag, attribs) => {
+        if (attribs.src && !/^(data|cid):/i.test(attribs.src)) { blocked++; return { tagName: 'span', attribs: { style: 'color:#888' }, text: `[remote image blocked${attribs.alt ? `: ${attribs.alt}` : ''}]` }; }
+        return { tagName: tag, attribs };
+      },
+      a: (tag, attribs) => ({ tagName: tag, attribs: { ...attribs, rel: 'noopener noreferrer', target: '_blank' } }),
+    },
+    allowedStyles: { '*': { color: [/.*/], 'background-color': [/.*/], 'text-align': [/.*/], 'font-size': [/.*/], 'font-weight': [/.*/], 'font-family': [/.*/], padding: [/.*/], margin: [/.*/], border: [/.*/], width: [/.*/] } },
+  });
+  return { html: clean, remoteImagesBlocked: blocked };
+}
+
+export async function viewMessage(raw: Buffer): Promise<MessageView & { parsed: ParsedMail }> {
+  const parsed = await simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+  const headers: Array<[string, string]> = parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).trim()]);
+  const html = typeof parsed.html === 'string' ? sanitizeInboundHtml(parsed.html) : null;
+  return {
+    parsed, headers, text: parsed.text ?? null, html: html?.html ?? null, remoteImagesBlocked: html?.remoteImagesBlocked ?? 0,
+    attachments: parsed.attachments.map((a, index) => ({ index, filename: a.filename ?? `attachment-${index + 1}`, contentType: a.contentType, size: a.size })),
+  };
+}
