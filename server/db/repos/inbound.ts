@@ -22,6 +22,9 @@ export function inboundRepo(db: Db) {
     async setFields(id: number, f: Partial<Pick<InboundRow, 'message_id' | 'subject' | 'from_addr' | 'kind' | 'parse_error'>>, now: number) {
       await k('inbound_messages').where({ id }).update({ ...f, updated_at: now });
     },
+    async setVerdicts(id: number, v: { spf: string; dkim: string; dmarc: string; arc: string; details: unknown }, now: number) {
+      await k('inbound_messages').where({ id }).update({ spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details), updated_at: now });
+    },
     async list(q: ListQuery & { address?: string; messageId?: string; from?: number; to?: number }): Promise<Page<InboundRow>> {
       const base = k('inbound_messages').select('inbound_messages.*');
       if (q.address) base.whereIn('id', k('inbound_recipients').select('message_id').where('address', q.address.toLowerCase()));

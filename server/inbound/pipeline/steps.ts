@@ -10,6 +10,7 @@ import type { StoredRecipient } from '../../db/repos/inboundStore.js';
 import { parseMessage } from '../../bounces/mime.js';
 import { classifyMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
+import { verdicts } from './auth.js';
 
 export interface StepContext { s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string }
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
@@ -34,6 +35,14 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
         if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
         await c.s.inboundPipeline.repo.setFields(c.msg.id, fields, c.s.ctx.clock.now());
         return { status: 'ok', result: { ...fields, parts: root.parts.length } };
+      },
+    },
+    {
+      name: 'authenticate',
+      async run(c) {
+        const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname, resolver: c.s.inboundPipeline.resolver });
+        await c.s.inboundPipeline.repo.setVerdicts(c.msg.id, v, c.s.ctx.clock.now());
+        return { status: 'ok', result: v.details };
       },
     },
     {

@@ -9,6 +9,7 @@ import { inboundRepo } from '../../db/repos/inbound.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { nextDelayMs } from '../../lib/backoff.js';
 import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
+import { systemResolver, type DnsResolver } from './auth.js';
 
 export const INBOUND_QUEUE: QueueSpec = { table: 'inbound_messages', readyStates: ['received'], claimedState: 'processing', returnState: 'received' };
 const MAX_ATTEMPTS = 5;
@@ -49,6 +50,8 @@ export function createPipeline(s: Services) {
 
   return {
     repo,
+    /** DNS for SPF/DKIM/DMARC; tests replace it with a local table. */
+    resolver: systemResolver() as DnsResolver,
     addHook(h: PipelineHook) { hooks.push(h); },
     /** Claims and processes one batch; returns how many it took. */
     async runOnce(workerId: string): Promise<number> {

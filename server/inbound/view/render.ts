@@ -6,6 +6,7 @@
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
+import { parseMessage, walk, LIMITS } from '../../bounces/mime.js';
 
 export interface MessageView {
   headers: Array<[string, string]>; text: string | null; html: string | null; remoteImagesBlocked: number;
@@ -32,7 +33,11 @@ export function sanitizeInboundHtml(html: string): { html: string; remoteImagesB
   return { html: clean, remoteImagesBlocked: blocked };
 }
 
+export class TooComplexError extends Error { readonly code = 'too_complex'; }
+
 export async function viewMessage(raw: Buffer): Promise<MessageView & { parsed: ParsedMail }> {
+  // A cheap bounded pass first: 60,000 parts or a 2,000-deep nesting would keep mailparser busy for minutes.
+  if (walk(parseMessage(raw)).length >= LIMITS.parts) throw new TooComplexError(`more than ${LIMITS.parts} MIME parts: download the raw message to inspect it`);
   const parsed = await simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
   const headers: Array<[string, string]> = parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).trim()]);
   const html = typeof parsed.html === 'string' ? sanitizeInboundHtml(parsed.html) : null;

@@ -56,7 +56,7 @@ void eachDb(t, async (t, tdb) => {
     const m = await processed('dsn-1@mx.example.net');
     t.match(m, { state: 'processed', kind: 'bounce', listener: 'mx', mail_from: '' });
     const detail = await json(api(`/api/v1/inbound/${m.id}`));
-    t.same(detail.steps.map((x: any) => [x.step, x.status]), [['parse', 'ok'], ['detect', 'ok'], ['bounce', 'ok'], ['route', 'skipped']]);
+    t.same(detail.steps.map((x: any) => [x.step, x.status]), [['parse', 'ok'], ['authenticate', 'ok'], ['detect', 'ok'], ['bounce', 'ok'], ['route', 'skipped']]);
     t.match(detail.recipients, [{ kind: 'verp', target_id: row.id }]);
     t.equal(await blocked('gone@example.org'), 1);
     const s = (await json(api('/api/v1/suppressions?address=gone@example.org'))).items[0];

@@ -1,0 +1,34 @@
+/*
+ * SPF, DKIM, DMARC and ARC verdicts for an inbound message with mailauth. The DNS resolver
+ * is injectable (tests answer from a table; nothing leaves the machine) and bounded: a
+ * node without working DNS gets `temperror` within the time limit instead of a stalled
+ * pipeline.
+ */
+import { authenticate } from 'mailauth';
+import { Resolver } from 'node:dns/promises';
+
+export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
+
+export interface AuthVerdicts { spf: string; dkim: string; dmarc: string; arc: string; details: Record<string, unknown> }
+
+/** The system resolver with one try and a short timeout. */
+export function systemResolver(timeoutMs = 2000): DnsResolver {
+  const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+  return (name, rrtype) => r.resolve(name, rrtype as 'TXT');
+}
+
+export async function verdicts(raw: Buffer, o: { ip: string; helo: string; sender: string; mta: string; resolver: DnsResolver; timeoutMs?: number }): Promise<AuthVerdicts> {
+  const run = authenticate(raw, { ip: o.ip, helo: o.helo, sender: o.sender, mta: o.mta, resolver: o.resolver as never, disableBimi: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((r) => { timer = setTimeout(() => r(null), o.timeoutMs ?? 15_000); });
+  const res = await Promise.race([run, timeout]);
+  clearTimeout(timer);
+  if (!res) return { spf: 'temperror', dkim: 'temperror', dmarc: 'temperror', arc: 'temperror', details: { error: 'timed out' } };
+  const dkimResults = (res.dkim?.results ?? []) as Array<{ status?: { result?: string }; signingDomain?: string }>;
+  const dkim = dkimResults.length === 0 ? 'none' : dkimResults.some((x) => x.status?.result === 'pass') ? 'pass' : (dkimResults[0]?.status?.result ?? 'neutral');
+  const pick = (x: unknown) => (x && typeof x === 'object' ? (x as { status?: { result?: string } }).status?.result ?? 'none' : 'none');
+  return {
+    spf: pick(res.spf), dkim, dmarc: pick(res.dmarc), arc: pick(res.arc),
+    details: { spf: pick(res.spf), dkim: dkimResults.map((x) => ({ domain: x.signingDomain, result: x.status?.result })), dmarc: pick(res.dmarc), arc: pick(res.arc) },
+  };
+}
