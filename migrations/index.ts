@@ -8,5 +8,6 @@ import { jobs } from './002_jobs.js';
 import { inbound } from './010_inbound.js';
 import { outbound } from './020_outbound.js';
 import { suppressions } from './030_suppressions.js';
+import { credentialUsage } from './011_credential_usage.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage];

@@ -10,6 +10,7 @@ import type { SchedulerService } from './scheduler/service.js';
 import type { Directory } from './inbound/directory.js';
 import type { DomainsService } from './inbound/domains.js';
 import type { InboundPipeline } from './inbound/pipeline/worker.js';
+import type { CredentialsService } from './inbound/credentials.js';
 
 export interface Services {
   ctx: Ctx;
@@ -20,6 +21,7 @@ export interface Services {
   directory: Directory;
   domains: DomainsService;
   inboundPipeline: InboundPipeline;
+  credentials: CredentialsService;
   /** Ports the SMTP listeners bound (tests ask for port 0). */
   smtpPorts?: { mx?: number; submission?: number };
 }

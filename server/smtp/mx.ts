@@ -8,7 +8,7 @@ import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream } from 's
 import type { Log } from '../log.js';
 import type { Directory, RcptDecision } from '../inbound/directory.js';
 import type { Committer } from '../inbound/committer.js';
-import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
+import { receiveData, smtpError } from './data.js';
 import { parseMailbox } from '../lib/addresses.js';
 import type { TlsPair } from '../inbound/tls.js';
 
@@ -16,8 +16,6 @@ export interface MxOptions {
   host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number;
   maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; tls: TlsPair; directory: Directory; committer: Committer; log: Log;
 }
-
-const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 /** Connections per IP in the last minute, per node (a sliding window of timestamps). */
 function rateLimiter(perMinute: number) {
@@ -67,37 +65,16 @@ export async function startMx(o: MxOptions): Promise<{ port: number; stop(timeou
       }, (e) => { log.error({ evt: 'smtp.error', err: e }, 'recipient lookup failed'); cb(smtpError(451, '4.3.0 Temporary lookup failure, try again later')); });
     },
     onData(stream: SMTPServerDataStream, session, cb) {
-      const spool = new Spool();
-      const bare = new BareLineEndingCheck();
-      let failed: Error | null = null;
-      stream.on('data', (chunk: Buffer) => {
-        bare.feed(chunk);
-        if (!failed) spool.write(chunk).catch((e: Error) => { failed = e; });
-      });
-      stream.on('end', () => {
-        bare.end();
-        void (async () => {
-          try {
-            await spool.finish();
-            if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed maximum message size'));
-            if (bare.found) return cb(smtpError(550, '5.5.2 Bare CR or LF in message data is not allowed: lines must end with CRLF'));
-            if (failed) throw failed;
-            const rcpts = decisions.get(session) ?? [];
-            const id = await o.committer.commit({
-              listener: 'mx', mail_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-              rcpt_to: rcpts.map((r) => (r.ok ? r.address : '')), remote_ip: session.remoteAddress, helo: session.hostNameAppearsAs ?? '',
-              tls: Boolean(session.secure), credential_id: null, size: spool.size, chunks: () => spool.chunks(),
-              recipients: rcpts.flatMap((r) => (r.ok ? [{ address: r.address, kind: r.kind, mailbox_id: r.mailboxId, target_id: r.targetId }] : [])),
-            });
-            log.info({ evt: 'inbound.received', id, ip: session.remoteAddress, size: spool.size, rcpts: rcpts.length }, 'message stored');
-            cb(null, `2.0.0 Ok: queued as ${id}`);
-          } catch (e) {
-            log.error({ evt: 'smtp.store_failed', err: e }, 'could not store message');
-            cb(smtpError(451, '4.3.0 Temporary storage failure, try again later'));
-          } finally {
-            spool.dispose();
-          }
-        })();
+      receiveData(stream, log, cb, async (spool) => {
+        const rcpts = decisions.get(session) ?? [];
+        const id = await o.committer.commit({
+          listener: 'mx', mail_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          rcpt_to: rcpts.map((r) => (r.ok ? r.address : '')), remote_ip: session.remoteAddress, helo: session.hostNameAppearsAs ?? '',
+          tls: Boolean(session.secure), credential_id: null, size: spool.size, chunks: () => spool.chunks(),
+          recipients: rcpts.flatMap((r) => (r.ok ? [{ address: r.address, kind: r.kind, mailbox_id: r.mailboxId, target_id: r.targetId }] : [])),
+        });
+        log.info({ evt: 'inbound.received', id, ip: session.remoteAddress, size: spool.size, rcpts: rcpts.length }, 'message stored');
+        return `2.0.0 Ok: queued as ${id}`;
       });
     },
   });

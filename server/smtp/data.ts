@@ -1,0 +1,52 @@
+/*
+ * Reading DATA for both listeners: spool the stream, watch for bare CR/LF, and answer the
+ * way every listener must (552 over size, 550 5.5.2 for bare line endings) before the
+ * listener's own store step; 451 4.3.0 if storing fails. Shared so the two ports cannot drift.
+ */
+import type { SMTPServerDataStream } from 'smtp-server';
+import type { Log } from '../log.js';
+import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
+
+export const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+/** Reads the stream, then calls `store(spool)`; replies through `cb` in every case. */
+export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Error | null, message?: string) => void, store: (spool: Spool) => Promise<string>) {
+  const spool = new Spool();
+  const bare = new BareLineEndingCheck();
+  let failed: Error | null = null;
+  let writing: Promise<void> = Promise.resolve();
+  stream.on('data', (chunk: Buffer) => {
+    bare.feed(chunk);
+    writing = writing.then(() => spool.write(chunk)).catch((e: Error) => { failed = e; });
+  });
+  stream.on('end', () => {
+    bare.end();
+    void (async () => {
+      try {
+        await writing;
+        await spool.finish();
+        if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed maximum message size'));
+        if (bare.found) return cb(smtpError(550, '5.5.2 Bare CR or LF in message data is not allowed: lines must end with CRLF'));
+        if (failed) throw failed;
+        cb(null, await store(spool));
+      } catch (e) {
+        const code = (e as { responseCode?: number }).responseCode;
+        if (code) return cb(e as Error);
+        log.error({ evt: 'smtp.store_failed', err: e }, 'could not store message');
+        cb(smtpError(451, '4.3.0 Temporary storage failure, try again later'));
+      } finally {
+        spool.dispose();
+      }
+    })();
+  });
+}
+
+/** The header block of a spooled message (up to the first empty line, at most 256 KiB). */
+export async function headerBlock(spool: Spool): Promise<string> {
+  for await (const chunk of spool.chunks()) {
+    const text = chunk.subarray(0, 256 * 1024).toString('utf8');
+    const end = text.indexOf('\r\n\r\n');
+    return end < 0 ? text : text.slice(0, end);
+  }
+  return '';
+}
