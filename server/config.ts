@@ -36,7 +36,7 @@ export const ConfigSchema = Type.Object({
   log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
   domains: Type.Array(Type.String({ minLength: 1 })),
-  mailboxes: Type.Array(Type.Object({ address: Type.String({ minLength: 3 }), name: Type.String() })),
+  mailboxes: Type.Array(Type.Object({ address: Type.String({ minLength: 3 }), name: Type.String(), catchAll: Type.Optional(Type.Boolean()) })),
 });
 export type Config = Static<typeof ConfigSchema> & { secret: string };
 

@@ -15,6 +15,10 @@ export function createMetrics() {
     name: 'postern_http_request_duration_seconds', help: 'HTTP request duration',
     labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
   });
+  const smtpCommit = new client.Histogram({
+    name: 'postern_smtp_commit_seconds', help: 'From the end of DATA to the 250 reply (spool, commit)', labelNames: ['listener'],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2], registers: [registry],
+  });
   const queueSources = new Map<string, GaugeSource>();
   new client.Gauge({
     name: 'postern_queue_rows', help: 'Rows per queue and state', labelNames: ['queue', 'state'], registers: [registry],
@@ -27,6 +31,7 @@ export function createMetrics() {
   });
   return {
     registry,
+    smtpCommit,
     /** A queue module reports its depth per state through this. */
     addQueue(name: string, src: GaugeSource) { queueSources.set(name, src); },
     instrument(app: FastifyInstance) {

@@ -10,7 +10,7 @@ import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
 export const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 /** Reads the stream, then calls `store(spool)`; replies through `cb` in every case. */
-export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Error | null, message?: string) => void, store: (spool: Spool) => Promise<string>) {
+export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Error | null, message?: string) => void, store: (spool: Spool) => Promise<string>, observe?: (seconds: number) => void) {
   const spool = new Spool();
   const bare = new BareLineEndingCheck();
   let failed: Error | null = null;
@@ -21,6 +21,7 @@ export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Er
   });
   stream.on('end', () => {
     bare.end();
+    const ended = process.hrtime.bigint();
     void (async () => {
       try {
         await writing;
@@ -28,7 +29,9 @@ export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Er
         if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed maximum message size'));
         if (bare.found) return cb(smtpError(550, '5.5.2 Bare CR or LF in message data is not allowed: lines must end with CRLF'));
         if (failed) throw failed;
-        cb(null, await store(spool));
+        const reply = await store(spool);
+        observe?.(Number(process.hrtime.bigint() - ended) / 1e9);
+        cb(null, reply);
       } catch (e) {
         const code = (e as { responseCode?: number }).responseCode;
         if (code) return cb(e as Error);

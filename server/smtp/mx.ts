@@ -14,7 +14,7 @@ import type { TlsPair } from '../inbound/tls.js';
 
 export interface MxOptions {
   host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number;
-  maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; tls: TlsPair; directory: Directory; committer: Committer; log: Log;
+  maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; tls: TlsPair; observeCommit?: (seconds: number) => void; directory: Directory; committer: Committer; log: Log;
 }
 
 /** Connections per IP in the last minute, per node (a sliding window of timestamps). */
@@ -75,7 +75,7 @@ export async function startMx(o: MxOptions): Promise<{ port: number; stop(timeou
         });
         log.info({ evt: 'inbound.received', id, ip: session.remoteAddress, size: spool.size, rcpts: rcpts.length }, 'message stored');
         return `2.0.0 Ok: queued as ${id}`;
-      });
+      }, o.observeCommit);
     },
   });
   server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));

@@ -17,7 +17,7 @@ import { receiveData, headerBlock, smtpError } from './data.js';
 
 export interface SubmissionOptions {
   host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number; socketTimeoutMs: number;
-  tls: TlsPair; credentials: CredentialsService; committer: Committer; log: Log;
+  tls: TlsPair; observeCommit?: (seconds: number) => void; credentials: CredentialsService; committer: Committer; log: Log;
 }
 
 const isLoopback = (ip: string) => /^(127\.|::1$|::ffff:127\.)/.test(ip);
@@ -70,7 +70,7 @@ export async function startSubmission(o: SubmissionOptions): Promise<{ port: num
         });
         log.info({ evt: 'inbound.submitted', id, credential: c.id, size: spool.size, rcpts: rcpts.length }, 'submission stored for relay');
         return `2.0.0 Ok: queued as ${id}`;
-      });
+      }, o.observeCommit);
     },
   });
   server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));

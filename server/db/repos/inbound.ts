@@ -1,4 +1,5 @@
 /* Inbound messages for the pipeline and the views: step results, parsed fields, list queries. */
+import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 
@@ -9,8 +10,9 @@ export interface InboundRow {
 }
 const toRow = (r: any): InboundRow => ({ ...r, id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: (() => { try { return JSON.parse(r.rcpt_to); } catch { return []; } })() });
 
-export function inboundRepo(db: Db) {
-  const k = db.knex;
+/** With `trx`, every query runs in that transaction (the pipeline writes a whole batch at once). */
+export function inboundRepo(db: Db, trx?: Knex.Transaction) {
+  const k = trx ?? db.knex;
   return {
     async get(id: number) { const r = await k('inbound_messages').where({ id }).first(); return r ? toRow(r) : undefined; },
     async steps(id: number): Promise<Array<{ step: string; status: string; result: unknown; at: number }>> {
@@ -34,10 +36,12 @@ export function inboundRepo(db: Db) {
       return listPage(base, { sortable: ['id', 'received_at', 'from_addr', 'subject', 'state', 'kind', 'size'], defaultSort: 'id', defaultDir: 'desc', searchable: ['subject'], filterable: ['state', 'kind', 'listener', 'from_addr', 'spf', 'dkim', 'dmarc'] }, q, toRow);
     },
     async reprocess(id: number, now: number): Promise<boolean> {
-      return k.transaction(async (trx) => {
+      return db.knex.transaction(async (trx) => {
         await trx('inbound_steps').where({ message_id: id }).delete();
         return (await trx('inbound_messages').where({ id }).whereNot('state', 'processing').update({ state: 'received', run_at: now, parse_error: null, processed_at: null, updated_at: now })) === 1;
       });
     },
   };
 }
+
+export type InboundRepo = ReturnType<typeof inboundRepo>;

@@ -12,7 +12,11 @@ import { classifyMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
 import { verdicts } from './auth.js';
 
-export interface StepContext { s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string }
+import type { InboundRepo } from '../../db/repos/inbound.js';
+
+/** Steps queue their writes; the worker applies a whole batch's writes in one transaction. */
+export type PendingWrite = (repo: InboundRepo) => Promise<void>;
+export interface StepContext { s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; writes: PendingWrite[] }
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
 
 /** Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step. */
@@ -33,7 +37,8 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
           from_addr: (h.get('from') ?? '').match(ADDR)?.[0]?.toLowerCase().slice(0, 320) ?? null,
         };
         if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
-        await c.s.inboundPipeline.repo.setFields(c.msg.id, fields, c.s.ctx.clock.now());
+        const at = c.s.ctx.clock.now();
+        c.writes.push((r) => r.setFields(c.msg.id, fields, at));
         return { status: 'ok', result: { ...fields, parts: root.parts.length } };
       },
     },
@@ -41,7 +46,8 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
       name: 'authenticate',
       async run(c) {
         const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname, resolver: c.s.inboundPipeline.resolver });
-        await c.s.inboundPipeline.repo.setVerdicts(c.msg.id, v, c.s.ctx.clock.now());
+        const at = c.s.ctx.clock.now();
+        c.writes.push((r) => r.setVerdicts(c.msg.id, v, at));
         return { status: 'ok', result: v.details };
       },
     },
@@ -51,7 +57,8 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
         const verp = c.recipients.some((r) => r.kind === 'verp');
         const k = classifyMessage(c.raw);
         c.kind = k.kind;
-        await c.s.inboundPipeline.repo.setFields(c.msg.id, { kind: k.kind }, c.s.ctx.clock.now());
+        const at = c.s.ctx.clock.now();
+        c.writes.push((r) => r.setFields(c.msg.id, { kind: k.kind }, at));
         return { status: 'ok', result: { kind: k.kind, verp, bouncedRecipients: k.recipients.length } };
       },
     },

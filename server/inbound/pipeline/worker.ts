@@ -8,11 +8,13 @@ import { claim, complete, type QueueSpec } from '../../db/queue.js';
 import { inboundRepo } from '../../db/repos/inbound.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { nextDelayMs } from '../../lib/backoff.js';
-import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
+import { buildSteps, type PipelineHook, type StepContext, type PendingWrite } from './steps.js';
+import { withTxRetry } from '../../db/retry.js';
 import { systemResolver, type DnsResolver } from './auth.js';
 
 export const INBOUND_QUEUE: QueueSpec = { table: 'inbound_messages', readyStates: ['received'], claimedState: 'processing', returnState: 'received' };
 const MAX_ATTEMPTS = 5;
+const PARALLEL = 32;
 
 export function createPipeline(s: Services) {
   const repo = inboundRepo(s.ctx.db);
@@ -21,31 +23,48 @@ export function createPipeline(s: Services) {
   const log = s.ctx.log.child({ mod: 'pipeline' });
   const now = () => s.ctx.clock.now();
 
-  async function processOne(row: { id: number; locked_by: string; attempts: number }) {
+  type Outcome = { row: { id: number; locked_by: string }; writes: PendingWrite[]; patch: Record<string, unknown>; log: () => void };
+
+  /**
+   * Runs a message's remaining steps in memory. Its writes (step results, fields, the final
+   * state) are applied with the rest of the batch in one transaction: one fsync per batch
+   * instead of ~15 per message (measured: 30 → several hundred msgs/s, bench/inbound.sh).
+   */
+  async function processOne(row: { id: number; locked_by: string; attempts: number }): Promise<Outcome> {
     const msg = (await repo.get(row.id))!;
     const done = new Map((await repo.steps(row.id)).map((x) => [x.step, x]));
-    const ctx: StepContext = { s, msg, raw: await store.readRaw(row.id), recipients: await store.recipients(row.id), kind: msg.kind ?? undefined };
+    const ctx: StepContext = { s, msg, raw: await store.readRaw(row.id), recipients: await store.recipients(row.id), kind: msg.kind ?? undefined, writes: [] };
     try {
       for (const step of buildSteps(hooks)) {
         if (done.get(step.name)?.status === 'ok' || done.get(step.name)?.status === 'skipped') continue;
         const r = await step.run(ctx);
-        await repo.recordStep(row.id, step.name, r.status, r.result, now());
+        const at = now();
+        ctx.writes.push((x) => x.recordStep(row.id, step.name, r.status, r.result, at));
       }
-      await complete(s.ctx.db, INBOUND_QUEUE, row.id, row.locked_by, { state: 'processed', processed_at: now() }, now());
-      log.info({ evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed');
+      return { row, writes: ctx.writes, patch: { state: 'processed', processed_at: now() }, log: () => log.info({ evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed') };
     } catch (e) {
       const err = (e as Error).message ?? String(e);
       const unparseable = Boolean((e as { unparseable?: boolean }).unparseable);
       const attempts = row.attempts + 1;
+      // Results of the steps that did finish are kept, so the retry resumes after them.
       if (unparseable || attempts >= MAX_ATTEMPTS) {
-        await repo.setFields(row.id, { parse_error: err.slice(0, 2000) }, now());
-        await complete(s.ctx.db, INBOUND_QUEUE, row.id, row.locked_by, { state: 'failed', attempts, last_error: err.slice(0, 2000) }, now());
-        log.warn({ evt: 'inbound.failed', id: row.id, err: err }, 'message kept as failed');
-      } else {
-        await complete(s.ctx.db, INBOUND_QUEUE, row.id, row.locked_by, { state: 'received', attempts, last_error: err.slice(0, 2000), run_at: now() + nextDelayMs(attempts, { baseMs: 5000, maxMs: 600_000, jitter: 0.5 }) }, now());
-        log.warn({ evt: 'inbound.retry', id: row.id, err }, 'pipeline step failed; will retry');
+        ctx.writes.push((x) => x.setFields(row.id, { parse_error: err.slice(0, 2000) }, now()));
+        return { row, writes: ctx.writes, patch: { state: 'failed', attempts, last_error: err.slice(0, 2000) }, log: () => log.warn({ evt: 'inbound.failed', id: row.id, err }, 'message kept as failed') };
       }
+      return { row, writes: ctx.writes, patch: { state: 'received', attempts, last_error: err.slice(0, 2000), run_at: now() + nextDelayMs(attempts, { baseMs: 5000, maxMs: 600_000, jitter: 0.5 }) },
+        log: () => log.warn({ evt: 'inbound.retry', id: row.id, err }, 'pipeline step failed; will retry') };
     }
+  }
+
+  async function apply(outcomes: Outcome[]) {
+    await withTxRetry(() => s.ctx.db.knex.transaction(async (trx) => {
+      const r = inboundRepo(s.ctx.db, trx);
+      for (const o of outcomes) {
+        for (const w of o.writes) await w(r);
+        await complete(s.ctx.db, INBOUND_QUEUE, o.row.id, o.row.locked_by, o.patch, now(), trx);
+      }
+    }));
+    for (const o of outcomes) o.log();
   }
 
   return {
@@ -56,7 +75,11 @@ export function createPipeline(s: Services) {
     /** Claims and processes one batch; returns how many it took. */
     async runOnce(workerId: string): Promise<number> {
       const rows = await claim<{ id: number; locked_by: string; attempts: number }>(s.ctx.db, INBOUND_QUEUE, { workerId, leaseMs: s.ctx.config.worker.leaseMs, limit: s.ctx.config.worker.batchSize, now: now() });
-      for (const r of rows) await processOne({ ...r, id: Number(r.id), attempts: Number(r.attempts) });
+      // Messages of a batch run side by side (their DNS and database waits overlap); each
+      // group's writes commit together.
+      for (let i = 0; i < rows.length; i += PARALLEL) {
+        await apply(await Promise.all(rows.slice(i, i + PARALLEL).map((r) => processOne({ ...r, id: Number(r.id), attempts: Number(r.attempts) }))));
+      }
       return rows.length;
     },
     start() {

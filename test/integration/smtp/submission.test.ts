@@ -19,6 +19,7 @@ void eachDb(t, async (t, tdb) => {
   t.equal(bad.status, 400);
   const cred = await json(api('/api/v1/smtp-credentials', { method: 'POST', body: JSON.stringify({ name: 'crm', allowedSenders: ['app.example', 'ceo@other.example'], ratePerMinute: 3 }) }));
   t.match(cred, { username: /^app-/, password: /.{20,}/ });
+  const failCode = async (p: Promise<unknown>) => ((await p.then(() => null, (e: unknown) => e)) as { responseCode?: number } | null)?.responseCode;
   const mk = (user = cred.username, pass = cred.password) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth: { user, pass } });
 
   await t.test('no AUTH: MAIL refused with 530', async (t) => {
@@ -32,15 +33,15 @@ void eachDb(t, async (t, tdb) => {
 
   await t.test('wrong secret or unknown user: 535', async (t) => {
     const tr = mk(cred.username, 'wrong');
-    await t.rejects(tr.sendMail({ from: 'a@app.example', to: 'x@example.org', subject: 's', text: 't' }), { responseCode: 535 });
+    t.equal(await failCode(tr.sendMail({ from: 'a@app.example', to: 'x@example.org', subject: 's', text: 't' })), 535);
     tr.close();
   });
 
   await t.test('a foreign envelope sender or header From: 553 5.7.1', async (t) => {
     const tr = mk();
-    await t.rejects(tr.sendMail({ from: 'a@evil.example', to: 'x@example.org', subject: 's', text: 't' }), { responseCode: 553 });
-    await t.rejects(tr.sendMail({ envelope: { from: 'a@app.example', to: 'x@example.org' }, from: 'ceo@bank.example', to: 'x@example.org', subject: 's', text: 't' }), { responseCode: 553 });
-    await t.rejects(tr.sendMail({ from: 'someone@other.example', to: 'x@example.org', subject: 's', text: 't' }), { responseCode: 553 }, 'only the listed address of other.example');
+    t.equal(await failCode(tr.sendMail({ from: 'a@evil.example', to: 'x@example.org', subject: 's', text: 't' })), 553);
+    t.equal(await failCode(tr.sendMail({ envelope: { from: 'a@app.example', to: 'x@example.org' }, from: 'ceo@bank.example', to: 'x@example.org', subject: 's', text: 't' })), 553);
+    t.equal(await failCode(tr.sendMail({ from: 'someone@other.example', to: 'x@example.org', subject: 's', text: 't' })), 553, 'only the listed address of other.example');
     tr.close();
   });
 
@@ -78,7 +79,7 @@ void eachDb(t, async (t, tdb) => {
     t.match(info.response, /^250 .*queued as \d+/);
     const list = await json(api('/api/v1/smtp-credentials?q=web'));
     t.equal((await api(`/api/v1/smtp-credentials/${list.items[0].id}`, { method: 'DELETE' })).status, 204);
-    await t.rejects(tr.sendMail({ from: 'noreply@web.example', to: 'z@example.org', subject: 'hi', text: 'x' }), { responseCode: 535 });
+    t.equal(await failCode(tr.sendMail({ from: 'noreply@web.example', to: 'z@example.org', subject: 'hi', text: 'x' })), 535);
     tr.close();
     const form = await ui.submit('/admin/credentials', '/admin/credentials', { name: 'x', allowedSenders: '' });
     t.equal(form.res.status, 400);
