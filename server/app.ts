@@ -17,10 +17,11 @@ import type { Feature, Running } from './feature.js';
 import { suppressionFeature } from './suppression/feature.js';
 import { housekeepingFeature } from './scheduler/housekeeping.js';
 import { inboundFeature } from './inbound/feature.js';
+import { outboundFeature } from './outbound/feature.js';
 import { createScheduler } from './scheduler/service.js';
 
 /** Every capability, in start order. */
-export const FEATURES: Feature[] = [housekeepingFeature, inboundFeature, suppressionFeature];
+export const FEATURES: Feature[] = [housekeepingFeature, inboundFeature, outboundFeature, suppressionFeature];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }

@@ -32,6 +32,7 @@ export const ConfigSchema = Type.Object({
   }),
   worker: Type.Object({ leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }) }),
   scheduler: Type.Object({ syncMs: Type.Integer({ minimum: 100 }) }),
+  outbound: Type.Object({ maxAgeHours: Type.Number({ exclusiveMinimum: 0 }), retryBaseMs: Type.Integer({ minimum: 100 }), retryMaxMs: Type.Integer({ minimum: 100 }), verpPrefix: Type.String({ pattern: '^[a-z0-9]{1,10}$' }) }),
   auth: Type.Object({ loginMaxFailures: Type.Integer({ minimum: 1 }), loginWindowMinutes: Type.Integer({ minimum: 1 }) }),
   log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0 }),

@@ -11,6 +11,10 @@ import type { Directory } from './inbound/directory.js';
 import type { DomainsService } from './inbound/domains.js';
 import type { InboundPipeline } from './inbound/pipeline/worker.js';
 import type { CredentialsService } from './inbound/credentials.js';
+import type { AccountsService } from './outbound/accounts/service.js';
+import type { DkimService } from './outbound/dkim/service.js';
+import type { sandboxRepo } from './db/repos/outboundQueue.js';
+import type { createDeliveryWorker } from './outbound/queue/worker.js';
 
 export interface Services {
   ctx: Ctx;
@@ -22,6 +26,10 @@ export interface Services {
   domains: DomainsService;
   inboundPipeline: InboundPipeline;
   credentials: CredentialsService;
+  accounts: AccountsService;
+  dkim: DkimService;
+  sandbox: ReturnType<typeof sandboxRepo>;
+  delivery: ReturnType<typeof createDeliveryWorker>;
   /** Ports the SMTP listeners bound (tests ask for port 0). */
   smtpPorts?: { mx?: number; submission?: number };
 }

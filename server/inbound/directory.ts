@@ -10,7 +10,6 @@ import { parseVerpAddress } from '../lib/verp.js';
 import { deriveKey } from '../lib/keys.js';
 import { domainsRepo, mailboxesRepo } from '../db/repos/domains.js';
 
-export const VERP_PREFIX = 'b';
 const SNAPSHOT_TTL_MS = 5000;
 
 export type RcptDecision =
@@ -62,7 +61,7 @@ export function createDirectory(s: Services) {
       const address = `${local}@${p.domain}`;
       const isPostmaster = local === 'postmaster' || local === 'abuse';
       if (sn.bounce.includes(p.domain)) {
-        const v = parseVerpAddress({ key: verpKey, prefix: VERP_PREFIX, bounceDomains: sn.bounce }, address);
+        const v = parseVerpAddress({ key: verpKey, prefix: s.ctx.config.outbound.verpPrefix, bounceDomains: sn.bounce }, address);
         if (v.ok) return { ok: true, address, kind: 'verp', mailboxId: null, targetId: v.id };
         if (isPostmaster) return { ok: true, address, kind: 'postmaster', mailboxId: null, targetId: null };
         return { ok: false, code: 550, message: '5.1.1 No such bounce address' };

@@ -1,0 +1,63 @@
+/* Upstream SMTP accounts, their per-account lease and usage counters: the only SQL on upstream_accounts / account_usage. */
+import type { Db } from '../connect.js';
+import { listPage, type ListQuery, type Page } from '../list.js';
+
+export interface AccountRow {
+  id: number; name: string; kind: 'smtp' | 'sandbox'; host: string; port: number; security: 'none' | 'starttls' | 'tls'; username: string | null;
+  password_enc: string | null; verify_cert: boolean; allowed_from: string[]; from_name: string; message_type_id: number | null;
+  rate_per_second: number | null; rate_per_hour: number | null; rate_per_day: number | null; max_connections: number; active: boolean; is_default: boolean;
+  paused_at: number | null; paused_reason: string | null; slow_until: number | null; last_success_at: number | null; last_error: string | null;
+  last_error_at: number | null; created_at: number; updated_at: number;
+}
+const toRow = (r: any): AccountRow => ({
+  ...r, id: Number(r.id), port: Number(r.port), verify_cert: Boolean(r.verify_cert), active: Boolean(r.active), is_default: Boolean(r.is_default),
+  max_connections: Number(r.max_connections), allowed_from: JSON.parse(r.allowed_from || '[]'),
+});
+
+export function accountsRepo(db: Db) {
+  const k = db.knex;
+  return {
+    async list(q: ListQuery): Promise<Page<AccountRow>> {
+      return listPage(k('upstream_accounts').select('*'), { sortable: ['name', 'kind', 'created_at', 'last_success_at'], defaultSort: 'name', searchable: ['name', 'host'], filterable: ['kind', 'active'] }, q, toRow);
+    },
+    async all(): Promise<AccountRow[]> { return (await k('upstream_accounts').orderBy('id')).map(toRow); },
+    async get(id: number) { const r = await k('upstream_accounts').where({ id }).first(); return r ? toRow(r) : undefined; },
+    async byName(name: string) { const r = await k('upstream_accounts').where({ name }).first(); return r ? toRow(r) : undefined; },
+    async defaultAccount() { const r = await k('upstream_accounts').where({ is_default: true, active: true }).first(); return r ? toRow(r) : undefined; },
+    async count() { const [{ n }] = (await k('upstream_accounts').count({ n: '*' })) as Array<{ n: number | string }>; return Number(n); },
+    async create(a: Record<string, unknown>, now: number) {
+      return k.transaction(async (trx) => {
+        if (a.is_default) await trx('upstream_accounts').update({ is_default: false });
+        const [id] = await trx('upstream_accounts').insert({ ...a, created_at: now, updated_at: now });
+        return Number(id);
+      });
+    },
+    async update(id: number, patch: Record<string, unknown>, now: number) {
+      await k.transaction(async (trx) => {
+        if (patch.is_default) await trx('upstream_accounts').whereNot({ id }).update({ is_default: false });
+        await trx('upstream_accounts').where({ id }).update({ ...patch, updated_at: now });
+      });
+    },
+    async remove(id: number) { return (await k('upstream_accounts').where({ id }).delete()) === 1; },
+    /** One node at a time sends for an account, so its rate budget is exact cluster-wide. */
+    async lease(id: number, owner: string, until: number, now: number): Promise<boolean> {
+      const n = await k('upstream_accounts').where({ id, active: true }).whereNull('paused_at')
+        .where((q) => q.whereNull('lease_owner').orWhere('lease_until', '<', now).orWhere('lease_owner', owner))
+        .update({ lease_owner: owner, lease_until: until });
+      return n === 1;
+    },
+    async unlease(id: number, owner: string) { await k('upstream_accounts').where({ id, lease_owner: owner }).update({ lease_owner: null, lease_until: null }); },
+    async usage(id: number, hour: number, day: number): Promise<{ hour: number; day: number }> {
+      const rows = await k('account_usage').where({ account_id: id }).whereIn('bucket', [`h:${hour}`, `d:${day}`]);
+      const get = (b: string) => Number(rows.find((r: any) => r.bucket === b)?.sent ?? 0);
+      return { hour: get(`h:${hour}`), day: get(`d:${day}`) };
+    },
+    async countSent(id: number, hour: number, day: number, n = 1) {
+      for (const bucket of [`h:${hour}`, `d:${day}`]) {
+        await k('account_usage').insert({ account_id: id, bucket, sent: 0 }).onConflict(['account_id', 'bucket']).ignore();
+        await k('account_usage').where({ account_id: id, bucket }).update({ sent: k.raw('sent + ?', [n]) });
+      }
+    },
+  };
+}
+export type AccountsRepo = ReturnType<typeof accountsRepo>;
