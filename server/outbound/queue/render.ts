@@ -5,7 +5,7 @@
  * submission is relayed as it came (line endings normalised, Bcc dropped).
  */
 import { randomBytes } from 'node:crypto';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Services } from '../../services.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
