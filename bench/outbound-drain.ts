@@ -1,0 +1,50 @@
+/*
+ * The Postern side of bench/outbound.sh: fills the queue with N campaign-style messages
+ * (~5 KB HTML + text, unique recipient each) for an upstream account at 127.0.0.1:PORT with
+ * a DKIM key for the From domain, then runs the delivery worker in this process until
+ * every row is sent. Prints `DRAINED n=… secs=… msgs_per_s=… peak_rss_mb=…` to stdout.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../server/config.js';
+import { createApp } from '../server/app.js';
+import { silentLogger } from '../server/log.js';
+import { uniqueKey } from '../server/db/repos/outboundQueue.js';
+
+const N = Number(process.env.N ?? 20000), PORT = Number(process.env.SINK_PORT ?? 2529);
+const dir = mkdtempSync(join(tmpdir(), 'postern-outbench-'));
+const config = loadConfig({ env: {}, persistSecret: false, overrides: { roles: ['worker'], secret: 'bench-secret-0123456789', database: { url: join(dir, 'p.sqlite') }, worker: { batchSize: 200, pollMs: 20, leaseMs: 60_000 }, log: { level: 'warn' } } });
+const app = await createApp(config, { log: silentLogger() });
+const s = app.services;
+await s.accounts.bootstrap();
+const acct = await s.accounts.create({ name: 'sink', host: '127.0.0.1', port: PORT, security: 'none', maxConnections: 20, isDefault: true });
+await s.dkim.generate('bench.example', 'b1');
+await s.domains.createDomain({ name: 'bounce.bench.example', kind: 'bounce' });
+const links = Array.from({ length: 5 }, (_, i) => `<p><a href="https://shop.example/item/${i}?utm=news">Item ${i}</a> ${'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(10)}</p>`).join('\n');
+const html = `<html><body><h1>November news</h1>${links}<img src="https://shop.example/p.gif" alt=""></body></html>`;
+const k = s.ctx.db.knex;
+const now = Date.now();
+for (let i = 0; i < N; i += 500) {
+  await k.transaction(async (trx) => {
+    for (let j = i; j < Math.min(N, i + 500); j++) {
+      const [mid] = await trx('outbound_messages').insert({ source: 'test', account_id: acct.id, from_addr: 'news@bench.example', from_name: 'Bench', subject: `News ${j}`, html, text: 'November news', bulk: true, created_at: now, updated_at: now });
+      await trx('outbound_queue').insert({ message_id: mid, account_id: acct.id, source: 'test', recipient: `r${j}@sink.example`, unique_key: uniqueKey(`bench:${j}`, `r${j}@sink.example`), state: 'queued', run_at: 0, created_at: now, updated_at: now });
+    }
+  });
+}
+process.stderr.write(`queued ${N}; draining\n`);
+let peak = 0;
+const rss = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+const start = Date.now();
+const worker = s.delivery.start();
+for (;;) {
+  const [{ n }] = (await k('outbound_queue').where({ state: 'sent' }).count({ n: '*' })) as Array<{ n: number }>;
+  if (Number(n) >= N) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+const secs = (Date.now() - start) / 1000;
+clearInterval(rss);
+await worker.stop();
+await app.stop();
+console.log(`DRAINED n=${N} secs=${secs.toFixed(1)} msgs_per_s=${Math.round(N / secs)} peak_rss_mb=${Math.round(peak / 1048576)}`);
