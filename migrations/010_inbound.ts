@@ -4,9 +4,8 @@
  * recipients as classified at RCPT time, and one row per pipeline step result.
  */
 import type { Knex } from 'knex';
-import { timestamps, queueColumns, type Migration } from './helpers.js';
+import { timestamps, queueColumns, longBlob, type Migration } from './helpers.js';
 
-const longBlob = (knex: Knex) => (knex.client.config.client === 'mysql2' ? 'LONGBLOB' : 'BLOB');
 
 export const inbound: Migration = {
   name: '010_inbound',

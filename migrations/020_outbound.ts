@@ -4,10 +4,8 @@
  * every attempt. One queue row per (source, recipient) through `unique_key`.
  */
 import type { Knex } from 'knex';
-import { timestamps, queueColumns, type Migration } from './helpers.js';
+import { timestamps, queueColumns, longBlob, longText, type Migration } from './helpers.js';
 
-const longBlob = (knex: Knex) => (knex.client.config.client === 'mysql2' ? 'LONGBLOB' : 'BLOB');
-const longText = (knex: Knex) => (knex.client.config.client === 'mysql2' ? 'LONGTEXT' : 'TEXT');
 
 export const outbound: Migration = {
   name: '020_outbound',

@@ -22,4 +22,8 @@ export function queueColumns(t: Knex.CreateTableBuilder, table: string, initialS
   t.index(['locked_until'], `${table}_lease_idx`);
 }
 
+/** MySQL's BLOB holds 64 KiB: raw mail needs LONGBLOB there. */
+export const longBlob = (knex: Knex) => (knex.client.config.client === 'mysql2' ? 'LONGBLOB' : 'BLOB');
+export const longText = (knex: Knex) => (knex.client.config.client === 'mysql2' ? 'LONGTEXT' : 'TEXT');
+
 export interface Migration { name: string; up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }

@@ -3,7 +3,7 @@
  * way every listener must (552 over size, 550 5.5.2 for bare line endings) before the
  * listener's own store step; 451 4.3.0 if storing fails. Shared so the two ports cannot drift.
  */
-import type { SMTPServerDataStream } from 'smtp-server';
+import type { SMTPServer, SMTPServerDataStream } from 'smtp-server';
 import type { Log } from '../log.js';
 import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
 
@@ -52,4 +52,16 @@ export async function headerBlock(spool: Spool): Promise<string> {
     return end < 0 ? text : text.slice(0, end);
   }
   return '';
+}
+
+export interface Listening { port: number; stop(timeoutMs: number): Promise<void> }
+
+/** Binds a listener; stop() stops accepting and waits for open sessions (bounded by timeoutMs). */
+export async function listen(server: SMTPServer, host: string, port: number, log: Log, label: string): Promise<Listening> {
+  server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => { server.off('error', reject); resolve(); }); });
+  const addr = server.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  log.info({ evt: 'smtp.listening', port: bound }, `${label} on ${host}:${bound}`);
+  return { port: bound, stop: (timeoutMs) => new Promise<void>((resolve) => { const t = setTimeout(resolve, timeoutMs); server.close(() => { clearTimeout(t); resolve(); }); }) };
 }

@@ -8,7 +8,7 @@ import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream } from 's
 import type { Log } from '../log.js';
 import type { Directory, RcptDecision } from '../inbound/directory.js';
 import type { Committer } from '../inbound/committer.js';
-import { receiveData, smtpError } from './data.js';
+import { receiveData, smtpError, listen, type Listening } from './data.js';
 import { parseMailbox } from '../lib/addresses.js';
 import type { TlsPair } from '../inbound/tls.js';
 
@@ -29,7 +29,7 @@ function rateLimiter(perMinute: number) {
   };
 }
 
-export async function startMx(o: MxOptions): Promise<{ port: number; stop(timeoutMs: number): Promise<void> }> {
+export async function startMx(o: MxOptions): Promise<Listening> {
   const log = o.log.child({ mod: 'smtp', listener: 'mx' });
   const allow = rateLimiter(o.maxConnectionsPerIpPerMinute);
   const decisions = new WeakMap<SMTPServerSession, RcptDecision[]>();
@@ -78,14 +78,5 @@ export async function startMx(o: MxOptions): Promise<{ port: number; stop(timeou
       }, o.observeCommit);
     },
   });
-  server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); }); });
-  const addr = server.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  log.info({ evt: 'smtp.listening', port }, `MX listener on ${o.host}:${port}`);
-  return {
-    port,
-    // smtp-server's close() stops accepting and waits for sessions (closeTimeout) to finish.
-    stop: (timeoutMs: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, timeoutMs); server.close(() => { clearTimeout(t); resolve(); }); }),
-  };
+  return listen(server, o.host, o.port, log, 'MX listener');
 }

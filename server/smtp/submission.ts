@@ -13,7 +13,7 @@ import type { CredentialRow } from '../db/repos/credentials.js';
 import { parseMailbox } from '../lib/addresses.js';
 import { parseHeaders } from '../bounces/mime.js';
 import type { TlsPair } from '../inbound/tls.js';
-import { receiveData, headerBlock, smtpError } from './data.js';
+import { receiveData, headerBlock, smtpError, listen, type Listening } from './data.js';
 
 export interface SubmissionOptions {
   host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number; socketTimeoutMs: number;
@@ -23,7 +23,7 @@ export interface SubmissionOptions {
 const isLoopback = (ip: string) => /^(127\.|::1$|::ffff:127\.)/.test(ip);
 const ADDR = /[^\s<>",;]+@[^\s<>",;]+/g;
 
-export async function startSubmission(o: SubmissionOptions): Promise<{ port: number; stop(timeoutMs: number): Promise<void> }> {
+export async function startSubmission(o: SubmissionOptions): Promise<Listening> {
   const log = o.log.child({ mod: 'smtp', listener: 'submission' });
   const server = new SMTPServer({
     name: o.hostname, banner: 'Postern submission', size: o.maxMessageBytes, authMethods: ['PLAIN', 'LOGIN'], authOptional: false,
@@ -73,10 +73,5 @@ export async function startSubmission(o: SubmissionOptions): Promise<{ port: num
       }, o.observeCommit);
     },
   });
-  server.on('error', (e) => log.warn({ evt: 'smtp.error', err: e }, 'SMTP server error'));
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); }); });
-  const addr = server.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  log.info({ evt: 'smtp.listening', port }, `submission listener on ${o.host}:${port}`);
-  return { port, stop: (timeoutMs: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, timeoutMs); server.close(() => { clearTimeout(t); resolve(); }); }) };
+  return listen(server, o.host, o.port, log, 'submission listener');
 }
