@@ -19,9 +19,10 @@ import { housekeepingFeature } from './scheduler/housekeeping.js';
 import { inboundFeature } from './inbound/feature.js';
 import { outboundFeature } from './outbound/feature.js';
 import { createScheduler } from './scheduler/service.js';
+import { sourcesFeature } from './outbound/sources/feature.js';
 
 /** Every capability, in start order. */
-export const FEATURES: Feature[] = [housekeepingFeature, inboundFeature, outboundFeature, suppressionFeature];
+export const FEATURES: Feature[] = [housekeepingFeature, inboundFeature, outboundFeature, suppressionFeature, sourcesFeature];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }

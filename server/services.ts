@@ -15,6 +15,7 @@ import type { AccountsService } from './outbound/accounts/service.js';
 import type { DkimService } from './outbound/dkim/service.js';
 import type { sandboxRepo } from './db/repos/outboundQueue.js';
 import type { createDeliveryWorker } from './outbound/queue/worker.js';
+import type { SourcesService } from './outbound/sources/service.js';
 
 export interface Services {
   ctx: Ctx;
@@ -32,4 +33,5 @@ export interface Services {
   delivery: ReturnType<typeof createDeliveryWorker>;
   /** Ports the SMTP listeners bound (tests ask for port 0). */
   smtpPorts?: { mx?: number; submission?: number };
+  sources: SourcesService;
 }

@@ -11,7 +11,6 @@ import { sweep, countByState } from '../db/queue.js';
 import { accountsApi } from '../http/api/accounts.js';
 import { accountsUi } from '../http/ui/accounts.js';
 import { addNav } from '../http/ui/render.js';
-import { submissionRelayHook } from './relay.js';
 
 export const outboundFeature: Feature = {
   name: 'outbound',
@@ -22,7 +21,6 @@ export const outboundFeature: Feature = {
     s.delivery = createDeliveryWorker(s, s.accounts);
     s.scheduler.addSweeper('outbound', (now) => sweep(s.ctx.db, OUTBOUND_QUEUE, now));
     s.metrics.addQueue('outbound', async () => Object.entries(await countByState(s.ctx.db, 'outbound_queue')).map(([state, value]) => ({ labels: { state }, value })));
-    s.inboundPipeline.addHook(submissionRelayHook);
     addNav({ href: '/admin/accounts', label: 'Upstream accounts', adminOnly: true }, '/admin/suppressions');
   },
   async bootstrap(s) { await s.accounts.bootstrap(); },

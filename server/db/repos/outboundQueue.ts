@@ -19,7 +19,11 @@ export function outboundQueueRepo(db: Db) {
       return k.transaction(async (trx) => {
         const existing = new Set((await trx('outbound_queue').whereIn('unique_key', rows.map((r) => r.unique_key)).select('unique_key')).map((r: any) => r.unique_key));
         const fresh = rows.filter((r) => !existing.has(r.unique_key));
-        if (!fresh.length) return { messageId: null as number | null, inserted: 0, duplicates: rows.length };
+        if (!fresh.length) {
+          // Everything was queued before: answer with the message that holds those rows.
+          const prev = await trx('outbound_queue').where('unique_key', rows[0]!.unique_key).select('message_id').first();
+          return { messageId: prev ? Number(prev.message_id) : null, inserted: 0, duplicates: rows.length };
+        }
         const [id] = await trx('outbound_messages').insert({ ...m, created_at: now, updated_at: now });
         const messageId = Number(id);
         for (const a of attachments) await trx('outbound_attachments').insert({ message_id: messageId, filename: a.filename, content_type: a.contentType, content: a.content });

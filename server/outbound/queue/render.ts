@@ -10,6 +10,7 @@ import type { Services } from '../../services.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { normalizeLineEndings } from '../../lib/headers.js';
+import { prepareRelayRaw } from '../render/raw.js';
 import { makeVerpAddress } from '../../lib/verp.js';
 import { deriveKey } from '../../lib/keys.js';
 import { signFields } from '../../lib/tokens.js';
@@ -29,15 +30,9 @@ export function createRenderer(s: Services) {
     const fromDomain = domainOf(m.from_addr);
     const mid = `<pm${messageId}.${randomBytes(6).toString('hex')}@${fromDomain}>`;
     if (m.inbound_id) {
-      const raw = await inboundStoreRepo(s.ctx.db).readRaw(Number(m.inbound_id));
-      // Keep the app's headers; Bcc must not travel (it would reveal hidden recipients).
-      const text = normalizeLineEndings(raw);
-      const sep = text.indexOf('\r\n\r\n');
-      const head = (sep < 0 ? text : text.subarray(0, sep)).toString('latin1').split(/\r\n(?![ \t])/).filter((f) => !/^(bcc|return-path)\s*:/i.test(f));
-      const existing = head.find((f) => /^message-id\s*:/i.test(f));
-      if (!existing) head.push(`Message-ID: ${mid}`);
-      const body = sep < 0 ? Buffer.alloc(0) : text.subarray(sep + 4);
-      return { raw: Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]), messageId: existing ? existing.slice(existing.indexOf(':') + 1).trim() : mid, subject: m.subject, fromDomain };
+      // A submission is relayed as the app wrote it (server/outbound/render/raw.ts).
+      const relay = prepareRelayRaw(await inboundStoreRepo(s.ctx.db).readRaw(Number(m.inbound_id)), { messageIdDomain: fromDomain, newId: () => `pm${messageId}.${randomBytes(6).toString('hex')}` });
+      return { raw: relay.raw, messageId: relay.messageId, subject: m.subject, fromDomain };
     }
     const rows = await repo.recipientsOf(messageId);
     const headers: Record<string, string> = m.headers ? JSON.parse(m.headers) : {};

@@ -1,0 +1,85 @@
+/*
+ * Outbound queue pages: the list (filters by state, account, source, message type,
+ * recipient and date; sort; pager; per-row retry / cancel; bulk "retry failed only") and a
+ * row's detail page with its message and every attempt with the upstream's reply.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.js';
+import { render, listLinks, listQueryFrom } from './render.js';
+import { requireUser, flash } from './session.js';
+import { str, formErrors, type Body } from './forms.js';
+import { queueFiltersFrom } from '../../outbound/sources/service.js';
+import { QUEUE_STATES, type QueueFilters } from '../../db/repos/queueView.js';
+import { isAppError } from '../../errors.js';
+
+const FILTER_KEYS = ['state', 'accountId', 'source', 'messageTypeId', 'recipient', 'q', 'since', 'until', 'messageId'];
+export const SOURCES = ['single', 'submission', 'campaign', 'auto-reply', 'test'];
+
+/** Only our own list URL (with its query) is a valid place to go back to. */
+const backTo = (b: Body, fallback = '/admin/queue') => {
+  const v = str(b, 'back');
+  return /^\/admin\/queue(\/\d+)?(\?[^\r\n]*)?$/.test(v) ? v : fallback;
+};
+
+export function queueUi(app: FastifyInstance, s: Services) {
+  const q = s.sources.queue;
+  const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
+
+  app.get('/queue', { preHandler: requireUser }, async (req, reply) => {
+    const query = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    let filters: QueueFilters = {};
+    let error: string | undefined;
+    try { filters = queueFiltersFrom(query); } catch (e) { if (!isAppError(e)) throw e; error = e.message; reply.status(400); }
+    const [page, counts, accounts, types] = await Promise.all([
+      q.list(listQueryFrom(query), filters), q.counts({ ...filters, state: undefined }), s.sources.accounts(), s.sources.messageTypes.all(),
+    ]);
+    const here = req.url.replace(/^.*?\/admin\/queue/, '/admin/queue');
+    const keep = Object.fromEntries(FILTER_KEYS.filter((k) => query[k]).map((k) => [k, query[k]]));
+    const stateHref = (st: string) => {
+      const p = new URLSearchParams(keep); p.delete('state'); if (st) p.set('state', st);
+      return p.size ? `/admin/queue?${p}` : '/admin/queue';
+    };
+    return render(req, reply, 'pages/queue/list.eta', {
+      title: 'Outbound queue', page, query, links: listLinks('/admin/queue', query, page), counts, states: QUEUE_STATES, sources: SOURCES,
+      accounts, types, here, keep, stateHref, error,
+    });
+  });
+
+  app.post('/queue/retry-failed', { preHandler: requireUser }, async (req, reply) => {
+    const b = req.body as Body;
+    try {
+      const n = await q.retryFailed(queueFiltersFrom(Object.fromEntries(FILTER_KEYS.map((k) => [k, str(b, k)])) as Record<string, string>));
+      flash(reply, 'ok', n ? `${n} failed row(s) queued again` : 'No failed rows match these filters');
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      flash(reply, 'error', fe.error);
+    }
+    return reply.redirect(backTo(b), 303);
+  });
+
+  app.get('/queue/:id', { preHandler: requireUser }, async (req, reply) => {
+    const row = await q.get(idOf(req));
+    return render(req, reply, 'pages/queue/detail.eta', { title: `Queue row ${row.id}`, row, here: `/admin/queue/${row.id}` });
+  });
+  app.get('/queue/:id/attachments/:att', { preHandler: requireUser }, async (req, reply) => {
+    const row = await q.get(idOf(req));
+    const a = await q.attachment(row.message_id, Number((req.params as { att: string }).att));
+    if (!a) return reply.status(404).type('text/plain').send('No such attachment');
+    // Always a download, never rendered in our origin.
+    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${a.filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"`).send(a.content);
+  });
+
+  const action = (name: 'retry' | 'cancel', done: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const b = req.body as Body;
+    try {
+      await q[name](idOf(req));
+      flash(reply, 'ok', `Row ${idOf(req)} ${done}`);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      flash(reply, 'error', fe.error);
+    }
+    return reply.redirect(backTo(b, `/admin/queue/${idOf(req)}`), 303);
+  };
+  app.post('/queue/:id/retry', { preHandler: requireUser }, action('retry', 'queued again'));
+  app.post('/queue/:id/cancel', { preHandler: requireUser }, action('cancel', 'canceled'));
+}
