@@ -4,7 +4,7 @@
  * (the library the delivery core sends with). Delivery-time headers (Message-ID, DKIM,
  * Return-Path) are added by the worker and are not part of the preview.
  */
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Composed } from './compose.js';
 
 export interface Preview {
