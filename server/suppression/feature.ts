@@ -5,6 +5,7 @@ import { suppressionsApi } from '../http/api/suppressions.js';
 import { suppressionsUi } from '../http/ui/suppressions.js';
 import { addNav } from '../http/ui/render.js';
 import { addDashboardCards } from '../http/ui/dashboard.js';
+import { optOutRoutes } from '../http/public/optout.js';
 
 export const suppressionFeature: Feature = {
   name: 'suppression',
@@ -18,4 +19,5 @@ export const suppressionFeature: Feature = {
   },
   api: [suppressionsApi],
   ui: [suppressionsUi],
+  publicRoutes: [optOutRoutes],
 };

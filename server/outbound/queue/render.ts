@@ -1,10 +1,11 @@
 /*
  * What goes on the wire for a queued message: composed once per message (MIME ~0.8 ms,
  * DESIGN) and reused for every recipient row of it; only the envelope differs per row
- * (VERP return path). Stable Message-ID; List-Unsubscribe headers on bulk mail; a stored
+ * (VERP return path); bulk mail is composed per recipient for its own unsubscribe link. A
+ * stable Message-ID; List-Unsubscribe headers on bulk mail; a stored
  * submission is relayed as it came (line endings normalised, Bcc dropped).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Services } from '../../services.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
@@ -24,21 +25,25 @@ export function createRenderer(s: Services) {
   const cache = new Map<number, Promise<Rendered>>();
   const verpKey = deriveKey(s.ctx.config.secret, 'verp');
   const optoutKey = deriveKey(s.ctx.config.secret, 'optout');
+  const midKey = deriveKey(s.ctx.config.secret, 'message-id');
 
-  async function compose(messageId: number): Promise<Rendered> {
+  async function compose(messageId: number, queueId: number): Promise<Rendered> {
     const m = await repo.message(messageId);
     const fromDomain = domainOf(m.from_addr);
-    const mid = `<pm${messageId}.${randomBytes(6).toString('hex')}@${fromDomain}>`;
+    // Derived, not random: every render of a message — per recipient, on any node, on a retry — has the same Message-ID.
+    const idPart = `pm${messageId}.${createHmac('sha256', midKey).update(String(messageId)).digest('hex').slice(0, 12)}`;
+    const mid = `<${idPart}@${fromDomain}>`;
     if (m.inbound_id) {
       // A submission is relayed as the app wrote it (server/outbound/render/raw.ts).
-      const relay = prepareRelayRaw(await inboundStoreRepo(s.ctx.db).readRaw(Number(m.inbound_id)), { messageIdDomain: fromDomain, newId: () => `pm${messageId}.${randomBytes(6).toString('hex')}` });
+      const relay = prepareRelayRaw(await inboundStoreRepo(s.ctx.db).readRaw(Number(m.inbound_id)), { messageIdDomain: fromDomain, newId: () => idPart });
       return { raw: relay.raw, messageId: relay.messageId, subject: m.subject, fromDomain };
     }
     const rows = await repo.recipientsOf(messageId);
     const headers: Record<string, string> = m.headers ? JSON.parse(m.headers) : {};
     if (m.bulk) {
-      // One-click unsubscribe (RFC 8058): an https link that takes POST, and a mailto.
-      const token = signFields(optoutKey, [messageId]);
+      // One-click unsubscribe (RFC 8058): an https link that takes POST, and a mailto. The
+      // token names this recipient's queue row, so bulk mail is composed per recipient.
+      const token = signFields(optoutKey, [queueId]);
       headers['List-Unsubscribe'] = `<${s.ctx.config.publicUrl.replace(/\/$/, '')}/u/${token}>, <mailto:unsubscribe+${token}@${fromDomain}>`;
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
@@ -54,10 +59,11 @@ export function createRenderer(s: Services) {
 
   return {
     /** Rows of one message rendered at the same moment share one composition (and one Message-ID). */
-    render(messageId: number): Promise<Rendered> {
+    render(messageId: number, queueId: number, bulk: boolean): Promise<Rendered> {
+      if (bulk) return compose(messageId, queueId);
       const hit = cache.get(messageId);
       if (hit) return hit;
-      const p = compose(messageId);
+      const p = compose(messageId, queueId);
       p.catch(() => cache.delete(messageId));
       if (cache.size > 200) cache.delete(cache.keys().next().value!);
       cache.set(messageId, p);

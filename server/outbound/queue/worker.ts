@@ -69,9 +69,10 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
       await complete(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, { state: 'suppressed', suppressed_reason: 'blocked before sending' }, now());
       return 'suppressed';
     }
-    const r = await renderer.render(row.message_id);
+    const msg = await repo.message(row.message_id);
+    const r = await renderer.render(row.message_id, row.id, Boolean(msg.bulk));
     await repo.setMessageId(row.id, r.messageId);
-    const from = await renderer.envelopeFrom(row.id, (await repo.message(row.message_id)).from_addr);
+    const from = await renderer.envelopeFrom(row.id, msg.from_addr);
     try {
       let response: string;
       if (a.kind === 'sandbox') {

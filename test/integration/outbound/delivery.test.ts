@@ -23,7 +23,7 @@ void eachDb(t, async (t, tdb) => {
   let rules: (r: string) => Rule = () => 'ok';
   const up = await startUpstream({ rules: (r) => rules(r), auth: { user: 'relay', pass: 'secret-pw' } });
   t.teardown(() => up.close());
-  const { app, api } = await startTestApp(t, { tdb, roles: ['http', 'worker'], overrides: { worker: { pollMs: 30, leaseMs: 5000, batchSize: 50 }, outbound: { maxAgeHours: 72, retryBaseMs: 200, retryMaxMs: 400, verpPrefix: 'b' } } });
+  const { app, api, url } = await startTestApp(t, { tdb, roles: ['http', 'worker'], overrides: { worker: { pollMs: 30, leaseMs: 5000, batchSize: 50 }, outbound: { maxAgeHours: 72, retryBaseMs: 200, retryMaxMs: 400, verpPrefix: 'b' } } });
   const s = app.services;
   const json = async (r: Promise<Response>): Promise<any> => (await r).json();
   await api('/api/v1/domains', { method: 'POST', body: JSON.stringify({ name: 'bounce.ours.example', kind: 'bounce' }) });
@@ -60,6 +60,18 @@ void eachDb(t, async (t, tdb) => {
     const raw = got.raw.toString();
     t.match(raw, /List-Unsubscribe: <http/);
     t.match(raw, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
+    // The link unsubscribes exactly this recipient: GET only asks, POST (one-click) does it.
+    const link = /List-Unsubscribe: <(http[^>]+)>/.exec(raw.replace(/\r\n\s+/g, ' '))![1]!.replace(/^http:\/\/[^/]+/, '');
+    const ask = await fetch(`${url}${link}`);
+    t.equal(ask.status, 200);
+    t.match(await ask.text(), /jane@example.org/);
+    t.equal((await json(api('/api/v1/suppressions?address=jane@example.org'))).total, 0, 'GET changes nothing');
+    const other = up.received.filter((m) => m.to[0] === 'bob@example.org')[0]!.raw.toString();
+    t.not(/List-Unsubscribe: <(http[^>]+)>/.exec(other.replace(/\r\n\s+/g, ' '))![1], link, 'each recipient has their own link');
+    t.equal((await fetch(`${url}${link}`, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status, 200);
+    t.match((await json(api('/api/v1/suppressions?address=jane@example.org'))).items[0], { reason: 'unsubscribe', source: 'optout' });
+    t.equal((await json(api('/api/v1/suppressions?address=bob@example.org'))).total, 0, 'nobody else');
+    t.equal((await fetch(`${url}${link.slice(0, -2)}xx`, { method: 'POST' })).status, 404, 'a forged token does nothing');
     t.notMatch(raw.replace(/\r\n/g, ''), /[\r\n]/, 'no bare CR or LF');
     const res = await dkimVerify(got.raw, { resolver: async (name: string) => { if (name === key.dnsName) return [[key.dnsValue]]; throw Object.assign(new Error('nx'), { code: 'ENOTFOUND' }); } });
     t.equal(res.results[0]?.status?.result, 'pass', 'DKIM signature verifies');
