@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
+import { withTxRetry } from './retry.js';
 
 export interface QueueSpec {
   table: string;
@@ -53,13 +54,13 @@ export async function claim<T extends LeasedRow = LeasedRow>(db: Db, spec: Queue
       .returning('*')) as T[];
     return rows.sort((a, b) => a.id - b.id);
   }
-  return db.knex.transaction(async (trx) => {
+  return withTxRetry(() => db.knex.transaction(async (trx) => {
     const picked = (await trx(spec.table).select('id').modify(due).forUpdate().skipLocked()) as Array<{ id: number }>;
     if (picked.length === 0) return [];
     const ids = picked.map((r) => r.id);
     await trx(spec.table).whereIn('id', ids).update(lease);
     return (await trx(spec.table).whereIn('id', ids).orderBy('id')) as T[];
-  });
+  }), 5);
 }
 
 /**

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery } from '../list.js';
+import { withTxRetry } from '../retry.js';
 
 export const QUEUE_KEY_MAX = 191;
 /** Unique keys stay within the column: long ones keep their prefix and a hash of the rest. */
@@ -16,7 +17,9 @@ export function outboundQueueRepo(db: Db) {
     /** One message row and one queue row per recipient; rows whose unique key exists are skipped. */
     async insertMessage(m: Record<string, unknown>, attachments: Array<{ filename: string; contentType: string; content: Buffer }>,
       rows: Array<{ recipient: string; rcpt_kind: string; unique_key: string; state: string; suppressed_reason: string | null; run_at: number }>, now: number) {
-      return k.transaction(async (trx) => {
+      // InnoDB may pick this insert as a deadlock victim against claimers' locks: the whole
+      // transaction rolled back, so running it again is safe.
+      return withTxRetry(() => k.transaction(async (trx) => {
         const existing = new Set((await trx('outbound_queue').whereIn('unique_key', rows.map((r) => r.unique_key)).select('unique_key')).map((r: any) => r.unique_key));
         const fresh = rows.filter((r) => !existing.has(r.unique_key));
         if (!fresh.length) {
@@ -31,7 +34,7 @@ export function outboundQueueRepo(db: Db) {
           await trx('outbound_queue').insert({ ...r, message_id: messageId, account_id: m.account_id, message_type_id: m.message_type_id, source: m.source, created_at: now, updated_at: now });
         }
         return { messageId, inserted: fresh.length, duplicates: rows.length - fresh.length };
-      });
+      }), 5);
     },
     async message(id: number) { return k('outbound_messages').where({ id }).first(); },
     async recipientsOf(messageId: number): Promise<Array<{ recipient: string; rcpt_kind: string }>> { return k('outbound_queue').where({ message_id: messageId }).select('recipient', 'rcpt_kind'); },
