@@ -1,22 +1,40 @@
 /*
- * Bounce rules as data: loads config/bounce-rules.json (and an admin's extra rules file),
- * validates and compiles the regular expressions once, and answers "which reason does this
- * text or status code mean" and "which pseudo status stands for this reason".
+ * Bounce rules as data: loads config/bounce-rules.json (plus an admin's extra rules),
+ * validates them with clear errors, and compiles every regular expression once. The only
+ * I/O in the classifier is here (reading the rules files).
  */
 import { readFileSync } from 'node:fs';
 import { fromRoot } from '../paths.js';
 
+/** Sisimai's reason vocabulary (plus delivered/feedback/vacation for non-bounces). */
+export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'mailboxfull', 'filtered', 'blocked', 'rejected', 'policyviolation',
+  'spamdetected', 'virusdetected', 'contenterror', 'expired', 'toomanyconn', 'authfailure', 'securityerror', 'mesgtoobig', 'exceedlimit', 'systemerror',
+  'systemfull', 'networkerror', 'suspend', 'norelaying', 'syntaxerror', 'speeding', 'badreputation', 'requireptr', 'notcompliantrfc', 'onhold', 'undefined',
+  'mailererror', 'suppressed', 'delivered', 'feedback', 'vacation']);
+
+export interface VendorRule {
+  name: string;
+  match: { from?: string; subject?: string; body?: string; headers?: Record<string, string> };
+  begin?: string[]; end?: string[]; recipient?: string;
+  reasons?: Record<string, string[]>; defaultReason?: string;
+}
 export interface RulesFile {
-  reasons: Array<{ reason: string; patterns: string[]; weak?: boolean }>;
-  status?: Record<string, string>;
-  pseudo?: Record<string, number>;
+  statusReasons?: Record<string, string>; pseudoCodes?: Record<string, number>;
+  order?: { first?: string[]; second?: string[] }; yieldsTo?: Record<string, string[]>;
+  reasons?: Record<string, string[]>; vendors?: VendorRule[];
+}
+export interface CompiledVendor {
+  name: string; from: RegExp | null; subject: RegExp | null; body: RegExp | null; headers: Array<[string, RegExp]>;
+  begin: RegExp | null; end: RegExp | null; recipient: RegExp | null; reasons: Array<[string, RegExp]>; defaultReason: string | null;
 }
 export interface CompiledRules {
-  text: Array<{ reason: string; re: RegExp }>;
-  /** Generic words ("rejected") tried only after the status code said nothing. */
-  weak: Array<{ reason: string; re: RegExp }>;
-  status: Map<string, string>;
-  pseudo: Map<string, number>;
+  status: Map<string, string>; pseudo: Map<string, number>; first: string[]; second: string[];
+  yieldsTo: Map<string, Set<string>>;
+  /** One combined expression per reason. */
+  text: Map<string, RegExp>;
+  /** Site rules from extra files: tried before everything else. */
+  site: Array<[string, RegExp]>;
+  vendors: CompiledVendor[];
 }
 
 export class RuleError extends Error {
@@ -24,48 +42,101 @@ export class RuleError extends Error {
   constructor(message: string) { super(message); this.name = 'RuleError'; }
 }
 
-export function compileRules(files: RulesFile[]): CompiledRules {
-  const text: CompiledRules['text'] = [];
-  const weak: CompiledRules['weak'] = [];
-  const status = new Map<string, string>();
-  const pseudo = new Map<string, number>();
-  for (const f of files) {
-    if (!f || !Array.isArray(f.reasons)) throw new RuleError('a rules file needs a "reasons" array');
-    for (const [i, r] of f.reasons.entries()) {
-      if (typeof r.reason !== 'string' || !/^[a-z]+$/.test(r.reason)) throw new RuleError(`reasons[${i}].reason must be a lower-case word`);
-      for (const [j, p] of (r.patterns ?? []).entries()) {
-        try { (r.weak ? weak : text).push({ reason: r.reason, re: new RegExp(p, 'i') }); }
-        catch (e) { throw new RuleError(`reasons[${i}].patterns[${j}] is not a valid regular expression: ${(e as Error).message}`); }
-      }
-    }
-    for (const [code, reason] of Object.entries(f.status ?? {})) if (!status.has(code)) status.set(code, reason);
-    for (const [reason, n] of Object.entries(f.pseudo ?? {})) if (!pseudo.has(reason)) pseudo.set(reason, n);
-  }
-  return { text, weak, status, pseudo };
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function re(src: unknown, where: string, flags = 'i'): RegExp {
+  if (typeof src !== 'string') throw new RuleError(`${where} must be a string (a regular expression)`);
+  try { return new RegExp(src, flags); } catch (e) { throw new RuleError(`${where} is not a valid regular expression: ${(e as Error).message}`); }
+}
+function reason(name: unknown, where: string): string {
+  if (typeof name !== 'string' || !REASONS.has(name)) throw new RuleError(`${where}: unknown reason ${JSON.stringify(name)} (one of ${[...REASONS].join(', ')})`);
+  return name;
+}
+function patterns(list: unknown, where: string): string[] {
+  if (!Array.isArray(list)) throw new RuleError(`${where} must be an array of regular expressions`);
+  list.forEach((p, i) => re(p, `${where}[${i}]`)); // validates each one alone, so the error names it
+  return list as string[];
+}
+/** Several patterns as one alternation: one test per reason instead of one per pattern. */
+const combine = (list: string[]) => new RegExp(list.map((p) => `(?:${p})`).join('|'), 'i');
+/**
+ * For patterns only ever used with test(): a leading `.+` or `.*` decides nothing (`.+ user
+ * unknown` matches exactly where `. user unknown` does) but makes every failed match scan
+ * to the end of the text from each position, quadratic on a long report.
+ */
+const combineTests = (list: string[]) => combine(list.map((p) => p.replace(/^\.\+/, '.').replace(/^\.\*/, '')));
+
+function compileVendor(v: unknown, where: string): CompiledVendor {
+  if (!isObj(v) || typeof v.name !== 'string' || !isObj(v.match)) throw new RuleError(`${where} needs a "name" and a "match" object`);
+  const m = v.match as VendorRule['match'];
+  const headers = Object.entries(m.headers ?? {}).map(([k, p]) => [k.toLowerCase(), re(p, `${where}.match.headers.${k}`)] as [string, RegExp]);
+  if (!m.from && !m.subject && !m.body && !headers.length) throw new RuleError(`${where}.match needs from, subject, body or headers`);
+  const list = (x: unknown, w: string) => (x === undefined ? null : combine(patterns(x, w)));
+  return {
+    name: v.name,
+    from: m.from ? re(m.from, `${where}.match.from`) : null,
+    subject: m.subject ? re(m.subject, `${where}.match.subject`) : null,
+    body: m.body ? re(m.body, `${where}.match.body`, 'im') : null,
+    headers,
+    begin: list(v.begin, `${where}.begin`) && new RegExp(combine(v.begin as string[]).source, 'im'),
+    end: list(v.end, `${where}.end`) && new RegExp(combine(v.end as string[]).source, 'im'),
+    recipient: v.recipient === undefined ? null : re(v.recipient, `${where}.recipient`, 'i'),
+    reasons: Object.entries(isObj(v.reasons) ? v.reasons : {}).map(([r, p]) => [reason(r, `${where}.reasons`), combineTests(patterns(p, `${where}.reasons.${r}`))] as [string, RegExp]),
+    defaultReason: v.defaultReason === undefined ? null : reason(v.defaultReason, `${where}.defaultReason`),
+  };
 }
 
+/** Compiles the base rules and any extra (site) rules; extras take precedence everywhere. */
+export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules {
+  const out: CompiledRules = { status: new Map(), pseudo: new Map(), first: [], second: [], yieldsTo: new Map(), text: new Map(), site: [], vendors: [] };
+  for (const [n, f] of [...extras, base].entries()) {
+    const name = n < extras.length ? `extra rules #${n + 1}` : 'base rules';
+    if (!isObj(f)) throw new RuleError(`${name} must be a JSON object`);
+    const isBase = n === extras.length;
+    for (const [code, r] of Object.entries(isObj(f.statusReasons) ? f.statusReasons : {})) {
+      if (!/^[245]\.\d{1,3}\.\d{1,3}$/.test(code)) throw new RuleError(`${name}.statusReasons: ${JSON.stringify(code)} is not an enhanced status code`);
+      if (!out.status.has(code)) out.status.set(code, reason(r, `${name}.statusReasons.${code}`));
+    }
+    for (const [r, c] of Object.entries(isObj(f.pseudoCodes) ? f.pseudoCodes : {})) {
+      if (typeof c !== 'number' || c < 900 || c > 999) throw new RuleError(`${name}.pseudoCodes.${r} must be a number 900-999`);
+      if (!out.pseudo.has(r)) out.pseudo.set(reason(r, `${name}.pseudoCodes`), c);
+    }
+    for (const [r, list] of Object.entries(isObj(f.yieldsTo) ? f.yieldsTo : {})) {
+      if (!out.yieldsTo.has(r)) out.yieldsTo.set(reason(r, `${name}.yieldsTo`), new Set(patterns(list, `${name}.yieldsTo.${r}`).map((x) => reason(x, `${name}.yieldsTo.${r}`))));
+    }
+    if (isObj(f.order)) {
+      const o = f.order as Record<string, unknown>;
+      if (!out.first.length && Array.isArray(o.first)) out.first = o.first.map((r, i) => reason(r, `${name}.order.first[${i}]`));
+      if (!out.second.length && Array.isArray(o.second)) out.second = o.second.map((r, i) => reason(r, `${name}.order.second[${i}]`));
+    }
+    for (const [r, list] of Object.entries(isObj(f.reasons) ? f.reasons : {})) {
+      const rx = (list as unknown[]).length ? combineTests(patterns(list, `${name}.reasons.${r}`)) : null;
+      reason(r, `${name}.reasons`);
+      if (!rx) continue;
+      if (isBase) out.text.set(r, rx); else out.site.push([r, rx]);
+    }
+    if (f.vendors !== undefined) {
+      if (!Array.isArray(f.vendors)) throw new RuleError(`${name}.vendors must be an array`);
+      f.vendors.forEach((v, i) => out.vendors.push(compileVendor(v, `${name}.vendors[${i}]`)));
+    }
+  }
+  if (!out.first.length || !out.second.length) throw new RuleError('the rules need order.first and order.second');
+  return out;
+}
+
+const loadJson = (file: string): unknown => {
+  try { return JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new RuleError(`cannot read bounce rules ${file}: ${(e as Error).message}`); }
+};
+const baseFile = () => loadJson(fromRoot('config', 'bounce-rules.json'));
+
 let defaults: CompiledRules | undefined;
-/** The shipped rules, plus POSTERN_BOUNCE_RULES (a JSON file of the same shape) tried first. */
+/** The shipped rules plus POSTERN_BOUNCE_RULES (a JSON file of the same shape), compiled once. */
 export function defaultRules(env: NodeJS.ProcessEnv = process.env): CompiledRules {
-  if (defaults) return defaults;
-  const files: RulesFile[] = [];
-  if (env.POSTERN_BOUNCE_RULES) files.push(JSON.parse(readFileSync(env.POSTERN_BOUNCE_RULES, 'utf8')) as RulesFile);
-  files.push(JSON.parse(readFileSync(fromRoot('config', 'bounce-rules.json'), 'utf8')) as RulesFile);
-  defaults = compileRules(files);
+  if (!defaults) defaults = compileRules(baseFile(), ...(env.POSTERN_BOUNCE_RULES ? [loadJson(env.POSTERN_BOUNCE_RULES)] : []));
   return defaults;
 }
 
-export function reasonFromText(rules: CompiledRules, text: string, weak = false): string | null {
-  if (!text) return null;
-  for (const r of weak ? rules.weak : rules.text) if (r.re.test(text)) return r.reason;
-  return null;
-}
-
-export function reasonFromStatus(rules: CompiledRules, status: string | null): string | null {
-  if (!status) return null;
-  return rules.status.get(status) ?? null;
-}
-
-export function pseudoStatus(rules: CompiledRules, reason: string, temporary: boolean): string {
-  return `${temporary ? 4 : 5}.0.${rules.pseudo.get(reason) ?? 900}`;
+/** The shipped rules extended by an admin's rules (objects of the same shape), validated. */
+export function rulesWith(...extras: unknown[]): CompiledRules {
+  return compileRules(baseFile(), ...extras);
 }

@@ -1,7 +1,8 @@
 /* The classifier on hand-made messages and SMTP replies: formats, kinds, sides, limits. */
 import t from 'tap';
-import { classifyMessage, classifyReply, classifyHard } from '../../../server/bounces/classify.js';
-import { compileRules, RuleError } from '../../../server/bounces/rules.js';
+import { classifyMessage, classifyReply } from '../../../server/bounces/classify.js';
+import { classOf } from '../../../server/bounces/reason.js';
+import { rulesWith, RuleError } from '../../../server/bounces/rules.js';
 
 const dsn = (rcpt: string, status: string, diag: string, action = 'failed') => [
   'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: news@ours.example', 'Subject: Undelivered Mail Returned to Sender',
@@ -36,7 +37,7 @@ for (const [code, text, reason, cls, side] of replies) {
 t.test('hard only for address problems', async (t) => {
   const cases: Array<[string, string, 'hard' | 'soft']> = [['userunknown', '5.1.1', 'hard'], ['hostunknown', '5.1.2', 'hard'], ['hasmoved', '5.1.6', 'hard'],
     ['notaccept', '5.1.10', 'hard'], ['notaccept', '4.0.932', 'soft'], ['mailboxfull', '5.2.2', 'soft'], ['blocked', '5.7.1', 'soft'], ['filtered', '5.2.0', 'soft']];
-  for (const [reason, status, want] of cases) t.equal(classifyHard(reason, status), want, `${reason} ${status}`);
+  for (const [reason, status, want] of cases) t.equal(classOf(reason, status, null), want, `${reason} ${status}`);
 });
 
 t.test('an RFC 3464 DSN: recipient, status, action, original Message-ID', async (t) => {
@@ -93,7 +94,8 @@ t.test('hostile input stays cheap: deep nesting, many parts, no boundary end', a
 });
 
 t.test('rules are data: extra rules apply first, a bad regex is a clear error', async (t) => {
-  const rules = compileRules([{ reasons: [{ reason: 'filtered', patterns: ['bananas'] }] }, { reasons: [{ reason: 'userunknown', patterns: ['user unknown'] }] }]);
+  const rules = rulesWith({ reasons: { filtered: ['bananas'] } });
   t.equal(classifyReply({ code: 550, text: 'user unknown, bananas' }, rules).reason, 'filtered');
-  t.throws(() => compileRules([{ reasons: [{ reason: 'x', patterns: ['(unclosed'] }] }]), RuleError);
+  t.equal(classifyReply({ code: 550, text: 'user unknown, bananas' }).reason, 'userunknown', 'the shipped rules alone say userunknown');
+  t.throws(() => rulesWith({ reasons: { filtered: ['(unclosed'] } }), RuleError);
 });
