@@ -24,7 +24,12 @@ export function installErrorHandlers(app: FastifyInstance) {
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode; code = err.code ? String(err.code).toLowerCase().replace(/^fst_err_/, '') : 'bad_request'; message = err.message;
     }
-    if (status >= 500) req.log.error({ evt: 'http.error', err }, 'request failed');
+    if (status >= 500) {
+      req.log.error({ evt: 'http.error', err }, 'request failed');
+      // Even our own 5xx messages may carry paths or driver text: clients get the code only.
+      message = status === 503 ? 'Service temporarily unavailable' : 'Internal server error';
+      fields = undefined;
+    }
     if (isApiRequest(req)) return apiError(reply, status, code, message, fields);
     return reply.status(status).type('text/html').send(errorPage(status, message));
   });

@@ -4,24 +4,25 @@
  * is missing: CI installs it.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 t.test('sign in through the login page with a real browser', async (t) => {
-  t.ok(existsSync(CHROMIUM), `${CHROMIUM} must exist (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM)) {
+    t.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y chromium)`);
+    return;
+  }
   const { url } = await startTestApp(t);
-  const profile = mkdtempSync(join(tmpdir(), 'postern-chromium-'));
-  // A persistent context on a fresh profile directory: nothing from another run leaks in.
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); });
+  // launch() runs on a fresh temporary profile, so nothing from another run leaks in.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  t.teardown(() => browser.close());
+  const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

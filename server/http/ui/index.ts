@@ -11,6 +11,7 @@ import { usersUi } from './users.js';
 import { jobsUi } from './jobs.js';
 import { teamsUi } from './teams.js';
 import { apiKeysUi } from './apikeys.js';
+import { notFound } from '../../errors.js';
 
 export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
 export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, teamsUi, apiKeysUi, jobsUi];
@@ -26,6 +27,12 @@ export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugi
       reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     }
     return payload;
+  });
+  // Every `:id` in the admin UI is a row id: anything else is a missing page, never a query
+  // with NaN in it (MySQL answers that with an error, which would surface as a 500).
+  app.addHook('preValidation', async (req) => {
+    const id = (req.params as Record<string, string> | undefined)?.id;
+    if (id !== undefined && !/^[1-9]\d{0,15}$/.test(id)) throw notFound('Page');
   });
   installSession(app, s);
   for (const p of [...UI_PLUGINS, ...extra]) await p(app, s);

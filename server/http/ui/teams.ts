@@ -14,8 +14,14 @@ export function teamsUi(app: FastifyInstance, s: Services) {
     const page = await s.auth.teams.list(listQueryFrom(query));
     return render(req, reply, 'pages/teams/list.eta', { title: 'Teams', page, query, links: listLinks('/admin/teams', query, page) });
   });
-  const form = async (req: any, reply: any, data: Record<string, unknown>) =>
-    render(req, reply, 'pages/teams/form.eta', { users: (await s.auth.users.list({ perPage: 200, sort: 'username' })).items, ...data });
+  // Checkboxes for the first 200 users plus every current member, so saving a big team
+  // never drops a member just because the form could not list them all.
+  const form = async (req: any, reply: any, data: Record<string, unknown>) => {
+    const users = (await s.auth.users.list({ perPage: 200, sort: 'username' })).items;
+    const editing = data.editing as { id: number } | undefined;
+    if (editing) for (const m of await s.auth.teams.members(Number(editing.id))) if (!users.some((u) => u.id === m.id)) users.push(m);
+    return render(req, reply, 'pages/teams/form.eta', { users, ...data });
+  };
   app.get('/teams/new', { preHandler: requireAdmin }, async (req, reply) => form(req, reply, { title: 'New team', values: { memberIds: [] } }));
   app.post('/teams/new', { preHandler: requireAdmin }, async (req, reply) => {
     const b = req.body as Body;

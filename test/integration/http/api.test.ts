@@ -11,6 +11,7 @@ import { FEATURES } from '../../../server/app.js';
 const boom: Feature = {
   name: 'boom',
   api: [(app) => { app.get('/boom', async () => { throw new Error('secret internal detail: password=hunter2'); }); }],
+  ui: [(app) => { app.get('/boom', async () => { throw new Error('secret internal detail: password=hunter2'); }); }],
 };
 
 void eachDb(t, async (t, tdb) => {
@@ -25,13 +26,18 @@ void eachDb(t, async (t, tdb) => {
     }
     const created = await json(api('/api/v1/apikeys', { method: 'POST', body: JSON.stringify({ name: 'temp' }) }));
     t.match(created.key, /^pst_[0-9a-f]{12}_/);
+    const tampered = `${created.key.slice(0, -4)}AAAA` === created.key ? `${created.key.slice(0, -4)}BBBB` : `${created.key.slice(0, -4)}AAAA`;
+    const bad = await fetch(`${url}/api/v1/teams`, { headers: { authorization: `Bearer ${tampered}` } });
+    t.equal(bad.status, 401, 'the right prefix with a wrong secret');
+    t.equal(bad.headers.get('www-authenticate'), 'Bearer realm="postern"');
+    t.same(Object.keys((await json(bad)).error).sort(), ['code', 'message']);
     t.equal((await fetch(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${created.key}` } })).status, 200);
     t.equal((await api(`/api/v1/apikeys/${created.id}`, { method: 'DELETE' })).status, 204);
     t.equal((await fetch(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${created.key}` } })).status, 401, 'revoked');
     const list = await json(api('/api/v1/apikeys'));
-    t.notOk(JSON.stringify(list).includes(created.key.split('_')[2]), 'the secret is never listed');
+    t.notOk(JSON.stringify(list).includes(created.key.slice(17)), 'the secret is never listed');
     const row = await tdb.db.knex('api_keys').where({ id: created.id }).first();
-    t.notMatch(JSON.stringify(row), created.key.split('_')[2], 'only a hash is stored');
+    t.notMatch(JSON.stringify(row), created.key.slice(17), 'only a hash is stored');
   });
 
   await t.test('users CRUD with validation errors naming fields', async (t) => {
@@ -74,6 +80,16 @@ void eachDb(t, async (t, tdb) => {
     const b = await api('/api/v1/boom');
     t.equal(b.status, 500);
     t.same(await json(b), { error: { code: 'internal', message: 'Internal server error' } });
+    const page = await fetch(`${url}/admin/boom`);
+    t.equal(page.status, 500, 'the admin UI too');
+    const html = await page.text();
+    t.match(html, /Internal server error/);
+    t.notMatch(html, /hunter2|secret internal/, 'the UI never shows the detail either');
+    const schema = await api('/api/v1/users', { method: 'POST', body: JSON.stringify({ username: 5, password: 'long enough pw', role: 'boss' }) });
+    t.equal(schema.status, 400, 'schema validation');
+    const sb = await json(schema);
+    t.equal(sb.error.code, 'validation_failed');
+    t.ok(sb.error.fields.some((f: any) => f.field === 'role'), 'names the field');
     const bj = await fetch(`${url}/api/v1/teams`, { method: 'POST', headers: { authorization: `Bearer ${(await app.services.auth.createApiKey('x', null)).key}`, 'content-type': 'application/json' }, body: '{"name":' });
     t.equal(bj.status, 400);
     t.ok((await json(bj)).error.code);
@@ -86,19 +102,28 @@ void eachDb(t, async (t, tdb) => {
     t.equal((await fetch(`${url}/api/docs/`)).status, 200, 'the docs page');
   });
 
-  await t.test('metrics and health', async (t) => {
-    const m = await (await fetch(`${url}/metrics`)).text();
-    t.match(m, /postern_http_request_duration_seconds_bucket/);
+  await t.test('metrics', async (t) => {
+    const res = await fetch(`${url}/metrics`);
+    t.equal(res.status, 200);
+    t.match(res.headers.get('content-type'), /^text\/plain/);
+    const m = await res.text();
+    t.match(m, /# TYPE postern_http_request_duration_seconds histogram/);
+    t.match(m, /postern_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/users"/, 'labelled by route pattern');
     t.match(m, /postern_process_cpu_user_seconds_total/);
-    const h = await fetch(`${url}/healthz`);
-    t.equal(h.status, 200);
+    t.match(m, /postern_process_resident_memory_bytes|postern_nodejs_heap_size_used_bytes/);
   });
-});
 
-t.test('healthz answers 503 when the database is gone', async (t) => {
-  const { url, app } = await startTestApp(t);
-  await app.ctx.db.knex.destroy();
-  const res = await fetch(`${url}/healthz`);
-  t.equal(res.status, 503);
-  t.equal(((await res.json()) as any).status, 'error');
+  // Last: it closes the app's database.
+  await t.test('healthz: 200 with the database up, 503 once it is gone', async (t) => {
+    const ok = await fetch(`${url}/healthz`);
+    t.equal(ok.status, 200);
+    t.match(await ok.json(), { status: 'ok' });
+    await app.ctx.db.close();
+    const res = await fetch(`${url}/healthz`);
+    t.equal(res.status, 503);
+    const body = (await res.json()) as any;
+    t.equal(body.status, 'error');
+    t.equal(body.error.code, 'db_unavailable');
+    t.notMatch(JSON.stringify(body), /pool|destroy|knex|sqlite|mysql/i, 'no driver details');
+  });
 });
