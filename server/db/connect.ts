@@ -1,12 +1,14 @@
 /*
- * Opens the database: embedded SQLite (better-sqlite3, WAL, synchronous=FULL, foreign keys)
- * for a file path, MySQL 8 / MariaDB 10.6+ (InnoDB, utf8mb4) for a mysql:// URL. Refuses
- * servers without SKIP LOCKED and warns when commits are not durable.
+ * Opens the database: embedded SQLite (better-sqlite3, WAL, foreign keys) for a file path,
+ * MySQL 8 / MariaDB 10.6+ (InnoDB, utf8mb4) for a mysql:// URL. Refuses servers without
+ * SKIP LOCKED and warns when commits are not durable. `durable()` resolves once everything
+ * committed so far is on disk: what SMTP waits for before its 250.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { AppError } from '../errors.js';
+import { walSyncer } from './durable.js';
 import type { Log } from '../log.js';
 
 export type Dialect = 'sqlite' | 'mysql';
@@ -14,6 +16,8 @@ export interface Db {
   knex: Knex;
   dialect: Dialect;
   close(): Promise<void>;
+  /** Resolves when every transaction committed before the call is durable (fsynced). */
+  durable(): Promise<void>;
 }
 
 export const isMysql = (url: string) => /^mysql2?:\/\//i.test(url);
@@ -25,6 +29,7 @@ export async function openDb(url: string, opts: { log?: Log; poolMax?: number } 
 
 function openSqlite(path: string): Db {
   const filename = path === ':memory:' ? ':memory:' : resolve(path);
+  let connections = 0;
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const knex = knexFactory({
     client: 'better-sqlite3',
@@ -36,14 +41,20 @@ function openSqlite(path: string): Db {
       min: 1, max: 1,
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = FULL');
+        // NORMAL: COMMIT appends to the WAL without an fsync on the event loop (which blocked
+        // every session: 29% of the inbound profile); durable() then fsyncs the WAL on the
+        // thread pool before anything is acknowledged, so an acked commit is on disk as with
+        // FULL. Checkpoints still fsync (NORMAL syncs the WAL before and the database after).
+        conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 10000');
+        connections++;
         done(null, conn);
       },
     },
   });
-  return { knex, dialect: 'sqlite', close: () => knex.destroy() };
+  const wal = filename === ':memory:' ? null : walSyncer(`${filename}-wal`, () => connections);
+  return { knex, dialect: 'sqlite', close: async () => { await knex.destroy(); wal?.close(); }, durable: wal ? wal.durable : async () => {} };
 }
 
 async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Promise<Db> {
@@ -63,7 +74,8 @@ async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Pr
     await knex.destroy();
     throw e;
   }
-  return { knex, dialect: 'mysql', close: () => knex.destroy() };
+  // InnoDB (innodb_flush_log_at_trx_commit=1, checked above) flushes its log inside COMMIT.
+  return { knex, dialect: 'mysql', close: () => knex.destroy(), durable: async () => {} };
 }
 
 /** SKIP LOCKED arrived in MySQL 8.0.1 and MariaDB 10.6: the queues need it. */

@@ -3,8 +3,8 @@
  * `received`), its raw bytes in ≤1 MiB chunks and its classified recipients. Reads the raw
  * back chunk by chunk.
  */
-import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
+import { transact, valuesList, type Exec } from '../exec.js';
 
 export interface StoredRecipient { address: string; kind: string; mailbox_id: number | null; target_id: number | null }
 export interface NewInbound {
@@ -12,25 +12,31 @@ export interface NewInbound {
   credential_id: number | null; size: number; chunks: () => AsyncIterable<Buffer>; recipients: StoredRecipient[];
 }
 
-export async function insertInbound(trx: Knex.Transaction, m: NewInbound, now: number): Promise<number> {
-  const [id] = await trx('inbound_messages').insert({
-    state: 'received', run_at: now, listener: m.listener, mail_from: m.mail_from, rcpt_to: JSON.stringify(m.rcpt_to), remote_ip: m.remote_ip,
-    helo: m.helo.slice(0, 255), tls: m.tls, credential_id: m.credential_id, size: m.size, received_at: now, created_at: now, updated_at: now,
-  });
-  const messageId = Number(id);
+const MESSAGE_COLS = ['state', 'run_at', 'listener', 'mail_from', 'rcpt_to', 'remote_ip', 'helo', 'tls', 'credential_id', 'size', 'received_at', 'created_at', 'updated_at'];
+const INSERT_MESSAGE = `INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(1, MESSAGE_COLS.length)}`;
+const INSERT_CHUNK = 'INSERT INTO inbound_raw (message_id, seq, chunk) VALUES (?, ?, ?)';
+const RECIPIENT_COLS = ['message_id', 'address', 'kind', 'mailbox_id', 'target_id'];
+
+/** Stores one message inside the caller's transaction: its row, raw chunks and recipients. */
+export async function insertInbound(x: Exec, m: NewInbound, now: number): Promise<number> {
+  const { lastId: id } = await x.run(INSERT_MESSAGE, ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip,
+    m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]);
   let seq = 0;
-  for await (const chunk of m.chunks()) await trx('inbound_raw').insert({ message_id: messageId, seq: seq++, chunk });
-  if (m.recipients.length) await trx('inbound_recipients').insert(m.recipients.map((r) => ({ ...r, message_id: messageId })));
-  return messageId;
+  for await (const chunk of m.chunks()) await x.run(INSERT_CHUNK, [id, seq++, chunk]);
+  if (m.recipients.length) {
+    await x.run(`INSERT INTO inbound_recipients (${RECIPIENT_COLS.join(', ')}) VALUES ${valuesList(m.recipients.length, RECIPIENT_COLS.length)}`,
+      m.recipients.flatMap((r) => [id, r.address, r.kind, r.mailbox_id, r.target_id]));
+  }
+  return id;
 }
 
 export function inboundStoreRepo(db: Db) {
   return {
     /** Stores every message of a batch in one transaction (one fsync for all); returns their ids in order. */
     async insertBatch(batch: NewInbound[], now: number): Promise<number[]> {
-      return db.knex.transaction(async (trx) => {
+      return transact(db, async (x) => {
         const ids: number[] = [];
-        for (const m of batch) ids.push(await insertInbound(trx, m, now));
+        for (const m of batch) ids.push(await insertInbound(x, m, now));
         return ids;
       });
     },
