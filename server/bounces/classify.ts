@@ -5,7 +5,7 @@
  * what to do about it. Also classifies SMTP-time replies from upstreams with the same rules.
  */
 import { parseMessage, walk, type Part } from './mime.js';
-import { detectKind, type Kind } from './detect.js';
+import { couldBeReport, detectKind, type Kind } from './detect.js';
 import { parseSes, type SesNotice } from './ses.js';
 import { defaultRules, type CompiledRules, type CompiledVendor } from './rules.js';
 import { ADDR_RE, addressOf, originalFromParts, parseDsn, parseFeedback, type DsnRecipient, type OriginalMessage } from './dsn.js';
@@ -96,16 +96,26 @@ function complaint(res: ClassifiedMessage, parts: Part[]): ClassifiedMessage {
   return res;
 }
 
-export function classifyMessage(raw: Buffer | string, opts: { rules?: CompiledRules } = {}): ClassifiedMessage {
+export interface ClassifyOptions {
+  rules?: CompiledRules;
+  /** The message already parsed with parseMessage (the pipeline parses once). */
+  root?: Part;
+  /** How it arrived, when known: mail that cannot be a report skips the vendor-format search. */
+  envelope?: { sender: string; toVerp: boolean };
+}
+
+export function classifyMessage(raw: Buffer | string, opts: ClassifyOptions = {}): ClassifiedMessage {
   const rules = opts.rules ?? defaultRules();
-  const root = parseMessage(raw);
+  const root = opts.root ?? parseMessage(raw);
   const parts = walk(root);
   const text = reportText(root);
-  const vendor = matchVendor(rules, root, text);
+  const vendor = !opts.envelope || couldBeReport(root, parts, opts.envelope) ? matchVendor(rules, root, text) : null;
   const kind = detectKind({ root, parts, text, vendorMatched: Boolean(vendor) });
-  const res: ClassifiedMessage = { kind, recipients: [], original: originalFromParts(parts, text), subject: root.headers.get('subject') ?? null, vendor: vendor?.name ?? null };
-  if (kind === 'complaint') return complaint(res, parts);
+  const res: ClassifiedMessage = { kind, recipients: [], subject: root.headers.get('subject') ?? null, vendor: vendor?.name ?? null };
   const ses = kind === 'normal' || kind === 'bounce' || kind === 'delivery-notification' ? parseSes(text) : null;
+  // Plain mail needs no returned original (finding one scans the text: ~30 µs a message).
+  if (kind !== 'normal' || ses) res.original = originalFromParts(parts, text);
+  if (kind === 'complaint') return complaint(res, parts);
   if (ses) return fromSes(res, ses, rules);
   if (kind !== 'bounce') {
     const dsn = parts.filter((p) => p.contentType.endsWith('delivery-status')).flatMap((p) => parseDsn(p.body).recipients);

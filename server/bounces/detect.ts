@@ -14,6 +14,21 @@ export const VACATION_SUBJECT = /out of (the )?office|\booo\b|automatische antwo
 const CHALLENGE = /(please )?(confirm|verify) (that )?(you|your (e-?mail|message|address|identity))|challenge[- ]response|whitelist request|spam ?arrest|boxbe|verify you are (a )?human|sender verification|please click (the|this) link to (deliver|confirm)|awaiting your (confirmation|verification)|mailbox is protected by|approve (your|this) (message|email)/i;
 const VACATION_BODY = /(will not be reading|am away|out of (the )?office|on vacation|on holiday|on leave|limited access to (my )?e-?mail|will (reply|respond|get back to you) (when|as soon|upon|on my return)|return(ing)? on|back (in the office )?on|currently away|abwesend|im urlaub|ausente|absent(e)? du bureau|vacances)/i;
 
+/**
+ * Whether mail that arrived with this envelope could be a report at all, before the costly
+ * vendor-format search over its text. RFC 3464 and RFC 5321 §4.5.5 send reports from the
+ * null sender; the non-compliant MTAs that do not still say who they are (MAILER-DAEMON,
+ * postmaster, a "delivery failed" subject, a report content type). Mail to a VERP address
+ * is always examined.
+ */
+export function couldBeReport(root: Part, parts: Part[], envelope: { sender: string; toVerp: boolean }): boolean {
+  if (envelope.sender === '' || envelope.toVerp) return true;
+  const h = root.headers;
+  if (BOUNCE_FROM.test(h.get('from') ?? '') || BOUNCE_FROM.test(envelope.sender) || BOUNCE_SUBJECT.test(h.get('subject') ?? '')) return true;
+  if (h.get('x-failed-recipients') || /multipart\/report/i.test(h.get('content-type') ?? '')) return true;
+  return parts.some((p) => p.contentType.endsWith('delivery-status') || p.contentType === 'message/feedback-report');
+}
+
 export interface DetectInput { root: Part; parts: Part[]; text: string; vendorMatched: boolean }
 
 function isAutoReply(h: Part['headers'], subject: string): boolean {

@@ -12,7 +12,10 @@ export interface SesNotice {
 function findJson(text: string): any | null {
   const start = text.indexOf('{');
   if (start < 0 || !/notificationType|"Type"\s*:\s*"Notification"/.test(text)) return null;
-  for (let end = text.lastIndexOf('}'); end > start; end = text.lastIndexOf('}', end - 1)) {
+  // The document ends at one of the last few braces (a footer may follow); a bounded number
+  // of tries keeps a text full of braces from costing a parse per brace.
+  let tries = 0;
+  for (let end = text.lastIndexOf('}'); end > start && tries++ < 16; end = text.lastIndexOf('}', end - 1)) {
     try { return JSON.parse(text.slice(start, end + 1)); } catch { /* try a shorter span */ }
   }
   return null;

@@ -5,7 +5,7 @@
  * apply the policy. Sender-side refusals go on the upstream account's health instead.
  */
 import type { Services } from '../services.js';
-import { classifyMessage } from '../bounces/classify.js';
+import { classifyMessage, type ClassifiedMessage } from '../bounces/classify.js';
 import { bounceEventsRepo } from '../db/repos/bounceEvents.js';
 
 export interface BounceMessage {
@@ -13,13 +13,15 @@ export interface BounceMessage {
   raw: Buffer;
   /** Outbound queue row ids decoded from the VERP addresses this message was sent to. */
   verpQueueIds: number[];
+  /** The pipeline's classification of this message, so it is not classified twice. */
+  classified?: ClassifiedMessage;
 }
 export interface BounceOutcome { kind: string; events: number; blocked: string[]; unmatched: number }
 
 export async function processBounceMessage(s: Services, m: BounceMessage): Promise<BounceOutcome> {
   const events = bounceEventsRepo(s.ctx.db);
   const now = s.ctx.clock.now();
-  const c = classifyMessage(m.raw);
+  const c = m.classified ?? classifyMessage(m.raw);
   const out: BounceOutcome = { kind: c.kind, events: 0, blocked: [], unmatched: 0 };
   if (c.kind !== 'bounce' && c.kind !== 'complaint') return out; // auto-replies, notifications: never bounces
 

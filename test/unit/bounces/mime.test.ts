@@ -71,7 +71,8 @@ t.test('limits: hostile structures return quickly and never throw', async (t) =>
   const huge = `From: MAILER-DAEMON@x.example\nSubject: Undelivered\n\n${'<a@b.example>: 550 no\n'.repeat(400_000)}`;
   // Words that start many rule patterns, repeated: a backtracking pattern would go quadratic.
   const words = `From: MAILER-DAEMON@x.example\nSubject: Undelivered\n\n<a@b.example>: 550 ${'host domain user mailbox ip sender client spf '.repeat(40_000)}\n`;
-  const cases: Array<[string, string]> = [['rule words repeated over 2 MB', words], ['2,000-deep nesting', deep.join('\n')], ['60,000 parts', many.join('\n')], ['2,000 nested message/rfc822', rfc.join('\n')],
+  const braces = `From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n{"notificationType": "Bounce", ${'}'.repeat(300_000)}`;
+  const cases: Array<[string, string]> = [['rule words repeated over 2 MB', words], ['an SES-looking text full of braces', braces], ['2,000-deep nesting', deep.join('\n')], ['60,000 parts', many.join('\n')], ['2,000 nested message/rfc822', rfc.join('\n')],
     ['unterminated multipart', 'Content-Type: multipart/mixed; boundary="q"\n\n--q\nContent-Type: text/plain\n\nno end'], ['9 MB of lines', huge], ['empty', ''], ['binary', '\u0000\u0001\uffff'.repeat(1000)]];
   for (const [name, msg] of cases) {
     const start = performance.now();
