@@ -17,7 +17,7 @@ export function createMetrics() {
   });
   const smtpCommit = new client.Histogram({
     name: 'postern_smtp_commit_seconds', help: 'From the end of DATA to the 250 reply (spool, commit)', labelNames: ['listener'],
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2], registers: [registry],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2], registers: [registry],
   });
   const queueSources = new Map<string, GaugeSource>();
   new client.Gauge({

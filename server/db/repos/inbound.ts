@@ -8,13 +8,13 @@ export interface InboundRow {
   message_id: string | null; subject: string | null; from_addr: string | null; kind: string | null; spf: string | null; dkim: string | null; dmarc: string | null;
   parse_error: string | null; received_at: number; processed_at: number | null; attempts: number;
 }
-const toRow = (r: any): InboundRow => ({ ...r, id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: (() => { try { return JSON.parse(r.rcpt_to); } catch { return []; } })() });
+export const toInboundRow = (r: any): InboundRow => ({ ...r, id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: (() => { try { return JSON.parse(r.rcpt_to); } catch { return []; } })() });
 
 /** With `trx`, every query runs in that transaction (the pipeline writes a whole batch at once). */
 export function inboundRepo(db: Db, trx?: Knex.Transaction) {
   const k = trx ?? db.knex;
   return {
-    async get(id: number) { const r = await k('inbound_messages').where({ id }).first(); return r ? toRow(r) : undefined; },
+    async get(id: number) { const r = await k('inbound_messages').where({ id }).first(); return r ? toInboundRow(r) : undefined; },
     async steps(id: number): Promise<Array<{ step: string; status: string; result: unknown; at: number }>> {
       return (await k('inbound_steps').where({ message_id: id }).orderBy('id')).map((r: any) => ({ step: r.step, status: r.status, at: Number(r.at), result: r.result ? JSON.parse(r.result) : null }));
     },
@@ -33,7 +33,7 @@ export function inboundRepo(db: Db, trx?: Knex.Transaction) {
       if (q.messageId) { const mid = q.messageId.trim().replace(/^<|>$/g, ''); base.whereIn('message_id', [mid, `<${mid}>`]); }
       if (q.from) base.where('received_at', '>=', q.from);
       if (q.to) base.where('received_at', '<', q.to);
-      return listPage(base, { sortable: ['id', 'received_at', 'from_addr', 'subject', 'state', 'kind', 'size'], defaultSort: 'id', defaultDir: 'desc', searchable: ['subject'], filterable: ['state', 'kind', 'listener', 'from_addr', 'spf', 'dkim', 'dmarc'] }, q, toRow);
+      return listPage(base, { sortable: ['id', 'received_at', 'from_addr', 'subject', 'state', 'kind', 'size'], defaultSort: 'id', defaultDir: 'desc', searchable: ['subject'], filterable: ['state', 'kind', 'listener', 'from_addr', 'spf', 'dkim', 'dmarc'] }, q, toInboundRow);
     },
     async reprocess(id: number, now: number): Promise<boolean> {
       return db.knex.transaction(async (trx) => {

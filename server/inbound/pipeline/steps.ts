@@ -2,25 +2,30 @@
  * The named pipeline steps and the hook registry later features plug into. Each step
  * returns a JSON-able result that is recorded, so after a crash the message resumes at the
  * first step without a result. Steps never throw for bad mail: a message that cannot be
- * read fails `parse` and is kept, with its error.
+ * read fails `parse` and is kept, with its error. Steps set columns in `fields`; the worker
+ * writes a whole group's fields and results in one transaction.
  */
 import type { Services } from '../../services.js';
 import type { InboundRow } from '../../db/repos/inbound.js';
 import type { StoredRecipient } from '../../db/repos/inboundStore.js';
-import { parseMessage } from '../../bounces/mime.js';
-import { classifyMessage } from '../../bounces/classify.js';
+import type { InboundFields } from '../../db/repos/inboundBatch.js';
+import { parseMessage, type Part } from '../../bounces/mime.js';
+import { classifyMessage, type ClassifiedMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
 import { verdicts } from './auth.js';
 
-import type { InboundRepo } from '../../db/repos/inbound.js';
-
-/** Steps queue their writes; the worker applies a whole batch's writes in one transaction. */
-export type PendingWrite = (repo: InboundRepo) => Promise<void>;
-export interface StepContext { s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; writes: PendingWrite[] }
+export interface StepContext {
+  s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; fields: InboundFields;
+  /** Parsed once, by the first step that needs it (a resumed message may start past `parse`). */
+  root?: Part;
+  classified?: ClassifiedMessage;
+}
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
 
 /** Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step. */
 export interface PipelineHook { name: string; when(c: StepContext): boolean; run(c: StepContext): Promise<unknown> }
+
+const rootOf = (c: StepContext) => (c.root ??= parseMessage(c.raw));
 
 const ADDR = /[^\s<>"]+@[^\s<>"]+/;
 
@@ -29,7 +34,7 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
     {
       name: 'parse',
       async run(c) {
-        const root = parseMessage(c.raw);
+        const root = rootOf(c);
         const h = root.headers;
         const fields = {
           message_id: (h.get('message-id') ?? '').replace(/^<|>$/g, '').slice(0, 500) || null,
@@ -37,17 +42,16 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
           from_addr: (h.get('from') ?? '').match(ADDR)?.[0]?.toLowerCase().slice(0, 320) ?? null,
         };
         if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
-        const at = c.s.ctx.clock.now();
-        c.writes.push((r) => r.setFields(c.msg.id, fields, at));
+        Object.assign(c.fields, fields);
         return { status: 'ok', result: { ...fields, parts: root.parts.length } };
       },
     },
     {
       name: 'authenticate',
       async run(c) {
-        const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname, resolver: c.s.inboundPipeline.resolver });
-        const at = c.s.ctx.clock.now();
-        c.writes.push((r) => r.setVerdicts(c.msg.id, v, at));
+        const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname,
+          resolver: c.s.inboundPipeline.resolver, headers: rootOf(c).headers.list });
+        Object.assign(c.fields, { spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details) });
         return { status: 'ok', result: v.details };
       },
     },
@@ -55,10 +59,10 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
       name: 'detect',
       async run(c) {
         const verp = c.recipients.some((r) => r.kind === 'verp');
-        const k = classifyMessage(c.raw);
+        const k = classifyMessage(c.raw, { root: rootOf(c), envelope: { sender: c.msg.mail_from, toVerp: verp } });
         c.kind = k.kind;
-        const at = c.s.ctx.clock.now();
-        c.writes.push((r) => r.setFields(c.msg.id, { kind: k.kind }, at));
+        c.classified = k;
+        c.fields.kind = k.kind;
         return { status: 'ok', result: { kind: k.kind, verp, bouncedRecipients: k.recipients.length } };
       },
     },
@@ -66,7 +70,7 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
       name: 'bounce',
       async run(c) {
         if (c.kind !== 'bounce' && c.kind !== 'complaint') return { status: 'skipped', result: { reason: `kind ${c.kind}` } };
-        const out = await processBounceMessage(c.s, { inboundId: c.msg.id, raw: c.raw, verpQueueIds: c.recipients.filter((r) => r.kind === 'verp' && r.target_id).map((r) => r.target_id!) });
+        const out = await processBounceMessage(c.s, { inboundId: c.msg.id, raw: c.raw, classified: c.classified, verpQueueIds: c.recipients.filter((r) => r.kind === 'verp' && r.target_id).map((r) => r.target_id!) });
         return { status: 'ok', result: out };
       },
     },
