@@ -54,7 +54,7 @@ function openSqlite(path: string): Db {
     },
   });
   const wal = filename === ':memory:' ? null : walSyncer(`${filename}-wal`, () => connections);
-  return { knex, dialect: 'sqlite', close: async () => { await knex.destroy(); wal?.close(); }, durable: wal ? wal.durable : async () => {} };
+  return { knex, dialect: 'sqlite', close: async () => { await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {} };
 }
 
 async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Promise<Db> {

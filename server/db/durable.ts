@@ -8,7 +8,7 @@
  */
 import { close, fdatasync, open } from 'node:fs';
 
-export function walSyncer(walPath: string, generation: () => number, parallel = 2): { durable(): Promise<void>; close(): void } {
+export function walSyncer(walPath: string, generation: () => number, parallel = 2): { durable(): Promise<void>; close(): Promise<void> } {
   let running = 0;
   let waiting: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | null = null;
   // One descriptor per connection generation, opened once even when syncs run in parallel.
@@ -19,7 +19,7 @@ export function walSyncer(walPath: string, generation: () => number, parallel = 
     if (e) return (e.code === 'ENOENT' ? resolve(null) : reject(e));
     resolve(n);
   }));
-  const closeFd = (f: { n: Promise<number | null> }) => f.n.then((n) => { if (n !== null) close(n, () => {}); }, () => {});
+  const closeFd = (f: { n: Promise<number | null> }) => f.n.then((n) => (n === null ? undefined : new Promise<void>((r) => close(n, () => r()))), () => {});
 
   async function syncOnce(): Promise<void> {
     const gen = generation();
@@ -54,5 +54,5 @@ export function walSyncer(walPath: string, generation: () => number, parallel = 
     return waiting.promise;
   }
 
-  return { durable, close() { if (fd) void closeFd(fd); fd = null; } };
+  return { durable, async close() { const f = fd; fd = null; if (f) await closeFd(f); } };
 }

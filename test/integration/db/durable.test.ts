@@ -17,7 +17,7 @@ t.test('before the WAL exists there is nothing to sync', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = walSyncer(join(dir, 'db-wal'), () => 1);
   await t.resolves(s.durable());
-  s.close();
+  await s.close();
 });
 
 t.test('an I/O error reaches the caller', async (t) => {
