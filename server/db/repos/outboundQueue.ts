@@ -1,4 +1,4 @@
-/* The outbound queue's writes: messages with their recipients, attempts, sandbox copies, message bodies for rendering. */
+/* The outbound queue's writes: messages with their recipients (unique keys), and what rendering reads: recipients, attachments. */
 import { createHash } from 'node:crypto';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery } from '../list.js';
@@ -39,15 +39,18 @@ export function outboundQueueRepo(db: Db) {
     async message(id: number) { return k('outbound_messages').where({ id }).first(); },
     async recipientsOf(messageId: number): Promise<Array<{ recipient: string; rcpt_kind: string }>> { return k('outbound_queue').where({ message_id: messageId }).select('recipient', 'rcpt_kind'); },
     async attachments(id: number) { return k('outbound_attachments').where({ message_id: id }).orderBy('id'); },
-    async setMessageId(queueId: number, mid: string) { await k('outbound_queue').where({ id: queueId }).whereNull('smtp_message_id').update({ smtp_message_id: mid }); },
-    async attempt(a: { queue_id: number; at: number; result: string; code: number | null; response: string | null; duration_ms: number }) { await k('outbound_attempts').insert(a); },
-    async sandbox(row: { queue_id: number; account_id: number; recipient: string; subject: string | null; raw: Buffer; created_at: number }) {
-      await k('sandbox_mails').insert(row).onConflict('queue_id').merge();
-    },
-    async accountTouched(id: number, patch: Record<string, unknown>, now: number) { await k('upstream_accounts').where({ id }).update({ ...patch, updated_at: now }); },
+    /**
+     * Accounts with a due row. One indexed probe per account (account_id, state, run_at): a
+     * DISTINCT over due rows read every one of them, each pass, with 100,000 queued.
+     */
     async dueAccountIds(now: number): Promise<number[]> {
-      const rows = await k('outbound_queue').distinct('account_id').whereIn('state', ['queued', 'deferred']).where('run_at', '<=', now).whereNotNull('account_id');
-      return rows.map((r: any) => Number(r.account_id));
+      const out: number[] = [];
+      for (const a of await k('upstream_accounts').select('id').orderBy('id')) {
+        for (const state of ['queued', 'deferred']) {
+          if (await k('outbound_queue').select('id').where({ account_id: a.id, state }).where('run_at', '<=', now).first()) { out.push(Number(a.id)); break; }
+        }
+      }
+      return out;
     },
   };
 }

@@ -1,50 +1,62 @@
 /*
  * Delivery worker (worker role). For each account with due rows, one node at a time holds
  * the account lease, claims rows within the account's rate budget and sends them through a
- * pooled nodemailer transport. Results: 2xx sent; 4xx, timeouts and network errors
- * deferred with capped jittered backoff until maxAgeHours, then failed; 5xx failed with a
- * bounce event; an auth or TLS failure pauses the account and returns the rows without
- * spending an attempt; 421 / 4.7.x "too many" slows the account down.
- * Never twice: a row is marked sent by a statement fenced on its lease right after the
- * upstream accepted it; only a crash inside that window can send it again.
+ * pooled nodemailer transport, several per connection in flight. Results (outcome.ts) are
+ * written in groups by the result writer: one transaction for many rows instead of ~10
+ * small commits per row (measured 208 msgs/s before, bench/outbound.sh).
+ * Never twice: a row is marked sent, fenced on its lease, in the first group write after the
+ * upstream accepted it; only a crash inside that window (a few ms) can send it again.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Services } from '../../services.js';
-import { claim, complete, release, type QueueSpec } from '../../db/queue.js';
+import { claim, release, type QueueSpec } from '../../db/queue.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
+import { deliveryResultsRepo, type RowResult, type AccountTouch } from '../../db/repos/deliveryResults.js';
 import { bounceEventsRepo } from '../../db/repos/bounceEvents.js';
+import { classifyReply } from '../../bounces/classify.js';
 import type { AccountRow } from '../../db/repos/accounts.js';
 import { nextDelayMs } from '../../lib/backoff.js';
-import { classifyReply } from '../../bounces/classify.js';
-import { createRenderer } from './render.js';
+import { createRenderer, type MessageParts, type MessageRow } from './render.js';
+import { outcomeOf, upstreamQueueId, type Outcome, type SendError } from './outcome.js';
+import { createResultWriter } from './results.js';
 import type { AccountsService } from '../accounts/service.js';
 
 export const OUTBOUND_QUEUE: QueueSpec = { table: 'outbound_queue', readyStates: ['queued', 'deferred'], claimedState: 'sending', returnState: 'queued' };
 const SLOW_MS = 10 * 60_000;
+/** Messages handed to the pool per connection at once (the shared anchor keeps 4 × connections). */
+const IN_FLIGHT_PER_CONNECTION = 4;
 
 type Row = { id: number; locked_by: string; message_id: number; recipient: string; attempts: number; first_attempt_at: number | null; account_id: number };
-type Outcome = 'sent' | 'deferred' | 'failed' | 'paused' | 'suppressed';
+
+/** Connection settings only: health writes must not recycle the pool. */
+const fingerprint = (a: AccountRow) => JSON.stringify([a.host, a.port, a.security, a.username, a.password_enc, a.verify_cert, a.max_connections]);
 
 export function createDeliveryWorker(s: Services, accounts: AccountsService) {
   const log = s.ctx.log.child({ mod: 'outbound' });
-  const repo = outboundQueueRepo(s.ctx.db);
-  const events = bounceEventsRepo(s.ctx.db);
+  const queueRepo = outboundQueueRepo(s.ctx.db);
+  const results = deliveryResultsRepo(s.ctx.db);
   const renderer = createRenderer(s);
-  const transports = new Map<number, { t: Transporter; stamp: number }>();
+  const events = bounceEventsRepo(s.ctx.db);
+  const writer = createResultWriter(s.ctx.db, results, () => s.ctx.clock.now());
+  const transports = new Map<number, { t: Transporter; stamp: string }>();
   const workerId = `${s.ctx.nodeId}/outbound`;
   const now = () => s.ctx.clock.now();
 
   function transportFor(a: AccountRow): Transporter {
+    const stamp = fingerprint(a);
     const cur = transports.get(a.id);
-    if (cur && cur.stamp === a.updated_at) return cur.t;
+    if (cur && cur.stamp === stamp) return cur.t;
     cur?.t.close();
     const pass = accounts.password(a);
     const t = nodemailer.createTransport({
-      pool: true, maxConnections: a.max_connections, maxMessages: Infinity, host: a.host, port: a.port, secure: a.security === 'tls',
+      // A 421 before DATA on a reused connection is retried once by the pool on a fresh one
+      // (upstreams that cap messages per connection answer exactly that); a 421 on a fresh
+      // connection comes back to us as a 421 and defers the row and slows the account.
+      pool: true, maxConnections: a.max_connections, maxMessages: Infinity, maxRequeues: 1, host: a.host, port: a.port, secure: a.security === 'tls',
       requireTLS: a.security === 'starttls', ignoreTLS: a.security === 'none', auth: a.username ? { user: a.username, pass: pass ?? '' } : undefined,
       tls: { rejectUnauthorized: a.verify_cert }, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 60_000,
     });
-    transports.set(a.id, { t, stamp: a.updated_at });
+    transports.set(a.id, { t, stamp });
     return t;
   }
 
@@ -61,80 +73,131 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
     return Math.max(0, n);
   }
 
-  async function deliver(a: AccountRow, row: Row): Promise<Outcome> {
+  /** Sends one claimed row; returns its result for the writer and, when it was refused, the outcome. */
+  async function deliver(a: AccountRow, row: Row, m: MessageRow, parts: MessageParts | undefined, bounceDomain: string | undefined): Promise<{ result: RowResult; outcome?: Outcome }> {
     const started = Date.now();
     const first = row.first_attempt_at ?? now();
-    const record = (result: string, code: number | null, response: string | null) => repo.attempt({ queue_id: row.id, at: now(), result, code, response: response?.slice(0, 2000) ?? null, duration_ms: Date.now() - started });
-    if ((await s.suppressions.blockedAmong([row.recipient])).size) {
-      await complete(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, { state: 'suppressed', suppressed_reason: 'blocked before sending' }, now());
-      return 'suppressed';
-    }
-    const msg = await repo.message(row.message_id);
-    const r = await renderer.render(row.message_id, row.id, Boolean(msg.bulk));
-    await repo.setMessageId(row.id, r.messageId);
-    const from = await renderer.envelopeFrom(row.id, msg.from_addr);
+    const base = { id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient };
+    const attempt = (result: string, code: number | null, response: string | null) => ({ at: now(), result, code, response: response?.slice(0, 2000) ?? null, duration_ms: Date.now() - started });
+    const r = await renderer.render(m, row.id, row.recipient, parts);
+    const from = renderer.envelopeFrom(row.id, bounceDomain, m.from_addr);
     try {
       let response: string;
+      let sandbox: RowResult['sandbox'];
+      // RSA signing dominates a send: once per distinct body (non-bulk rows share one).
+      const signed = r.personal ? await s.dkim.sign(r.fromDomain, r.raw) : await signedShared(m, r.fromDomain, r.raw);
       if (a.kind === 'sandbox') {
-        await repo.sandbox({ queue_id: row.id, account_id: a.id, recipient: row.recipient, subject: r.subject, raw: Buffer.concat([Buffer.from(`Return-Path: <${from}>\r\n`), r.raw]), created_at: now() });
+        sandbox = { recipient: row.recipient, subject: r.subject, raw: Buffer.concat([Buffer.from(`Return-Path: <${from}>\r\n`), signed]) };
         response = '250 2.0.0 stored in the sandbox (not sent)';
       } else {
-        const dkim = await s.dkim?.signerFor(r.fromDomain);
-        const info = await transportFor(a).sendMail({ envelope: { from, to: [row.recipient] }, raw: r.raw, ...(dkim ? { dkim } : {}) });
+        const info = await transportFor(a).sendMail({ envelope: { from, to: [row.recipient] }, raw: signed });
         response = String(info.response ?? '250');
       }
-      // Fenced on the lease: a row someone else re-claimed is not marked twice.
-      await complete(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, { state: 'sent', sent_at: now(), attempts: row.attempts + 1, first_attempt_at: first, upstream_response: response.slice(0, 1000), upstream_queue_id: /queued as ([^\s)]+)/i.exec(response)?.[1] ?? /\bid[= ]([A-Za-z0-9._-]+)/.exec(response)?.[1] ?? null, last_error: null }, now());
-      await record('sent', Number(response.slice(0, 3)) || 250, response);
-      const t = now();
-      await accounts.repo.countSent(a.id, Math.floor(t / 3_600_000), Math.floor(t / 86_400_000));
-      await repo.accountTouched(a.id, { last_success_at: t }, t);
-      await s.suppressions.recordDelivered(row.recipient);
       log.info({ evt: 'send.sent', id: row.id, account: a.id }, 'sent');
-      return 'sent';
+      return { result: {
+        ...base, messageId: r.messageId, sent: true, sandbox, attempt: attempt('sent', Number(response.slice(0, 3)) || 250, response),
+        patch: { state: 'sent', sent_at: now(), attempts: row.attempts + 1, first_attempt_at: first, upstream_response: response.slice(0, 1000), upstream_queue_id: upstreamQueueId(response), last_error: null },
+      } };
     } catch (e) {
-      const err = e as { code?: string; responseCode?: number; response?: string; message: string };
-      const code = err.responseCode ?? null;
-      const text = err.response ?? err.message;
-      if (err.code === 'EAUTH' || code === 535 || code === 534 || code === 530 || err.code === 'ETLS' || /certificate|self[- ]signed|wrong version number/i.test(err.message)) {
-        const reason = `${err.code === 'EAUTH' || (code && code >= 530) ? 'authentication failed' : 'TLS problem'}: ${text}`.slice(0, 1000);
-        await accounts.pause(a.id, reason);
-        await release(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, { now: now() });
-        await record('paused', code, text);
-        log.warn({ evt: 'send.account_paused', account: a.id, reason }, 'account paused');
-        return 'paused';
+      const o = outcomeOf(e as SendError);
+      if (o.kind === 'paused') {
+        // Returned without spending an attempt: the account is at fault, not the message.
+        return { outcome: o, result: { ...base, messageId: r.messageId, attempt: attempt('paused', o.code, o.text), patch: { state: OUTBOUND_QUEUE.returnState, run_at: now() } } };
       }
-      if (code && code >= 500) {
-        await complete(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, { state: 'failed', attempts: row.attempts + 1, first_attempt_at: first, upstream_response: text.slice(0, 1000), last_error: text.slice(0, 2000) }, now());
-        await record('failed', code, text);
-        const c = classifyReply({ code, text });
-        const ev = await events.upsert({ queue_id: row.id, recipient: row.recipient, source: 'smtp', status: c.status, action: 'failed', class: c.class, reason: c.reason, side: c.side, reply_code: code, diagnostic: text.slice(0, 4000), inbound_id: null, account_id: a.id, at: now() });
-        if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${text}`, now());
-        else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId: ev.id, queueId: row.id });
-        log.info({ evt: 'send.failed', id: row.id, code }, 'refused by upstream');
-        return 'failed';
+      if (o.kind === 'failed') {
+        log.info({ evt: 'send.failed', id: row.id, code: o.code }, 'refused by upstream');
+        return { outcome: o, result: { ...base, messageId: r.messageId, attempt: attempt('failed', o.code, o.text), patch: { state: 'failed', attempts: row.attempts + 1, first_attempt_at: first, upstream_response: o.text.slice(0, 1000), last_error: o.text.slice(0, 2000) } } };
       }
-      const tooMany = code === 421 || (code !== null && code >= 400 && /4\.7\.\d+/.test(text) && /too many|rate|throttl|slow down/i.test(text));
-      if (tooMany) await repo.accountTouched(a.id, { slow_until: now() + SLOW_MS, last_error: text.slice(0, 1000), last_error_at: now() }, now());
-      else await repo.accountTouched(a.id, { last_error: text.slice(0, 1000), last_error_at: now() }, now());
       const attempts = row.attempts + 1;
       const expired = now() - first >= s.ctx.config.outbound.maxAgeHours * 3_600_000;
-      const o = s.ctx.config.outbound;
-      await complete(s.ctx.db, OUTBOUND_QUEUE, row.id, row.locked_by, {
-        state: expired ? 'failed' : 'deferred', attempts, first_attempt_at: first, last_error: text.slice(0, 2000), upstream_response: text.slice(0, 1000),
-        run_at: now() + nextDelayMs(attempts, { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, jitter: 0.5 }),
-      }, now());
-      await record(expired ? 'failed' : 'deferred', code, text);
-      log.info({ evt: expired ? 'send.expired' : 'send.deferred', id: row.id, code, err: err.code }, expired ? 'gave up' : 'deferred');
-      return expired ? 'failed' : 'deferred';
+      const cfg = s.ctx.config.outbound;
+      log.info({ evt: expired ? 'send.expired' : 'send.deferred', id: row.id, code: o.code, err: (e as SendError).code }, expired ? 'gave up' : 'deferred');
+      return { outcome: o, result: {
+        ...base, messageId: r.messageId, attempt: attempt(expired ? 'failed' : 'deferred', o.code, o.text),
+        patch: { state: expired ? 'failed' : 'deferred', attempts, first_attempt_at: first, last_error: o.text.slice(0, 2000), upstream_response: o.text.slice(0, 1000),
+          run_at: now() + nextDelayMs(attempts, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs, jitter: 0.5 }) },
+      } };
     }
+  }
+
+  const signedCache = new Map<number, Promise<Buffer>>();
+  function signedShared(m: MessageRow, domain: string, raw: Buffer): Promise<Buffer> {
+    const id = Number(m.id);
+    let p = signedCache.get(id);
+    if (!p) {
+      p = s.dkim.sign(domain, raw);
+      p.catch(() => signedCache.delete(id));
+      if (signedCache.size >= 200) signedCache.delete(signedCache.keys().next().value!);
+      signedCache.set(id, p);
+    }
+    return p;
+  }
+
+  /** Sends a claimed batch of one account; returns how many rows it handled. */
+  async function sendBatch(a: AccountRow, rows: Row[]): Promise<number> {
+    const ids = rows.map((r) => r.message_id);
+    const [blocked, messages, parts, bounceDomains] = await Promise.all([
+      s.suppressions.blockedAmong(rows.map((r) => r.recipient)), results.messages(ids), results.parts(ids), s.directory.bounceDomains(),
+    ]);
+    const written: Array<Promise<{ result: RowResult; applied: boolean }>> = [];
+    const refused: Array<{ row: Row; outcome: Outcome }> = [];
+    const touch: AccountTouch = { id: a.id };
+    let paused = false;
+    let next = 0;
+    const lane = async () => {
+      while (next < rows.length && !paused) {
+        const row = rows[next++]!;
+        if (blocked.has(row.recipient.toLowerCase())) {
+          written.push(writer.add({ id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient, patch: { state: 'suppressed', suppressed_reason: 'blocked before sending' },
+            attempt: { at: now(), result: 'suppressed', code: null, response: 'blocked before sending', duration_ms: 0 } }));
+          continue;
+        }
+        const m = messages.get(row.message_id);
+        // Its message was deleted meanwhile: the row is gone with it (ON DELETE CASCADE).
+        if (!m) continue;
+        const { result, outcome } = await deliver(a, row, m, parts.get(row.message_id), bounceDomains[0]);
+        written.push(writer.add(result));
+        if (result.sent) touch.lastSuccessAt = now();
+        if (!outcome) continue;
+        refused.push({ row, outcome });
+        if (outcome.kind === 'paused' && !paused) {
+          paused = true;
+          await accounts.pause(a.id, outcome.reason);
+          log.warn({ evt: 'send.account_paused', account: a.id, reason: outcome.reason }, 'account paused');
+        } else if (outcome.kind === 'deferred') {
+          Object.assign(touch, { lastError: outcome.text, lastErrorAt: now() }, outcome.tooMany ? { slowUntil: now() + SLOW_MS } : {});
+        }
+      }
+    };
+    const width = a.kind === 'sandbox' ? 1 : Math.max(1, a.max_connections) * IN_FLIGHT_PER_CONNECTION;
+    await Promise.all(Array.from({ length: Math.min(width, rows.length) }, lane));
+    // Rows not started because the account was paused go back without an attempt.
+    for (const r of rows.slice(next)) await release(s.ctx.db, OUTBOUND_QUEUE, r.id, r.locked_by, { now: now() });
+    const done = await Promise.all(written);
+    await results.touchAccount(touch);
+    await afterWrite(a, refused, done);
+    return done.length;
+  }
+
+  /** Bounce events for refusals, and bounce-count decay for clean deliveries (rare paths, one by one). */
+  async function afterWrite(a: AccountRow, refused: Array<{ row: Row; outcome: Outcome }>, done: Array<{ result: RowResult; applied: boolean }>) {
+    for (const { row, outcome: o } of refused) {
+      if (o.kind !== 'failed') continue;
+      const c = classifyReply({ code: o.code, text: o.text });
+      const ev = await events.upsert({ queue_id: row.id, recipient: row.recipient, source: 'smtp', status: c.status, action: 'failed', class: c.class, reason: c.reason, side: c.side,
+        reply_code: o.code, diagnostic: o.text.slice(0, 4000), inbound_id: null, account_id: a.id, at: now() });
+      if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${o.text}`, now());
+      else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId: ev.id, queueId: row.id });
+    }
+    const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient.toLowerCase());
+    if (delivered.length) for (const address of await results.withBounceState(delivered)) await s.suppressions.recordDelivered(address);
   }
 
   /** One pass over every account with due rows; returns how many rows it handled. */
   const nextPass = new Map<number, number>();
   async function runOnce(): Promise<number> {
     let handled = 0;
-    for (const id of await repo.dueAccountIds(now())) {
+    for (const id of await queueRepo.dueAccountIds(now())) {
       const a = await accounts.repo.get(id);
       if (!a || !a.active || a.paused_at) continue;
       // A per-second rate allows one budget per second.
@@ -144,16 +207,8 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
       const n = await budget(a);
       if (!n) continue;
       const rows = await claim<Row & { locked_by: string }>(s.ctx.db, OUTBOUND_QUEUE, { workerId, leaseMs: s.ctx.config.worker.leaseMs, limit: n, now: now(), filter: (q) => q.where('account_id', id) });
-      // Rows of one account go out side by side over its connection pool.
-      const width = Math.max(1, a.max_connections);
-      for (let i = 0; i < rows.length; i += width) {
-        const results = await Promise.all(rows.slice(i, i + width).map((r) => deliver(a, { ...r, id: Number(r.id), message_id: Number(r.message_id), attempts: Number(r.attempts), first_attempt_at: r.first_attempt_at === null ? null : Number(r.first_attempt_at), account_id: id })));
-        handled += results.length;
-        if (results.includes('paused')) {
-          for (const r of rows.slice(i + width)) await release(s.ctx.db, OUTBOUND_QUEUE, Number(r.id), r.locked_by, { now: now() });
-          break;
-        }
-      }
+      const typed = rows.map((r) => ({ ...r, id: Number(r.id), message_id: Number(r.message_id), attempts: Number(r.attempts), first_attempt_at: r.first_attempt_at === null ? null : Number(r.first_attempt_at), account_id: id }));
+      handled += await sendBatch(a, typed);
     }
     return handled;
   }
@@ -177,6 +232,7 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
         stop: async () => {
           stopped = true;
           await current;
+          await writer.flush();
           for (const a of await accounts.repo.all()) await accounts.repo.unlease(a.id, workerId);
           for (const { t } of transports.values()) t.close();
         },
