@@ -33,6 +33,8 @@ export function queueUi(app: FastifyInstance, s: Services) {
     const [page, counts, accounts, types] = await Promise.all([
       q.list(listQueryFrom(query), filters), q.counts({ ...filters, state: undefined }), s.sources.accounts(), s.sources.messageTypes.all(),
     ]);
+    // ⚠ next to every recipient that is blocked now, with the reason (one query for the page).
+    const blocked = await s.suppressions.blockedAmong(page.items.map((r: { recipient: string }) => r.recipient));
     const here = req.url.replace(/^.*?\/admin\/queue/, '/admin/queue');
     const keep = Object.fromEntries(FILTER_KEYS.filter((k) => query[k]).map((k) => [k, query[k]]));
     const stateHref = (st: string) => {
@@ -41,7 +43,7 @@ export function queueUi(app: FastifyInstance, s: Services) {
     };
     return render(req, reply, 'pages/queue/list.eta', {
       title: 'Outbound queue', page, query, links: listLinks('/admin/queue', query, page), counts, states: QUEUE_STATES, sources: SOURCES,
-      accounts, types, here, keep, stateHref, error,
+      accounts, types, here, keep, stateHref, error, blocked,
     });
   });
 
@@ -59,7 +61,8 @@ export function queueUi(app: FastifyInstance, s: Services) {
 
   app.get('/queue/:id', { preHandler: requireUser }, async (req, reply) => {
     const row = await q.get(idOf(req));
-    return render(req, reply, 'pages/queue/detail.eta', { title: `Queue row ${row.id}`, row, here: `/admin/queue/${row.id}` });
+    const blocked = await s.suppressions.blockedAmong([row.recipient]);
+    return render(req, reply, 'pages/queue/detail.eta', { title: `Queue row ${row.id}`, row, here: `/admin/queue/${row.id}`, blocked });
   });
   app.get('/queue/:id/attachments/:att', { preHandler: requireUser }, async (req, reply) => {
     const row = await q.get(idOf(req));

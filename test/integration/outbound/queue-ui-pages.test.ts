@@ -48,6 +48,17 @@ void eachDb(t, async (t, tdb) => {
     t.match((await ui.get('/admin')).html, /Outbound failed<\/div>\s*<div class="card-value"><a href="\/admin\/queue\?state=failed">2</, 'dashboard card');
   });
 
+  await t.test('a blocked recipient carries a ⚠ with the reason, in the list and on its row', async (t) => {
+    await app.services.suppressions.block('F1@example.com', { reason: 'userunknown' });
+    t.teardown(async () => { await k('suppressions').where({ address: 'f1@example.com' }).delete(); });
+    const { html } = await ui.get('/admin/queue?sort=recipient&dir=asc');
+    t.match(html, /<span class="warn" title="Blocked: userunknown"[^>]*>⚠<\/span> f1@example\.com/);
+    t.notMatch(html, /⚠<\/span> q1@example\.com/, 'only the blocked one');
+    const detail = await ui.get(`/admin/queue/${f1}`);
+    t.match(detail.html, /⚠<\/span> f1@example\.com/);
+    t.match(detail.html, /blocked: userunknown/);
+  });
+
   await t.test('per-row actions: only the right buttons, retry and cancel work and come back', async (t) => {
     const { html } = await ui.get('/admin/queue');
     t.match(html, new RegExp(`action="/admin/queue/${f1}/retry"`));
