@@ -2,7 +2,8 @@
  * The Postern side of bench/outbound.sh: fills the queue with N campaign-style messages
  * (~5 KB HTML + text, unique recipient each) for an upstream account at 127.0.0.1:PORT with
  * a DKIM key for the From domain, then runs the delivery worker in this process until
- * every row is sent. Prints `DRAINED n=… secs=… msgs_per_s=… peak_rss_mb=…` to stdout.
+ * every row is sent. Prints `DRAINED n=… secs=… msgs_per_s=… peak_rss_mb=… rss_mb_by_quarter=a/b/c/d` to stdout
+ * (the peak RSS within each quarter of the drain: flat when memory stays bounded).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,16 +36,25 @@ for (let i = 0; i < N; i += 500) {
 }
 process.stderr.write(`queued ${N}; draining\n`);
 let peak = 0;
-const rss = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+let sent = 0;
+const quarters = [0, 0, 0, 0];
+const rss = setInterval(() => {
+  const now = process.memoryUsage().rss;
+  peak = Math.max(peak, now);
+  const q = Math.min(3, Math.floor((4 * sent) / N));
+  quarters[q] = Math.max(quarters[q]!, now);
+}, 200);
 const start = Date.now();
 const worker = s.delivery.start();
 for (;;) {
   const [{ n }] = (await k('outbound_queue').where({ state: 'sent' }).count({ n: '*' })) as Array<{ n: number }>;
-  if (Number(n) >= N) break;
+  sent = Number(n);
+  if (sent >= N) break;
   await new Promise((r) => setTimeout(r, 250));
 }
 const secs = (Date.now() - start) / 1000;
 clearInterval(rss);
 await worker.stop();
 await app.stop();
-console.log(`DRAINED n=${N} secs=${secs.toFixed(1)} msgs_per_s=${Math.round(N / secs)} peak_rss_mb=${Math.round(peak / 1048576)}`);
+const mb = (b: number) => Math.round(b / 1048576);
+console.log(`DRAINED n=${N} secs=${secs.toFixed(1)} msgs_per_s=${Math.round(N / secs)} peak_rss_mb=${mb(peak)} rss_mb_by_quarter=${quarters.map(mb).join('/')}`);
