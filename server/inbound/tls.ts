@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { generate } from 'selfsigned';
 import type { Ctx } from '../context.js';
 import { settingsRepo } from '../db/repos/settings.js';
 import { seal, open } from '../lib/secretbox.js';
@@ -20,6 +19,8 @@ export async function smtpTls(ctx: Ctx): Promise<TlsPair> {
   const stored = await settings.get<{ cert?: string; key?: string }>('smtp_tls', {});
   if (stored.cert && stored.key) return { cert: stored.cert, key: open(box, stored.key), selfSigned: true };
   const name = ctx.config.smtp.hostname || hostname();
+  // Loaded only to make the certificate (once per cluster): the module costs ~7 MB of heap.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: name }], { keySize: 2048, notAfterDate: new Date(Date.now() + 3650 * 86_400_000), algorithm: 'sha256' });
   await settings.set('smtp_tls', { cert: pems.cert, key: seal(box, pems.private) }, ctx.clock.now());
   // Another node may have stored its own at the same moment: everyone uses what is stored.

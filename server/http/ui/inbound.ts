@@ -9,7 +9,10 @@ import { render, listLinks, listQueryFrom } from './render.js';
 import { requireUser, flash } from './session.js';
 import { notFound } from '../../errors.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
-import { viewMessage } from '../../inbound/view/render.js';
+import type { viewMessage as ViewMessage } from '../../inbound/view/render.js';
+
+/** mailparser and sanitize-html (~9 MB of heap) load when someone first opens a message. */
+const viewMessage: typeof ViewMessage = async (raw) => (await import('../../inbound/view/render.js')).viewMessage(raw);
 
 export function inboundUi(app: FastifyInstance, s: Services) {
   const repo = s.inboundPipeline.repo;

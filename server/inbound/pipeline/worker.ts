@@ -33,6 +33,15 @@ export function groupsOf<T extends { size: number }>(rows: T[], max = GROUP, max
   return out;
 }
 
+/**
+ * A log line for after the group's commit. Built outside processOne on purpose: a closure
+ * made there would keep the message's whole step context (parse tree, raw bytes) alive
+ * until the group is written, and all of it would be promoted to the old generation.
+ */
+function later(log: Services['ctx']['log'], level: 'info' | 'warn', fields: Record<string, unknown>, msg: string): () => void {
+  return () => log[level](fields, msg);
+}
+
 export function createPipeline(s: Services) {
   const repo = inboundRepo(s.ctx.db);
   const batch = inboundBatchRepo(s.ctx.db);
@@ -56,7 +65,7 @@ export function createPipeline(s: Services) {
         const r = await step.run(ctx);
         records.push({ step: step.name, status: r.status, result: r.result, at: now() });
       }
-      return { ...base, final: { state: 'processed', processed_at: now() }, log: () => log.info({ evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed') };
+      return { ...base, final: { state: 'processed', processed_at: now() }, log: later(log, 'info', { evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed') };
     } catch (e) {
       const err = ((e as Error).message ?? String(e)).slice(0, 2000);
       const unparseable = Boolean((e as { unparseable?: boolean }).unparseable);
@@ -64,10 +73,10 @@ export function createPipeline(s: Services) {
       // Results of the steps that did finish are kept, so the retry resumes after them.
       if (unparseable || attempts >= MAX_ATTEMPTS) {
         ctx.fields.parse_error = err;
-        return { ...base, final: { state: 'failed', attempts, last_error: err }, log: () => log.warn({ evt: 'inbound.failed', id: row.id, err }, 'message kept as failed') };
+        return { ...base, final: { state: 'failed', attempts, last_error: err }, log: later(log, 'warn', { evt: 'inbound.failed', id: row.id, err }, 'message kept as failed') };
       }
       return { ...base, final: { state: 'received', attempts, last_error: err, run_at: now() + nextDelayMs(attempts, { baseMs: 5000, maxMs: 600_000, jitter: 0.5 }) },
-        log: () => log.warn({ evt: 'inbound.retry', id: row.id, err }, 'pipeline step failed; will retry') };
+        log: later(log, 'warn', { evt: 'inbound.retry', id: row.id, err }, 'pipeline step failed; will retry') };
     }
   }
 

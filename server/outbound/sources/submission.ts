@@ -6,7 +6,6 @@
  * Return-Path); nothing is re-composed. Unique keys `submission:<inbound id>:<rcpt>` make a
  * re-run of the pipeline step queue nothing twice.
  */
-import { simpleParser } from 'mailparser';
 import type { Services } from '../../services.js';
 import { queueViewRepo } from '../../db/repos/queueView.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
@@ -18,6 +17,8 @@ export type RelayOutcome = { relayed: false; reason: string } | ({ relayed: true
 /** From address and subject out of the header block (only when the pipeline did not parse them). */
 async function headersOf(head: Buffer): Promise<{ from: string | null; subject: string }> {
   const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') : head.indexOf('\n\n');
+  // mailparser (~7 MB of heap) loads on first use: only nodes relaying submissions need it.
+  const { simpleParser } = await import('mailparser');
   const parsed = await simpleParser(end >= 0 ? head.subarray(0, end + 2) : head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
   const from = parsed.from?.value?.[0]?.address ?? null;
   return { from: from ? addressOf(from) : null, subject: parsed.subject ?? '' };
