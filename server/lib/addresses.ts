@@ -71,3 +71,11 @@ export function matchesDomainList(domain: string, list: Iterable<string>): boole
   return false;
 }
 export const isSameDomain = (a: string, b: string) => { const x = normalizeDomain(a); return x !== null && x === normalizeDomain(b); };
+
+/**
+ * Whether a peer's IP (as a socket reports it) is on loopback: 127.0.0.0/8, ::1 and the
+ * IPv4-mapped 127 range. Only these may use AUTH on the submission port without TLS.
+ */
+export function isLoopbackIp(ip: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip) || ip === '::1' || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(ip);
+}

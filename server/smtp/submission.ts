@@ -10,7 +10,7 @@ import type { Committer } from '../inbound/committer.js';
 import type { CredentialsService } from '../inbound/credentials.js';
 import { senderAllowed } from '../inbound/credentials.js';
 import type { CredentialRow } from '../db/repos/credentials.js';
-import { parseMailbox } from '../lib/addresses.js';
+import { isLoopbackIp, parseMailbox } from '../lib/addresses.js';
 import { parseHeaders } from '../bounces/mime.js';
 import type { TlsPair } from '../inbound/tls.js';
 import { receiveData, headerBlock, smtpError, listen, type Listening } from './data.js';
@@ -20,7 +20,6 @@ export interface SubmissionOptions {
   tls: TlsPair; observeCommit?: (seconds: number) => void; credentials: CredentialsService; committer: Committer; log: Log;
 }
 
-const isLoopback = (ip: string) => /^(127\.|::1$|::ffff:127\.)/.test(ip);
 const ADDR = /[^\s<>",;]+@[^\s<>",;]+/g;
 
 export async function startSubmission(o: SubmissionOptions): Promise<Listening> {
@@ -31,7 +30,7 @@ export async function startSubmission(o: SubmissionOptions): Promise<Listening> 
     allowInsecureAuth: true, disableReverseLookup: true, maxClients: o.maxConnections, socketTimeout: o.socketTimeoutMs, closeTimeout: 30_000,
     key: o.tls.key, cert: o.tls.cert, logger: false,
     onAuth(auth, session, cb) {
-      if (!session.secure && !isLoopback(session.remoteAddress)) return cb(smtpError(538, '5.7.11 Encryption required: use STARTTLS before AUTH'));
+      if (!session.secure && !isLoopbackIp(session.remoteAddress)) return cb(smtpError(538, '5.7.11 Encryption required: use STARTTLS before AUTH'));
       o.credentials.verify(auth.username ?? '', auth.password ?? '').then((c) => {
         if (!c) {
           log.info({ evt: 'smtp.auth_failed', ip: session.remoteAddress, username: auth.username }, 'authentication failed');

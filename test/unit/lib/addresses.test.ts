@@ -1,6 +1,6 @@
 /* The mailbox parser refuses every routing trick an open-relay probe uses. */
 import t from 'tap';
-import { parseMailbox, matchesDomainList, normalizeDomain } from '../../../server/lib/addresses.js';
+import { parseMailbox, matchesDomainList, normalizeDomain, isLoopbackIp } from '../../../server/lib/addresses.js';
 
 const ok: Array<[string, string]> = [
   ['user@example.com', 'user@example.com'],
@@ -57,4 +57,13 @@ for (const [d, want, why] of domains) t.test(why, async (t) => t.equal(matchesDo
 
 t.test('IDN domains normalise to punycode', async (t) => {
   t.equal(normalizeDomain('Bücher.example'), 'xn--bcher-kva.example');
+});
+
+t.test('only loopback peers may AUTH without TLS on the submission port', async (t) => {
+  const table: Array<[string, boolean]> = [
+    ['127.0.0.1', true], ['127.1.2.3', true], ['::1', true], ['::ffff:127.0.0.1', true], ['::FFFF:127.0.0.2', true],
+    ['192.0.2.2', false], ['10.0.0.1', false], ['::ffff:192.0.2.2', false], ['fe80::1', false], ['::', false], ['0.0.0.0', false],
+    ['128.0.0.1', false], ['1127.0.0.1', false], ['::11', false], ['127.0.0.1.evil', false], ['', false],
+  ];
+  for (const [ip, want] of table) t.equal(isLoopbackIp(ip), want, ip || '(empty)');
 });
