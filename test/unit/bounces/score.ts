@@ -44,6 +44,9 @@ export function score(): Score {
     add('status first digit', r?.status?.[0] === e.status[0], `${who} status ${r?.status} want ${e.status}`);
     add('action', r?.action === e.action, `${who} action ${r?.action} want ${e.action}`);
     add('class', r?.class === e.class, `${who} class ${r?.class} want ${e.class}`);
+    // Precision: of the recipients called hard, how many are hard (a wrong "hard" blocks an address).
+    if (r?.class === 'hard') add('hard precision', e.class === 'hard', `${who} called hard, labelled ${e.class}`);
+    if (e.class === 'hard') add('hard recall', r?.class === 'hard', `${who} labelled hard, called ${r?.class}`);
     add('reason', r?.reason === e.reason, `${who} reason ${r?.reason} want ${e.reason} [${r?.diagnostic?.slice(0, 120)}]`);
   }
   const extra = [...results].flatMap(([f, c]) => c.recipients.filter((r) => !want.some((e) => e.file === f && e.recipient === r.recipient)).map((r) => `${f} ${r.recipient}`));
