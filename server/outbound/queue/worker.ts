@@ -144,19 +144,22 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
     const touch: AccountTouch = { id: a.id };
     let paused = false;
     let next = 0;
+    // Awaited together after the lanes; marked handled now so a failed write (the database
+    // gone) fails this pass instead of surfacing as an unhandled rejection meanwhile.
+    const record = (r: RowResult) => { const p = writer.add(r); p.catch(() => {}); written.push(p); };
     const lane = async () => {
       while (next < rows.length && !paused) {
         const row = rows[next++]!;
         if (blocked.has(row.recipient.toLowerCase())) {
-          written.push(writer.add({ id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient, patch: { state: 'suppressed', suppressed_reason: 'blocked before sending' },
-            attempt: { at: now(), result: 'suppressed', code: null, response: 'blocked before sending', duration_ms: 0 } }));
+          record({ id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient, patch: { state: 'suppressed', suppressed_reason: 'blocked before sending' },
+            attempt: { at: now(), result: 'suppressed', code: null, response: 'blocked before sending', duration_ms: 0 } });
           continue;
         }
         const m = messages.get(row.message_id);
         // Its message was deleted meanwhile: the row is gone with it (ON DELETE CASCADE).
         if (!m) continue;
         const { result, outcome } = await deliver(a, row, m, parts.get(row.message_id), bounceDomains[0]);
-        written.push(writer.add(result));
+        record(result);
         if (result.sent) touch.lastSuccessAt = now();
         if (!outcome) continue;
         refused.push({ row, outcome });
