@@ -9,5 +9,6 @@ import { inbound } from './010_inbound.js';
 import { outbound } from './020_outbound.js';
 import { suppressions } from './030_suppressions.js';
 import { credentialUsage } from './011_credential_usage.js';
+import { inboundStepsJson } from './012_inbound_steps_json.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson];

@@ -5,7 +5,7 @@
  * messages of claimed rows, which recipients carry bounce state).
  */
 import type { Db } from '../connect.js';
-import { transact, valuesList, type Exec } from '../exec.js';
+import { transact, valuesList, onConflictUpdate, type Exec } from '../exec.js';
 
 export interface RowResult {
   id: number; token: string; accountId: number; recipient: string;
@@ -81,8 +81,7 @@ export function deliveryResultsRepo(db: Db) {
         }
         for (const r of results) {
           if (!r.sandbox || !applied.has(r.id)) continue;
-          const tail = x.dialect === 'mysql' ? ' ON DUPLICATE KEY UPDATE raw = VALUES(raw), created_at = VALUES(created_at)' : ' ON CONFLICT (queue_id) DO UPDATE SET raw = excluded.raw, created_at = excluded.created_at';
-          await x.run(`INSERT INTO sandbox_mails (queue_id, account_id, recipient, subject, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)${tail}`,
+          await x.run(`INSERT INTO sandbox_mails (queue_id, account_id, recipient, subject, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)${onConflictUpdate(x.dialect, ['queue_id'], ['raw', 'created_at'])}`,
             [r.id, r.accountId, r.sandbox.recipient, r.sandbox.subject, r.sandbox.raw, now]);
         }
         // Usage counts every message the upstream accepted, even one whose lease had lapsed.

@@ -1,6 +1,7 @@
 /* Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in inboundBatch.ts. */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { stepsOf, type StepRecord } from './inboundBatch.js';
 
 export interface InboundRow {
   id: number; state: string; listener: string; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean; size: number;
@@ -13,8 +14,8 @@ export function inboundRepo(db: Db) {
   const k = db.knex;
   return {
     async get(id: number) { const r = await k('inbound_messages').where({ id }).first(); return r ? toInboundRow(r) : undefined; },
-    async steps(id: number): Promise<Array<{ step: string; status: string; result: unknown; at: number }>> {
-      return (await k('inbound_steps').where({ message_id: id }).orderBy('id')).map((r: any) => ({ step: r.step, status: r.status, at: Number(r.at), result: r.result ? JSON.parse(r.result) : null }));
+    async steps(id: number): Promise<StepRecord[]> {
+      return stepsOf((await k('inbound_messages').select('steps').where({ id }).first())?.steps);
     },
     async list(q: ListQuery & { address?: string; messageId?: string; from?: number; to?: number }): Promise<Page<InboundRow>> {
       const base = k('inbound_messages').select('inbound_messages.*');
@@ -25,10 +26,7 @@ export function inboundRepo(db: Db) {
       return listPage(base, { sortable: ['id', 'received_at', 'from_addr', 'subject', 'state', 'kind', 'size'], defaultSort: 'id', defaultDir: 'desc', searchable: ['subject'], filterable: ['state', 'kind', 'listener', 'from_addr', 'spf', 'dkim', 'dmarc'] }, q, toInboundRow);
     },
     async reprocess(id: number, now: number): Promise<boolean> {
-      return db.knex.transaction(async (trx) => {
-        await trx('inbound_steps').where({ message_id: id }).delete();
-        return (await trx('inbound_messages').where({ id }).whereNot('state', 'processing').update({ state: 'received', run_at: now, parse_error: null, processed_at: null, updated_at: now })) === 1;
-      });
+      return (await k('inbound_messages').where({ id }).whereNot('state', 'processing').update({ state: 'received', run_at: now, steps: null, parse_error: null, processed_at: null, updated_at: now })) === 1;
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Services } from '../../services.js';
 import { claim, type QueueSpec } from '../../db/queue.js';
 import { inboundRepo, toInboundRow } from '../../db/repos/inbound.js';
-import { inboundBatchRepo, type BatchResult, type StepRecord } from '../../db/repos/inboundBatch.js';
+import { inboundBatchRepo, stepsOf, type BatchResult, type StepRecord } from '../../db/repos/inboundBatch.js';
 import { nextDelayMs } from '../../lib/backoff.js';
 import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
 import { systemResolver, type DnsResolver } from './auth.js';
@@ -52,18 +52,20 @@ export function createPipeline(s: Services) {
   const turn = yielder(2);
 
   /** Runs a message's remaining steps in memory; the group's results are written together. */
-  async function processOne(row: Claimed, loaded: { done: Map<string, string>; raw: Buffer; recipients: StepContext['recipients'] }): Promise<BatchResult & { log(): void }> {
+  async function processOne(row: Claimed, loaded: { raw: Buffer; recipients: StepContext['recipients'] }): Promise<BatchResult & { log(): void }> {
     const msg = toInboundRow(row);
     const ctx: StepContext = { s, msg, raw: loaded.raw, recipients: loaded.recipients, kind: msg.kind ?? undefined, fields: {} };
-    const records: StepRecord[] = [];
+    // Results of an earlier run (before a crash or a retry) stay, and their steps are not run again.
+    const records: StepRecord[] = stepsOf(row.steps);
+    const done = new Map(records.map((r) => [r.step, r.status]));
     const base = { id: row.id, token: row.locked_by, records, fields: ctx.fields };
     try {
       for (const step of buildSteps(hooks)) {
-        const status = loaded.done.get(step.name);
+        const status = done.get(step.name);
         if (status === 'ok' || status === 'skipped') continue;
         await turn();
         const r = await step.run(ctx);
-        records.push({ step: step.name, status: r.status, result: r.result, at: now() });
+        records.push({ step: step.name, status: r.status, result: r.result === undefined ? null : r.result, at: now() });
       }
       return { ...base, final: { state: 'processed', processed_at: now() }, log: later(log, 'info', { evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed') };
     } catch (e) {

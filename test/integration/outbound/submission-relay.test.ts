@@ -60,8 +60,8 @@ void eachDb(t, async (t, tdb) => {
     const id = await store('submission', [['piped@example.com', 'relay']]);
     while (await app.services.inboundPipeline.runOnce('test-worker')) { /* drain */ }
     t.equal((await k('inbound_messages').where({ id }).first()).state, 'processed');
-    const step = await k('inbound_steps').where({ message_id: id, step: 'route' }).first();
-    t.match(JSON.parse(step.result), { 'submission-relay': { relayed: true, queued: 1 } });
+    const step = (await app.services.inboundPipeline.repo.steps(id)).find((x) => x.step === 'route');
+    t.match(step?.result, { 'submission-relay': { relayed: true, queued: 1 } });
     const rows = await k('outbound_queue').where({ unique_key: `submission:${id}:piped@example.com` });
     t.equal(rows.length, 1);
     t.match(await k('outbound_messages').where({ id: rows[0].message_id }).first(), { source: 'submission', subject: 'Invoice ✓', from_addr: 'billing@app.example' });
