@@ -3,7 +3,8 @@
 # receives N 5 KB messages over 20 sessions from Postfix smtp-source, commits and parses
 # them; in the same run the anchors from ../shared/bench (Haraka with its fsync queue, a bare
 # smtp-server with fsync) take the same load. Prints one line:
-#   RESULT postern-inbound msgs_per_s=… parsed_msgs_per_s=… haraka_fsync_msgs_per_s=… ratio_vs_haraka=… thin_msgs_per_s=… p99_ms=… peak_rss_mb=… n=…
+#   RESULT postern-inbound msgs_per_s=… parsed_msgs_per_s=… haraka_fsync_msgs_per_s=… ratio_vs_haraka=… thin_msgs_per_s=… p99_ms=… peak_rss_mb=… cpu_ms_per_msg=… haraka_cpu_ms_per_msg=… n=…
+# (CPU per message, accepting and parsing for Postern, accepting for Haraka: steadier than rates on a shared box)
 # Knobs: N (20000), REPEATS (1), WARMUP (1000), SKIP_ANCHORS=1, SHARED_BENCH (path to ../shared/bench).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,10 +18,11 @@ trap cleanup EXIT
 log() { printf '[bench inbound %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 val() { sed -nE "s/.*$1=([0-9.]+).*/\1/p" | tail -1; }
 
-haraka="" thin=""
+haraka="" thin="" haraka_cpu=""
 if [[ "${SKIP_ANCHORS:-0}" != 1 ]]; then
   log "anchor: Haraka with fsync queue"
-  haraka="$(bash "$SHARED/haraka.sh" 2>&2 | grep '^RESULT haraka' | head -1 | val median_msgs_per_s)"
+  hline="$(bash "$SHARED/haraka.sh" 2>&2 | grep '^RESULT haraka' | head -1)"
+  haraka="$(val median_msgs_per_s <<<"$hline")"; haraka_cpu="$(val server_cpu_ms_per_msg <<<"$hline")"
   log "anchor: bare smtp-server with fsync"
   thin="$(bash "$SHARED/smtp-thin.sh" 2>&2 | grep '^RESULT smtp-server-thin' | head -1 | val median_msgs_per_s)"
 fi
@@ -41,7 +43,7 @@ for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null &
 
 start_ms=$(date +%s%3N)
 load="$(SERVER_PGID="$pid" bash "$SHARED/smtp-load.sh" "127.0.0.1:$SMTP_PORT" postern-inbound | grep '^RESULT' | tail -1)"
-accept="$(val median_msgs_per_s <<<"$load")"
+accept="$(val median_msgs_per_s <<<"$load")"; cpu="$(val server_cpu_ms_per_msg <<<"$load")"
 total=$(( WARMUP + REPEATS * N ))
 log "accepted: $load; waiting for the pipeline to parse all $total messages"
 parsed_rate="$(cd "$ROOT" && node -e "
@@ -60,4 +62,4 @@ p99="$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | node -e "
   });")"
 rss="$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$(pgrep -g "$pid" -f 'dist/server/main.js' | head -1)/status" 2>/dev/null || echo n/a)"
 ratio="n/a"; [[ -n "$haraka" && -n "$accept" ]] && ratio="$(awk -v a="$accept" -v h="$haraka" 'BEGIN { printf "%.2f", a / h }')"
-echo "RESULT postern-inbound msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss n=$total"
+echo "RESULT postern-inbound msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss cpu_ms_per_msg=${cpu:-n/a} haraka_cpu_ms_per_msg=${haraka_cpu:-n/a} n=$total"
