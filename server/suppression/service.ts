@@ -69,11 +69,9 @@ export function suppressionService(ctx: Ctx) {
       await apply(address, { type: 'complaint', feedbackType: c.feedbackType, at: now() }, { last_inbound_id: c.inboundId ?? null, last_queue_id: c.queueId ?? null });
       log.info({ evt: 'suppression.complaint', address, feedbackType: c.feedbackType }, 'complaint: address blocked');
     },
-    /** A clean delivery decays the bounce count (touches only addresses that bounced). */
-    async recordDelivered(address: string) {
-      const a = address.toLowerCase();
-      if (!(await repo.hasBounceState(a))) return;
-      await apply(a, { type: 'delivered', at: now() }, {});
+    /** Clean deliveries decay the bounce count (one query finds the few addresses that have one). */
+    async recordDelivered(addresses: string[]) {
+      for (const a of await repo.withBounceState([...new Set(addresses.map((x) => x.toLowerCase()))])) await apply(a, { type: 'delivered', at: now() }, {});
     },
     /** Blocked addresses among `addresses` (lower-cased), with reasons: one query per 500. */
     async blockedAmong(addresses: string[]) { return repo.blockedAmong([...new Set(addresses.map((a) => a.toLowerCase()))]); },

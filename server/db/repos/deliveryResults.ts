@@ -2,7 +2,7 @@
  * The delivery worker's writes for a group of finished rows, in one transaction: each row's
  * new state (fenced on its lease, as db/queue.ts#complete), its attempt, sandbox copies,
  * the account's usage counters. Plus account health, and the batched reads a pass needs (the
- * messages of claimed rows, which recipients carry bounce state).
+ * messages of claimed rows, their To/Cc lists and attachments).
  */
 import type { Db } from '../connect.js';
 import { transact, valuesList, onConflictUpdate, type Exec } from '../exec.js';
@@ -14,10 +14,10 @@ export interface RowResult {
   /** `sending` rows are completed; a paused account's rows go back to `queued` the same way. */
   attempt: { at: number; result: string; code: number | null; response: string | null; duration_ms: number };
   messageId?: string;
-  sandbox?: { recipient: string; subject: string | null; raw: Buffer };
+  sandbox?: { subject: string | null; raw: Buffer };
   sent?: boolean;
 }
-export interface AccountTouch { id: number; lastSuccessAt?: number; lastError?: string; lastErrorAt?: number; slowUntil?: number }
+export interface AccountTouch { id: number; lastSuccessAt?: number; lastError?: { text: string; at: number }; slowUntil?: number }
 
 const PATCHABLE = new Set(['state', 'attempts', 'first_attempt_at', 'sent_at', 'run_at', 'upstream_response', 'upstream_queue_id', 'last_error', 'suppressed_reason']);
 const ATTEMPT_COLS = ['queue_id', 'at', 'result', 'code', 'response', 'duration_ms'];
@@ -48,19 +48,11 @@ export function deliveryResultsRepo(db: Db) {
       for (const f of files) out.get(Number(f.message_id))?.attachments.push(f);
       return out;
     },
-    /** Which of these addresses carry a bounce count (a clean delivery then decays it). */
-    async withBounceState(addresses: string[]): Promise<Set<string>> {
-      const out = new Set<string>();
-      for (let i = 0; i < addresses.length; i += 500) {
-        for (const r of await k('suppressions').select('address').whereIn('address', addresses.slice(i, i + 500)).where('bounce_count', '>', 0)) out.add(r.address);
-      }
-      return out;
-    },
     /** Account health after a batch: last success, last error, slowed down until (never `updated_at`: that is for edits). */
     async touchAccount(t: AccountTouch): Promise<void> {
       const set: Record<string, number | string> = {};
       if (t.lastSuccessAt !== undefined) set.last_success_at = t.lastSuccessAt;
-      if (t.lastError !== undefined) { set.last_error = t.lastError.slice(0, 1000); set.last_error_at = t.lastErrorAt ?? Date.now(); }
+      if (t.lastError) { set.last_error = t.lastError.text.slice(0, 1000); set.last_error_at = t.lastError.at; }
       if (t.slowUntil !== undefined) set.slow_until = t.slowUntil;
       if (Object.keys(set).length) await k('upstream_accounts').where({ id: t.id }).update(set);
     },
@@ -82,7 +74,7 @@ export function deliveryResultsRepo(db: Db) {
         for (const r of results) {
           if (!r.sandbox || !applied.has(r.id)) continue;
           await x.run(`INSERT INTO sandbox_mails (queue_id, account_id, recipient, subject, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)${onConflictUpdate(x.dialect, ['queue_id'], ['raw', 'created_at'])}`,
-            [r.id, r.accountId, r.sandbox.recipient, r.sandbox.subject, r.sandbox.raw, now]);
+            [r.id, r.accountId, r.recipient, r.sandbox.subject, r.sandbox.raw, now]);
         }
         // Usage counts every message the upstream accepted, even one whose lease had lapsed.
         const sent = new Map<number, number>();

@@ -74,10 +74,13 @@ export function suppressionsRepo(db: Db) {
       if (!ids.length) return 0;
       return k('suppressions').whereIn('id', ids).delete();
     },
-    /** Decays the count after a clean delivery, touching only addresses that have bounced. */
-    async hasBounceState(address: string): Promise<boolean> {
-      const r = await k('suppressions').select('id').where({ address }).where('bounce_count', '>', 0).first();
-      return Boolean(r);
+    /** Which of these addresses carry a bounce count (a clean delivery decays only those): one query per 500. */
+    async withBounceState(addresses: string[]): Promise<string[]> {
+      const out: string[] = [];
+      for (let i = 0; i < addresses.length; i += 500) {
+        for (const r of await k('suppressions').select('address').whereIn('address', addresses.slice(i, i + 500)).where('bounce_count', '>', 0)) out.push(r.address);
+      }
+      return out;
     },
     async exportRows(filters: Record<string, string | boolean | undefined>): Promise<SuppressionRow[]> {
       const q = k('suppressions').select('*').orderBy('address');

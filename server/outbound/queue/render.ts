@@ -1,10 +1,11 @@
 /*
- * What goes on the wire for a queue row. A message is composed once (MIME ~0.9 ms, DESIGN)
- * and reused for every recipient row of it; bulk mail then gets the row's own one-click
- * unsubscribe headers (RFC 8058) spliced into the header block, so a campaign costs one
- * composition, not one per recipient; each bulk copy is addressed To its recipient alone. A derived, stable Message-ID; a stored submission is
- * relayed as it came (line endings normalised, Bcc dropped). The envelope sender is the
- * row's VERP address on the bounce domain.
+ * What goes on the wire for a queue row, DKIM-signed. A message is composed once (MIME
+ * ~0.9 ms, DESIGN) and reused for every recipient row of it; non-bulk rows also share one
+ * signature. Bulk mail gets the row's To line and one-click unsubscribe headers (RFC 8058)
+ * spliced into the header block, so a campaign costs one composition, not one per
+ * recipient, and one signature per recipient. A derived, stable Message-ID; a stored
+ * submission is relayed as it came (line endings normalised, Bcc dropped). The envelope
+ * sender is the row's VERP address on the bounce domain.
  */
 import { createHmac } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -59,12 +60,15 @@ export function createRenderer(s: Services) {
     return { raw: normalizeLineEndings(raw), messageId: mid, subject: m.subject, fromDomain, bulk };
   }
 
-  /** One composition per message while it is being sent (rows of a message usually go out together). */
+  /**
+   * One composition per message while it is being sent (rows of a message usually go out
+   * together), with its signature when every row gets the same bytes.
+   */
   function composed(m: MessageRow, parts?: MessageParts): Promise<Composed> {
     const id = Number(m.id);
     const hit = cache.get(id);
     if (hit) return hit;
-    const p = compose(m, parts);
+    const p = compose(m, parts).then(async (c) => (c.bulk ? c : { ...c, raw: await s.dkim.sign(c.fromDomain, c.raw) }));
     p.catch(() => cache.delete(id));
     if (cache.size >= CACHED_MESSAGES) cache.delete(cache.keys().next().value!);
     cache.set(id, p);
@@ -72,14 +76,14 @@ export function createRenderer(s: Services) {
   }
 
   return {
-    composed,
-    /** The bytes for one row: the shared composition, plus this recipient's To and unsubscribe headers on bulk mail. */
-    async render(m: MessageRow, queueId: number, recipient: string, parts?: MessageParts): Promise<Composed & { personal: boolean }> {
+    /** The signed bytes for one row: the shared ones, or for bulk mail the composition with this recipient's To and unsubscribe headers. */
+    async render(m: MessageRow, queueId: number, recipient: string, parts?: MessageParts): Promise<Composed> {
       const c = await composed(m, parts);
-      if (!c.bulk) return { ...c, personal: false };
+      if (!c.bulk) return c;
       const token = signFields(optoutKey, [queueId]);
       const https = `${s.ctx.config.publicUrl.replace(/\/$/, '')}/u/${token}`;
-      return { ...c, raw: insertHeaders(c.raw, toHeader(recipient) + unsubscribeHeaders(https, `unsubscribe+${token}@${c.fromDomain}`)), personal: true };
+      const raw = insertHeaders(c.raw, toHeader(recipient) + unsubscribeHeaders(https, `unsubscribe+${token}@${c.fromDomain}`));
+      return { ...c, raw: await s.dkim.sign(c.fromDomain, raw) };
     },
     /** The envelope sender for one queue row: its VERP address on the bounce domain, if one is set up. */
     envelopeFrom(queueId: number, bounceDomain: string | undefined, fallback: string): string {

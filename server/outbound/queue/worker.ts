@@ -84,13 +84,11 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
     try {
       let response: string;
       let sandbox: RowResult['sandbox'];
-      // RSA signing dominates a send: once per distinct body (non-bulk rows share one).
-      const signed = r.personal ? await s.dkim.sign(r.fromDomain, r.raw) : await signedShared(m, r.fromDomain, r.raw);
       if (a.kind === 'sandbox') {
-        sandbox = { recipient: row.recipient, subject: r.subject, raw: Buffer.concat([Buffer.from(`Return-Path: <${from}>\r\n`), signed]) };
+        sandbox = { subject: r.subject, raw: Buffer.concat([Buffer.from(`Return-Path: <${from}>\r\n`), r.raw]) };
         response = '250 2.0.0 stored in the sandbox (not sent)';
       } else {
-        const info = await transportFor(a).sendMail({ envelope: { from, to: [row.recipient] }, raw: signed });
+        const info = await transportFor(a).sendMail({ envelope: { from, to: [row.recipient] }, raw: r.raw });
         response = String(info.response ?? '250');
       }
       log.info({ evt: 'send.sent', id: row.id, account: a.id }, 'sent');
@@ -118,19 +116,6 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
           run_at: now() + nextDelayMs(attempts, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs, jitter: 0.5 }) },
       } };
     }
-  }
-
-  const signedCache = new Map<number, Promise<Buffer>>();
-  function signedShared(m: MessageRow, domain: string, raw: Buffer): Promise<Buffer> {
-    const id = Number(m.id);
-    let p = signedCache.get(id);
-    if (!p) {
-      p = s.dkim.sign(domain, raw);
-      p.catch(() => signedCache.delete(id));
-      if (signedCache.size >= 200) signedCache.delete(signedCache.keys().next().value!);
-      signedCache.set(id, p);
-    }
-    return p;
   }
 
   /** Sends a claimed batch of one account; returns how many rows it handled. */
@@ -178,7 +163,8 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
           await accounts.pause(a.id, outcome.reason);
           log.warn({ evt: 'send.account_paused', account: a.id, reason: outcome.reason }, 'account paused');
         } else if (outcome.kind === 'deferred') {
-          Object.assign(touch, { lastError: outcome.text, lastErrorAt: now() }, outcome.tooMany ? { slowUntil: now() + SLOW_MS } : {});
+          touch.lastError = { text: outcome.text, at: now() };
+          if (outcome.tooMany) touch.slowUntil = now() + SLOW_MS;
         }
       }
     };
@@ -203,8 +189,8 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
       if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${o.text}`, now());
       else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId: ev.id, queueId: row.id });
     }
-    const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient.toLowerCase());
-    if (delivered.length) for (const address of await results.withBounceState(delivered)) await s.suppressions.recordDelivered(address);
+    const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient);
+    if (delivered.length) await s.suppressions.recordDelivered(delivered);
   }
 
   /** One pass over every account with due rows; returns how many rows it handled. */
