@@ -27,6 +27,7 @@ const SLOW_MS = 10 * 60_000;
 const IN_FLIGHT_PER_CONNECTION = 4;
 
 type Row = { id: number; locked_by: string; message_id: number; recipient: string; attempts: number; first_attempt_at: number | null; account_id: number };
+type Bounced = { row: Row; c: ReturnType<typeof classifyReply>; eventId: number; text: string };
 
 /** Connection settings only: health writes must not recycle the pool. */
 const fingerprint = (a: AccountRow) => JSON.stringify([a.host, a.port, a.security, a.username, a.password_enc, a.verify_cert, a.max_connections]);
@@ -125,7 +126,7 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
       s.suppressions.blockedAmong(rows.map((r) => r.recipient)), results.messages(ids), results.parts(ids), s.directory.bounceDomains(),
     ]);
     const written: Array<Promise<{ result: RowResult; applied: boolean }>> = [];
-    const refused: Array<{ row: Row; outcome: Outcome }> = [];
+    const bounced: Bounced[] = [];
     const touch: AccountTouch = { id: a.id };
     let paused = false;
     let broken: unknown = null;
@@ -150,19 +151,20 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
         // Its message was deleted meanwhile: the row is gone with it (ON DELETE CASCADE).
         if (!m) continue;
         const { result, outcome } = await deliver(a, row, m, parts.get(row.message_id), bounceDomains[0]);
+        // The bounce event is on record before the row shows `failed` (a retry after a crash
+        // merges into the same event); the policy that counts it runs after the write.
+        if (outcome?.kind === 'failed') bounced.push(await bounceEvent(a, row, outcome));
         // A lane sends its next row only once this one's result is written (in a group with
         // the other lanes'): an upstream acceptance that is not on record is at most one per
         // lane, and a database that stops answering stops the sending (measured: a cut
         // database let 100 of 300 rows go out twice when lanes ran ahead of the writer).
         await record(result).catch(() => {});
         if (result.sent) touch.lastSuccessAt = now();
-        if (!outcome) continue;
-        refused.push({ row, outcome });
-        if (outcome.kind === 'paused' && !paused) {
+        if (outcome?.kind === 'paused' && !paused) {
           paused = true;
           await accounts.pause(a.id, outcome.reason);
           log.warn({ evt: 'send.account_paused', account: a.id, reason: outcome.reason }, 'account paused');
-        } else if (outcome.kind === 'deferred') {
+        } else if (outcome?.kind === 'deferred') {
           touch.lastError = { text: outcome.text, at: now() };
           if (outcome.tooMany) touch.slowUntil = now() + SLOW_MS;
         }
@@ -175,19 +177,23 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
     for (const r of rows.slice(next)) await release(s.ctx.db, OUTBOUND_QUEUE, r.id, r.locked_by, { now: now() });
     const done = await Promise.all(written);
     await results.touchAccount(touch);
-    await afterWrite(a, refused, done);
+    await afterWrite(a, bounced, done);
     return done.length;
   }
 
-  /** Bounce events for refusals, and bounce-count decay for clean deliveries (rare paths, one by one). */
-  async function afterWrite(a: AccountRow, refused: Array<{ row: Row; outcome: Outcome }>, done: Array<{ result: RowResult; applied: boolean }>) {
-    for (const { row, outcome: o } of refused) {
-      if (o.kind !== 'failed') continue;
-      const c = classifyReply({ code: o.code, text: o.text });
-      const ev = await events.upsert({ queue_id: row.id, recipient: row.recipient, source: 'smtp', status: c.status, action: 'failed', class: c.class, reason: c.reason, side: c.side,
-        reply_code: o.code, diagnostic: o.text.slice(0, 4000), inbound_id: null, account_id: a.id, at: now() });
-      if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${o.text}`, now());
-      else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId: ev.id, queueId: row.id });
+  /** A 5xx refusal, classified and merged into the row's SMTP bounce event. */
+  async function bounceEvent(a: AccountRow, row: Row, o: Extract<Outcome, { kind: 'failed' }>): Promise<Bounced> {
+    const c = classifyReply({ code: o.code, text: o.text });
+    const ev = await events.upsert({ queue_id: row.id, recipient: row.recipient, source: 'smtp', status: c.status, action: 'failed', class: c.class, reason: c.reason, side: c.side,
+      reply_code: o.code, diagnostic: o.text.slice(0, 4000), inbound_id: null, account_id: a.id, at: now() });
+    return { row, c, eventId: ev.id, text: o.text };
+  }
+
+  /** The bounce policy for refusals, account health for sender-side ones, and bounce-count decay for clean deliveries. */
+  async function afterWrite(a: AccountRow, bounced: Bounced[], done: Array<{ result: RowResult; applied: boolean }>) {
+    for (const { row, c, eventId, text } of bounced) {
+      if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${text}`, now());
+      else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId, queueId: row.id });
     }
     const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient);
     if (delivered.length) await s.suppressions.recordDelivered(delivered);
