@@ -10,7 +10,8 @@ import { parseSes, type SesNotice } from './ses.js';
 import { defaultRules, type CompiledRules, type CompiledVendor } from './rules.js';
 import { ADDR_RE, addressOf, originalFromParts, parseDsn, parseFeedback, type DsnRecipient, type OriginalMessage } from './dsn.js';
 import { matchVendor, scrapeText, type TextFinding } from './text.js';
-import { classOf, decideReason, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from './reason.js';
+import { rhostReason } from './rhost.js';
+import { classOf, decideReason, sweepContinuations, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from './reason.js';
 
 export type { CompiledRules } from './rules.js';
 export { SENDER_SIDE } from './reason.js';
@@ -62,18 +63,25 @@ function fromDsn(list: DsnRecipient[], scraped: Map<string, TextFinding>): Findi
 }
 
 function evaluate(rules: CompiledRules, f: Finding, vendor: CompiledVendor | null, single: boolean): BounceRecipient {
-  const diag = (f.diagnostic || f.block).trim();
+  let diag = sweepContinuations((f.diagnostic || f.block).trim());
+  // Postfix names the command only in its human-readable part; Sisimai reads that part, so the
+  // tables' phrases such as "access denied (in reply to mail from command)" expect it.
+  const said = /\(in reply to [A-Z ]+ command\)/i.exec(f.block);
+  if (said && f.diagnostic && !/in reply to/i.test(diag)) diag = `${diag} ${said[0]}`;
   const field = f.statusField ? findStatus(f.statusField) : null;
   const inDiag = findStatus(diag);
   // A specific code in the server's own words beats a generic or contradicting Status: field.
   const status = inDiag && !/\.0\.0$/.test(inDiag) && (!field || field[0] === inDiag[0]) ? inDiag : field ?? inDiag;
   const replyCode = findReplyCode(diag) ?? findReplyCode(f.block);
-  const command = findCommand(diag) ?? findCommand(f.block) ?? (single ? findCommand(f.section) : null);
+  const command = findCommand(diag) ?? findCommand(f.block) ?? findCommand(f.statusField) ?? (single ? findCommand(f.section) : null);
   const ev = { status, command, action: f.action, diagnosticType: f.diagnosticType, replyCode, vendor };
   // A vendor's own message table speaks for the whole error section, not just the recipient's lines.
   const fromVendor = vendor && f.section ? (vendor.reasons.find(([, re]) => re.test(diag)) ?? vendor.reasons.find(([, re]) => re.test(f.section)))?.[0] : undefined;
-  let reason = fromVendor ?? decideReason(rules, { ...ev, diagnostic: diag });
-  if ((reason === 'onhold' || reason === 'undefined') && f.block && f.block !== diag) reason = decideReason(rules, { ...ev, diagnostic: f.block });
+  // A provider's own code (Orange OFR_505, GoDaddy IB212, Spectrum AUP#…) outranks generic wording.
+  const where = `${f.remoteMta ?? ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)} ${diag.slice(0, 600)}`;
+  const fromRhost = rules.rhosts.length ? rhostReason(rules.rhosts, where, `${diag} ${f.block}`.slice(0, 4096)) : null;
+  let reason = fromRhost ?? decideReason(rules, { ...ev, diagnostic: diag }, fromVendor ?? null);
+  if ((reason === 'onhold' || reason === 'undefined') && f.block && f.block !== diag) reason = decideReason(rules, { ...ev, diagnostic: f.block }, fromVendor ?? null);
   if ((reason === 'onhold' || reason === 'undefined') && f.section) {
     const again = decideReason(rules, { ...ev, diagnostic: f.section.replace(/\s+/g, ' ') });
     if (again !== 'onhold' && again !== 'undefined') reason = again;

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fromRoot } from '../paths.js';
+import { compilePhrases, type PhraseTable } from './phrases.js';
+import { compileRhosts, type CompiledRhost } from './rhost.js';
 
 /** Sisimai's reason vocabulary (plus delivered/feedback/vacation for non-bounces). */
 export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'mailboxfull', 'filtered', 'blocked', 'rejected', 'policyviolation',
@@ -14,24 +16,35 @@ export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notac
 
 export interface VendorRule {
   name: string;
-  match: { from?: string; subject?: string; body?: string; headers?: Record<string, string> };
+  match: { from?: string; subject?: string; body?: string; headers?: Record<string, string>; all?: boolean };
   begin?: string[]; end?: string[]; recipient?: string;
   reasons?: Record<string, string[]>; defaultReason?: string;
 }
 export interface RulesFile {
   statusReasons?: Record<string, string>; pseudoCodes?: Record<string, number>;
-  order?: { first?: string[]; second?: string[] }; yieldsTo?: Record<string, string[]>;
-  reasons?: Record<string, string[]>; vendors?: VendorRule[];
+  order?: { first?: string[]; second?: string[]; loose?: string[] }; yieldsTo?: Record<string, string[]>;
+  reasons?: Record<string, string[]>; vendors?: VendorRule[]; rhosts?: unknown[];
+  /** Per-reason message tables (config/bounce-reasons.json shape). */
+  phrases?: Record<string, unknown>;
+  /** What a refusal at an SMTP command means when nothing else in it decides. */
+  commandReplies?: Array<{ command: string; reply: string; reason: string; seen?: string }>;
 }
 export interface CompiledVendor {
   name: string; from: RegExp | null; subject: RegExp | null; body: RegExp | null; headers: Array<[string, RegExp]>;
+  /** Every matcher given must hold (a format told apart from a sibling by several marks at once). */
+  all: boolean;
   begin: RegExp | null; end: RegExp | null; recipient: RegExp | null; reasons: Array<[string, RegExp]>; defaultReason: string | null;
 }
 export interface CompiledRules {
-  status: Map<string, string>; pseudo: Map<string, number>; first: string[]; second: string[];
+  status: Map<string, string>; pseudo: Map<string, number>; first: string[]; second: string[]; loose: string[];
   yieldsTo: Map<string, Set<string>>;
-  /** One combined expression per reason. */
+  /** One combined expression per reason: the broad, last-resort wording (bounce-rules.json `reasons`). */
   text: Map<string, RegExp>;
+  /** The per-reason message tables, tried in Sisimai's order (bounce-reasons.json; site phrases merged in). */
+  phrases: Map<string, PhraseTable>;
+  commandReplies: Array<{ command: RegExp; reply: RegExp; reason: string }>;
+  /** Providers' own error codes (bounce-rhosts.json). */
+  rhosts: CompiledRhost[];
   /** Site rules from extra files: tried before everything else. */
   site: Array<[string, RegExp]>;
   vendors: CompiledVendor[];
@@ -78,6 +91,7 @@ function compileVendor(v: unknown, where: string): CompiledVendor {
     subject: m.subject ? re(m.subject, `${where}.match.subject`) : null,
     body: m.body ? re(m.body, `${where}.match.body`, 'im') : null,
     headers,
+    all: m.all === true,
     begin: list(v.begin, `${where}.begin`) && new RegExp(combine(v.begin as string[]).source, 'im'),
     end: list(v.end, `${where}.end`) && new RegExp(combine(v.end as string[]).source, 'im'),
     recipient: v.recipient === undefined ? null : re(v.recipient, `${where}.recipient`, 'i'),
@@ -88,7 +102,7 @@ function compileVendor(v: unknown, where: string): CompiledVendor {
 
 /** Compiles the base rules and any extra (site) rules; extras take precedence everywhere. */
 export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules {
-  const out: CompiledRules = { status: new Map(), pseudo: new Map(), first: [], second: [], yieldsTo: new Map(), text: new Map(), site: [], vendors: [] };
+  const out: CompiledRules = { status: new Map(), pseudo: new Map(), first: [], second: [], loose: [], yieldsTo: new Map(), text: new Map(), phrases: new Map(), commandReplies: [], rhosts: [], site: [], vendors: [] };
   for (const [n, f] of [...extras, base].entries()) {
     const name = n < extras.length ? `extra rules #${n + 1}` : 'base rules';
     if (!isObj(f)) throw new RuleError(`${name} must be a JSON object`);
@@ -108,12 +122,29 @@ export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules
       const o = f.order as Record<string, unknown>;
       if (!out.first.length && Array.isArray(o.first)) out.first = o.first.map((r, i) => reason(r, `${name}.order.first[${i}]`));
       if (!out.second.length && Array.isArray(o.second)) out.second = o.second.map((r, i) => reason(r, `${name}.order.second[${i}]`));
+      if (!out.loose.length && Array.isArray(o.loose)) out.loose = o.loose.map((r, i) => reason(r, `${name}.order.loose[${i}]`));
     }
     for (const [r, list] of Object.entries(isObj(f.reasons) ? f.reasons : {})) {
       const rx = (list as unknown[]).length ? combineTests(patterns(list, `${name}.reasons.${r}`)) : null;
       reason(r, `${name}.reasons`);
       if (!rx) continue;
       if (isBase) out.text.set(r, rx); else out.site.push([r, rx]);
+    }
+    for (const [r, groups] of Object.entries(isObj(f.phrases) ? f.phrases : {})) {
+      let t: PhraseTable;
+      try { t = compilePhrases(groups, `${name}.phrases.${r}`); } catch (e) { throw new RuleError((e as Error).message); }
+      const have = out.phrases.get(reason(r, `${name}.phrases`));
+      out.phrases.set(r, have ? { text: [...have.text, ...t.text], inOrder: [...have.inOrder, ...t.inOrder] } : t);
+    }
+    if (f.commandReplies !== undefined) {
+      if (!Array.isArray(f.commandReplies)) throw new RuleError(`${name}.commandReplies must be an array`);
+      f.commandReplies.forEach((c: any, i: number) => out.commandReplies.push({
+        command: re(`^(?:${c?.command})$`, `${name}.commandReplies[${i}].command`), reply: re(`^(?:${c?.reply})$`, `${name}.commandReplies[${i}].reply`),
+        reason: reason(c?.reason, `${name}.commandReplies[${i}].reason`),
+      }));
+    }
+    if ((f as { rhosts?: unknown }).rhosts !== undefined) {
+      try { out.rhosts.push(...compileRhosts(f)); } catch (e) { throw new RuleError((e as Error).message); }
     }
     if (f.vendors !== undefined) {
       if (!Array.isArray(f.vendors)) throw new RuleError(`${name}.vendors must be an array`);
@@ -127,7 +158,9 @@ export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules
 const loadJson = (file: string): unknown => {
   try { return JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new RuleError(`cannot read bounce rules ${file}: ${(e as Error).message}`); }
 };
-const baseFile = () => loadJson(fromRoot('config', 'bounce-rules.json'));
+/** The shipped rules: bounce-rules.json with the message tables of bounce-reasons.json. */
+const baseFile = () => ({ ...(loadJson(fromRoot('config', 'bounce-rules.json')) as object), phrases: (loadJson(fromRoot('config', 'bounce-reasons.json')) as { phrases: unknown }).phrases,
+  rhosts: (loadJson(fromRoot('config', 'bounce-rhosts.json')) as { rhosts: unknown }).rhosts });
 
 let defaults: CompiledRules | undefined;
 /** The shipped rules plus POSTERN_BOUNCE_RULES (a JSON file of the same shape), compiled once. */

@@ -15,10 +15,14 @@ export function matchVendor(rules: CompiledRules, root: Part, text: string): Com
   const subject = h.get('subject') ?? '';
   const head = text.length > 20000 ? text.slice(0, 20000) : text;
   // Who sent it (From, vendor headers) is a stronger sign than wording several MTAs share.
+  const hasAll = (v: CompiledVendor) => (!v.from || v.from.test(from)) && (!v.subject || v.subject.test(subject)) && (!v.body || v.body.test(head))
+    && v.headers.every(([k, re]) => { const x = h.get(k); return x !== undefined && re.test(x); });
+  for (const v of rules.vendors) if (v.all && hasAll(v)) return v;
   for (const v of rules.vendors) {
+    if (v.all) continue;
     if (v.from?.test(from) || v.headers.some(([k, re]) => { const x = h.get(k); return x !== undefined && re.test(x); })) return v;
   }
-  for (const v of rules.vendors) if (v.subject?.test(subject) || v.body?.test(head)) return v;
+  for (const v of rules.vendors) if (!v.all && (v.subject?.test(subject) || v.body?.test(head))) return v;
   return null;
 }
 

@@ -2,7 +2,8 @@
 import t from 'tap';
 import { classifyReply } from '../../../server/bounces/classify.js';
 import { defaultRules } from '../../../server/bounces/rules.js';
-import { classOf, decideReason, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from '../../../server/bounces/reason.js';
+import { rhostReason } from '../../../server/bounces/rhost.js';
+import { classOf, decideReason, sweepContinuations, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from '../../../server/bounces/reason.js';
 
 const rules = defaultRules();
 const reasonOf = (status: string | null, diagnostic: string, command: string | null = null, action: string | null = null) =>
@@ -40,20 +41,25 @@ t.test('diagnostic text → reason', async (t) => {
     ['451 4.3.0 Temporary system problem, try again later', 'systemerror', null],
     ['554 5.7.1 <x@y.example>: Relay access denied', 'norelaying', 'RCPT'],
     ['550 5.7.1 Client host rejected: cannot find your hostname, [192.0.2.9]', 'requireptr', 'RCPT'],
-    ['421 4.7.0 [TS01] Messages from 192.0.2.3 temporarily deferred due to user complaints', 'badreputation', null],
-    ['550 5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages', 'speeding', 'RCPT'],
+    // Without Yahoo's host this is Sisimai's generic blocked; the Yahoo rhost table makes it badreputation (classify.test.ts).
+    ['421 4.7.0 [TS01] Messages from 192.0.2.3 temporarily deferred due to user complaints', 'blocked', null],
+    ['550 5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered', 'speeding', 'RCPT'],
     ['550 5.7.1 Virus detected: Eicar-Test-Signature', 'virusdetected', 'DATA'],
-    ['550 5.7.1 Message violates our content policy', 'policyviolation', 'DATA'],
+    ['554 5.7.9 Message not accepted for policy reasons', 'policyviolation', 'DATA'],
+    ['550 5.7.1 Message violates our content policy', 'securityerror', 'DATA'],
     ['550 5.6.9 improper use of 8-bit data in message header', 'contenterror', 'DATA'],
     ['553 5.1.8 <a@ours.example>... Domain of sender address a@ours.example does not exist', 'rejected', 'MAIL'],
     ['550 This mailbox is suspended', 'suspend', null],
     ['550 5.1.6 recipient no longer on server', 'hasmoved', 'RCPT'],
     ['Host unknown (Name server: mx.example.invalid: host not found)', 'hostunknown', null],
-    ['550 5.7.1 Message not RFC 5322 compliant: duplicate headers', 'notcompliantrfc', 'DATA'],
+    ['550 5.7.1 This message is not RFC 5322 compliant. There are multiple Subject headers.', 'notcompliantrfc', 'DATA'],
     ['retry timeout exceeded', 'expired', null],
-    ['Connection timed out', 'networkerror', null],
+    ['Connection timed out', 'expired', null],
+    ['Malformed or unexpected name server reply', 'networkerror', null],
+    ['550-5.7.1 Messages with multiple 550-5.7.1 addresses in From: header are not accepted', 'notcompliantrfc', 'DATA'],
+    ['421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]', 'blocked', 'DATA'],
   ];
-  for (const [text, want, command] of table) t.equal(reasonOf(findStatus(text), text, command), want, text);
+  for (const [text, want, command] of table) t.equal(reasonOf(findStatus(text), sweepContinuations(text), command), want, text);
 });
 
 t.test('enhanced codes, reply codes and commands are found in text', async (t) => {
@@ -99,4 +105,13 @@ t.test('classifyReply for SMTP-time upstream answers', async (t) => {
   t.match(classifyReply({ code: 550, text: 'User unknown', command: 'DATA' }), { reason: 'filtered', class: 'soft' }, 'after DATA it is a filter');
   t.match(classifyReply({ code: 550, enhanced: '5.1.1', text: 'nope' }), { status: '5.1.1', reason: 'userunknown' });
   t.match(classifyReply({ code: 554, text: 'rejected for unknown reasons' }), { status: /^5\.0\.9\d\d$/ });
+});
+
+t.test("a provider's own codes decide for its hosts only", async (t) => {
+  const text = '421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]';
+  t.equal(rhostReason(rules.rhosts, 'smtp-in.orange.fr wanadoo.fr', text), 'systemerror', 'Orange error id 505');
+  t.equal(rhostReason(rules.rhosts, 'mx.example.net example.net', text), null, 'another host: the generic tables decide');
+  t.equal(rhostReason(rules.rhosts, 'mta7.am0.yahoodns.net yahoo.com', '421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints'), 'badreputation');
+  t.equal(rhostReason(rules.rhosts, 'smtp.secureserver.net', '552 This message has been rejected due to content judged to be spam by the internet community. IB212'), 'spamdetected');
+  t.equal(rhostReason(rules.rhosts, 'charter.net', '550 5.1.0 sender rejected. AUP#In-1310'), 'toomanyconn', 'Spectrum ranges');
 });
