@@ -1,12 +1,18 @@
 /*
  * Bounce processing for an inbound message the pipeline detected as a bounce or complaint:
- * classify it, find the original outbound row (VERP token first, then the returned
- * Message-ID or our own header), merge one bounce event per (row, recipient, source), and
- * apply the policy. Sender-side refusals go on the upstream account's health instead.
+ * classify it, find the outbound rows it is provably about (the signed VERP address it
+ * arrived at, else signed tokens of ours in the returned message), merge one bounce event
+ * per (row, recipient, source), and apply the policy. Reports without such evidence are
+ * kept as unmatched events and block nobody. Sender-side refusals go on the account.
  */
 import type { Services } from '../services.js';
 import { classifyMessage, type ClassifiedMessage } from '../bounces/classify.js';
-import { bounceEventsRepo } from '../db/repos/bounceEvents.js';
+import { parseMessage, type Part } from '../bounces/mime.js';
+import { bounceEventsRepo, type QueueRef } from '../db/repos/bounceEvents.js';
+import { parseVerpAddress } from '../lib/verp.js';
+import { verifyFields } from '../lib/tokens.js';
+import { deriveKey } from '../lib/keys.js';
+import { returnedFields, signedRowIds, type TokenVerifiers } from './evidence.js';
 
 export interface BounceMessage {
   inboundId: number;
@@ -15,43 +21,71 @@ export interface BounceMessage {
   verpQueueIds: number[];
   /** The pipeline's classification of this message, so it is not classified twice. */
   classified?: ClassifiedMessage;
+  /** The message already parsed, when the caller has it. */
+  root?: Part;
 }
 export interface BounceOutcome { kind: string; events: number; blocked: string[]; unmatched: number }
 
+async function verifiers(s: Services): Promise<TokenVerifiers> {
+  const verp = { key: deriveKey(s.ctx.config.secret, 'verp'), prefix: s.ctx.config.outbound.verpPrefix, bounceDomains: await s.directory.bounceDomains() };
+  const optout = deriveKey(s.ctx.config.secret, 'optout');
+  return {
+    verp: (a) => { const r = parseVerpAddress(verp, a); return r.ok ? r.id : null; },
+    optout: (tok) => verifyFields(optout, tok, 1)?.[0] ?? null,
+  };
+}
+
+/**
+ * The rows a report is provably about. The VERP address it was delivered to wins (the
+ * directory verified it at RCPT); otherwise signed tokens in the returned message. A token
+ * names one row, so one recipient: nothing else in a report can name whom to block.
+ */
+async function evidenceRows(s: Services, m: BounceMessage, c: ClassifiedMessage): Promise<QueueRef[]> {
+  const events = bounceEventsRepo(s.ctx.db);
+  let ids = m.verpQueueIds;
+  if (!ids.length) ids = signedRowIds(returnedFields(m.root ?? parseMessage(m.raw), c.original), await verifiers(s)).slice(0, 20);
+  return (await Promise.all(ids.map((id) => events.queueById(id)))).filter((r) => r !== undefined);
+}
+
+/** The row a reported address belongs to: the one mailed to it, or the only one there is (a forwarded address). */
+const rowFor = (rows: QueueRef[], reported: Array<string | null | undefined>) =>
+  rows.find((v) => reported.includes(v.recipient.toLowerCase())) ?? (rows.length === 1 ? rows[0] : undefined);
+
 export async function processBounceMessage(s: Services, m: BounceMessage): Promise<BounceOutcome> {
   const events = bounceEventsRepo(s.ctx.db);
+  const log = s.ctx.log.child({ mod: 'suppression' });
   const now = s.ctx.clock.now();
-  const c = m.classified ?? classifyMessage(m.raw);
+  const c = m.classified ?? classifyMessage(m.raw, { root: m.root });
   const out: BounceOutcome = { kind: c.kind, events: 0, blocked: [], unmatched: 0 };
   if (c.kind !== 'bounce' && c.kind !== 'complaint') return out; // auto-replies, notifications: never bounces
-
-  const verpRows = (await Promise.all(m.verpQueueIds.map((id) => events.queueById(id)))).filter((r) => r !== undefined);
-  const byHeaders = async () => {
-    const mid = c.original?.messageId;
-    const own = c.original?.headers?.['x-postern-queue-id'];
-    if (own && /^\d+$/.test(own)) { const r = await events.queueById(Number(own)); if (r) return r; }
-    return mid ? events.queueByMessageId(mid) : undefined;
-  };
+  const rows = await evidenceRows(s, m, c);
 
   if (c.kind === 'complaint') {
-    const row = verpRows[0] ?? (await byHeaders());
+    const row = rowFor(rows, c.feedback?.recipients ?? []);
     const address = (row?.recipient ?? c.feedback?.recipient ?? '').toLowerCase();
-    if (!address) { out.unmatched++; return out; }
+    if (!row) {
+      out.unmatched++;
+      log.info({ evt: 'bounce.unmatched', inboundId: m.inboundId, source: 'arf', reported: address || null }, 'complaint without evidence of our mail: kept, nobody blocked');
+    }
+    if (!address) return out;
     await events.upsert({ queue_id: row?.id ?? null, recipient: address, source: 'arf', status: null, action: null, class: 'none', reason: 'feedback', side: 'recipient', reply_code: null, diagnostic: c.feedback?.type ?? null, inbound_id: m.inboundId, account_id: row?.account_id ?? null, at: now });
     out.events++;
-    if (c.feedback?.effect === 'suppress-recipient') {
-      await s.suppressions.recordComplaint({ address, feedbackType: c.feedback.type, inboundId: m.inboundId, queueId: row?.id ?? null });
+    // A reported recipient alone is what a forger writes: only a proven row blocks.
+    if (row && c.feedback?.effect === 'suppress-recipient') {
+      await s.suppressions.recordComplaint({ address, feedbackType: c.feedback.type, inboundId: m.inboundId, queueId: row.id });
       out.blocked.push(address);
     }
     return out;
   }
 
-  const fallbackRow = verpRows.length ? undefined : await byHeaders();
   for (const r of c.recipients) {
-    // With VERP, the row says exactly whom we mailed (a DSN may name a forwarded address).
-    const row = verpRows.find((v) => v.recipient.toLowerCase() === r.recipient) ?? (verpRows.length === 1 ? verpRows[0] : undefined) ?? fallbackRow;
+    // The row says exactly whom we mailed (a DSN may name a forwarded address).
+    const row = rowFor(rows, [r.recipient]);
     const address = (row?.recipient ?? r.recipient).toLowerCase();
-    if (!row) out.unmatched++;
+    if (!row) {
+      out.unmatched++;
+      log.info({ evt: 'bounce.unmatched', inboundId: m.inboundId, source: 'dsn', reported: address }, 'bounce without evidence of our mail: kept, nobody blocked');
+    }
     const ev = await events.upsert({
       queue_id: row?.id ?? null, recipient: address, source: 'dsn', status: r.status, action: r.action, class: r.class, reason: r.reason,
       side: r.side, reply_code: r.replyCode ? Number(r.replyCode) : null, diagnostic: r.diagnostic?.slice(0, 4000) ?? null,
@@ -59,12 +93,11 @@ export async function processBounceMessage(s: Services, m: BounceMessage): Promi
     });
     out.events++;
     if (!ev.created) continue; // the same DSN again: counted once
+    if (!row) continue; // only mail we provably sent can bounce, or count against an account
     if (r.side === 'sender') {
-      if (row?.account_id) await events.noteAccountRefusal(row.account_id, `${r.reason} (${r.status}): ${r.diagnostic ?? ''}`, now);
+      if (row.account_id) await events.noteAccountRefusal(row.account_id, `${r.reason} (${r.status}): ${r.diagnostic ?? ''}`, now);
       continue;
     }
-    // Only mail we sent can bounce: an unmatched DSN for an address we never mailed changes nothing.
-    if (!row) continue;
     const { blocked } = await s.suppressions.recordBounce({ address, class: r.class, reason: r.reason, side: r.side, eventId: ev.id, inboundId: m.inboundId, queueId: row.id });
     if (blocked) out.blocked.push(address);
   }

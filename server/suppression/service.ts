@@ -7,15 +7,23 @@ import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import type { Ctx } from '../context.js';
 import { invalid, notFound } from '../errors.js';
-import { suppressionsRepo, stateOf, type SuppressionRow } from '../db/repos/suppressions.js';
+import { suppressionsRepo, type SuppressionRow } from '../db/repos/suppressions.js';
+import { bounceEventsRepo } from '../db/repos/bounceEvents.js';
+import type { ListQuery } from '../db/list.js';
 import { settingsRepo } from '../db/repos/settings.js';
 import { parseMailbox } from '../lib/addresses.js';
-import { applyEvent, DEFAULT_POLICY, EMPTY_STATE, policyProblems, type BouncePolicy, type PolicyEvent } from './policy.js';
+import { neutralizeCell, restoreCell } from '../lib/csv.js';
+import { applyEvent, DEFAULT_POLICY, EMPTY_STATE, policyProblems, type AddressState, type BouncePolicy, type PolicyEvent } from './policy.js';
 
 export interface BounceInput {
   address: string; class: 'hard' | 'soft'; reason: string; side: 'recipient' | 'sender';
   eventId?: number | null; inboundId?: number | null; queueId?: number | null;
 }
+
+/** A row's counters as the pure policy sees them (the repo knows columns, not the policy). */
+const stateOf = (r: SuppressionRow | undefined): AddressState | null => r ? {
+  blocked: r.blocked, bounceCount: r.bounce_count, hardCount: r.hard_count, softCount: r.soft_count, cleanStreak: r.clean_streak, windowStart: r.window_start,
+} : null;
 
 export function suppressionService(ctx: Ctx) {
   const repo = suppressionsRepo(ctx.db);
@@ -87,18 +95,25 @@ export function suppressionService(ctx: Ctx) {
     async unblock(ids: number[]) { return repo.unblock(ids, now()); },
     async remove(ids: number[]) { return repo.remove(ids); },
     async get(id: number) { const r = await repo.getById(id); if (!r) throw notFound('Suppression'); return r; },
+    /** Bounces and complaints kept without evidence of our mail: they blocked nobody; an admin may block by hand. */
+    async unmatched(q: ListQuery & { source?: 'dsn' | 'arf' }) {
+      return bounceEventsRepo(ctx.db).unmatched({ ...q, filters: { source: q.source } });
+    },
 
     async exportCsv(filters: Record<string, string | boolean | undefined>): Promise<string> {
       const rows = await repo.exportRows(filters);
       const iso = (n: number | null) => (n ? new Date(n).toISOString() : '');
-      return stringify(rows.map((r) => [r.address, r.blocked ? 'yes' : 'no', r.reason ?? '', r.class ?? '', r.source ?? '', r.bounce_count, iso(r.first_seen), iso(r.last_seen), r.note ?? '']),
+      // Addresses, reasons and notes can come from outsiders: no cell may start a spreadsheet formula.
+      const cell = (v: string | null) => neutralizeCell(v ?? '');
+      return stringify(rows.map((r) => [cell(r.address), r.blocked ? 'yes' : 'no', cell(r.reason), cell(r.class), cell(r.source), r.bounce_count, iso(r.first_seen), iso(r.last_seen), cell(r.note)]),
         { header: true, columns: ['address', 'blocked', 'reason', 'class', 'source', 'bounce_count', 'first_seen', 'last_seen', 'note'] });
     },
     /** CSV with an `address` column (or one address per line); optional `reason`, `note`. */
     async importCsv(text: string): Promise<{ added: number; errors: Array<{ line: number; message: string }> }> {
       const errors: Array<{ line: number; message: string }> = [];
       let records: string[][];
-      try { records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][]; }
+      // restoreCell: a file we exported carries a guard apostrophe on formula-like cells.
+      try { records = (parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][]).map((r) => r.map(restoreCell)); }
       catch (e) { throw invalid([{ field: 'csv', message: (e as Error).message }]); }
       if (records.length > 100_000) throw invalid([{ field: 'csv', message: 'at most 100,000 rows per import' }]);
       const header = records[0]?.map((h) => h.toLowerCase());

@@ -1,10 +1,20 @@
-/* Bounce events (SMTP-time, DSN, ARF) merged per (queue row, recipient, source), and the lookups that find the original message. */
+/*
+ * Bounce events (SMTP-time, DSN, ARF) merged per (queue row, recipient, source); reports
+ * kept without a queue row (unmatched, for an admin); the queue row a signed token names.
+ */
 import type { Db } from '../connect.js';
+import { listPage, type ListQuery, type Page } from '../list.js';
 
 export interface BounceEventInput {
   queue_id: number | null; recipient: string; source: 'smtp' | 'dsn' | 'arf'; status: string | null; action: string | null;
   class: string | null; reason: string | null; side: string | null; reply_code: number | null; diagnostic: string | null;
   inbound_id: number | null; account_id: number | null; at: number;
+}
+
+export interface QueueRef { id: number; recipient: string; account_id: number | null }
+export interface UnmatchedEvent {
+  id: number; recipient: string; source: 'dsn' | 'arf'; status: string | null; class: string | null; reason: string | null; side: string | null;
+  diagnostic: string | null; inbound_id: number | null; at: number;
 }
 
 export function bounceEventsRepo(db: Db) {
@@ -34,15 +44,20 @@ export function bounceEventsRepo(db: Db) {
     },
     async forQueue(queueId: number) { return k('bounce_events').where({ queue_id: queueId }).orderBy('at'); },
     async forRecipient(recipient: string, limit = 50) { return k('bounce_events').where({ recipient }).orderBy('at', 'desc').limit(limit); },
-    /** The outbound queue row a returned message points at: by our Message-ID. */
-    async queueByMessageId(messageId: string): Promise<{ id: number; recipient: string; account_id: number | null } | undefined> {
-      const mid = messageId.trim().replace(/^<|>$/g, '');
-      const r = await k('outbound_queue').select('id', 'recipient', 'account_id').whereIn('smtp_message_id', [mid, `<${mid}>`]).first();
-      return r && { id: Number(r.id), recipient: String(r.recipient), account_id: r.account_id === null ? null : Number(r.account_id) };
-    },
-    async queueById(id: number): Promise<{ id: number; recipient: string; account_id: number | null } | undefined> {
+    /** The outbound queue row a signed token (VERP, opt-out) names. */
+    async queueById(id: number): Promise<QueueRef | undefined> {
       const r = await k('outbound_queue').select('id', 'recipient', 'account_id').where({ id }).first();
       return r && { id: Number(r.id), recipient: String(r.recipient), account_id: r.account_id === null ? null : Number(r.account_id) };
+    },
+    /**
+     * Reports kept without evidence of our mail (no queue row): what they said, for an admin
+     * to judge. Newest first; `source` narrows to dsn or arf.
+     */
+    async unmatched(q: ListQuery & { filters?: { source?: string } }): Promise<Page<UnmatchedEvent>> {
+      return listPage(k('bounce_events').select('id', 'recipient', 'source', 'status', 'class', 'reason', 'side', 'diagnostic', 'inbound_id', 'at')
+        .whereNull('queue_id').whereIn('source', ['dsn', 'arf']), {
+        sortable: ['at', 'recipient', 'source', 'reason'], defaultSort: 'at', defaultDir: 'desc', searchable: ['recipient'], filterable: ['source'],
+      }, q, (r: UnmatchedEvent): UnmatchedEvent => ({ ...r, id: Number(r.id), at: Number(r.at), inbound_id: r.inbound_id === null ? null : Number(r.inbound_id) }));
     },
     /** A sender-side refusal goes on the upstream account's health, not on the recipient. */
     async noteAccountRefusal(accountId: number, message: string, at: number) {

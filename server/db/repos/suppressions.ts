@@ -2,7 +2,6 @@
 import type { Db } from '../connect.js';
 import { withTxRetry } from '../retry.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
-import type { AddressState } from '../../suppression/policy.js';
 
 export interface SuppressionRow {
   id: number; address: string; domain: string; blocked: boolean; reason: string | null; class: string | null; source: string | null;
@@ -15,9 +14,6 @@ const toRow = (r: any): SuppressionRow => ({
   ...r, id: Number(r.id), blocked: Boolean(r.blocked), bounce_count: Number(r.bounce_count), hard_count: Number(r.hard_count),
   soft_count: Number(r.soft_count), clean_streak: Number(r.clean_streak),
 });
-export const stateOf = (r: SuppressionRow | undefined): AddressState | null => r ? {
-  blocked: r.blocked, bounceCount: r.bounce_count, hardCount: r.hard_count, softCount: r.soft_count, cleanStreak: r.clean_streak, windowStart: r.window_start,
-} : null;
 
 export function suppressionsRepo(db: Db) {
   const k = db.knex;

@@ -1,11 +1,13 @@
 /*
  * /api/v1/suppressions: the blocked-address list across all mailings (filter, group,
- * export CSV, import, manual add, unblock, delete) and /api/v1/bounce-policy.
+ * export CSV, import, manual add, unblock, delete), the unmatched bounce and complaint
+ * reports that blocked nobody, and /api/v1/bounce-policy.
  */
 import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
+import { BODY_LIMITS } from '../limits.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const SuppressionSchema = Type.Object({
@@ -19,6 +21,11 @@ const Filters = Type.Object({
   address: Type.Optional(Type.String()), reason: Type.Optional(Type.String()), class: Type.Optional(Type.String()),
   domain: Type.Optional(Type.String()), source: Type.Optional(Type.String()),
   blocked: Type.Optional(Type.Boolean({ description: 'default true; false lists tracked addresses that are not blocked' })),
+});
+export const UnmatchedSchema = Type.Object({
+  id: Type.Integer(), recipient: Type.String({ description: 'the address the report named (unverified)' }),
+  source: Type.Union([Type.Literal('dsn'), Type.Literal('arf')]), status: Nullable(Type.String()), class: Nullable(Type.String()),
+  reason: Nullable(Type.String()), side: Nullable(Type.String()), diagnostic: Nullable(Type.String()), inbound_id: Nullable(Type.Integer()), at: Type.Integer(),
 });
 const Ids = Type.Object({ ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }) });
 const Policy = Type.Object({ blockOnHard: Type.Boolean(), threshold: Type.Integer(), windowDays: Type.Integer(), decayAfter: Type.Integer() });
@@ -41,10 +48,16 @@ export function suppressionsApi(app: Api, s: Services) {
     reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="suppressions.csv"');
     return svc.exportCsv(filtersFrom(req.query));
   });
+  app.get('/suppressions/unmatched', {
+    schema: {
+      tags, summary: 'Bounce and complaint reports without evidence of our mail (no signed token): kept, blocked nobody; POST /suppressions blocks one by hand',
+      querystring: Type.Intersect([ListQuery, Type.Object({ source: Type.Optional(Type.Union([Type.Literal('dsn'), Type.Literal('arf')])) })]), response: { 200: pageOf(UnmatchedSchema) },
+    },
+  }, async (req) => svc.unmatched(req.query));
   app.get('/suppressions/:id', { schema: { tags, summary: 'One address', params: IdParams, response: { 200: SuppressionSchema, ...errors(404) } } }, async (req) => svc.get(req.params.id));
   app.post('/suppressions', { schema: { tags, summary: 'Block an address by hand', body: Type.Object({ address: Type.String({ minLength: 3, maxLength: 320 }), reason: Type.Optional(Type.String({ maxLength: 32 })), note: Type.Optional(Type.String({ maxLength: 1000 })) }), response: { 201: SuppressionSchema, ...errors(400) } } },
     async (req, reply) => { reply.status(201); return svc.block(req.body.address, { reason: req.body.reason, note: req.body.note }); });
-  app.post('/suppressions/import', { schema: { tags, summary: 'Import CSV (an address column, optional reason and note)', body: Type.Object({ csv: Type.String({ maxLength: 20_000_000 }) }), response: { 200: Type.Object({ added: Type.Integer(), errors: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })) }), ...errors(400) } } },
+  app.post('/suppressions/import', { bodyLimit: BODY_LIMITS.upload, schema: { tags, summary: 'Import CSV (an address column, optional reason and note)', body: Type.Object({ csv: Type.String({ maxLength: 20_000_000 }) }), response: { 200: Type.Object({ added: Type.Integer(), errors: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })) }), ...errors(400) } } },
     async (req) => svc.importCsv(req.body.csv));
   app.post('/suppressions/unblock', { schema: { tags, summary: 'Clear the bounce mark so the addresses can be mailed again', body: Ids, response: { 200: Type.Object({ unblocked: Type.Integer() }) } } },
     async (req) => ({ unblocked: await svc.unblock(req.body.ids) }));

@@ -1,6 +1,7 @@
 /*
  * Blocked addresses pages: list with sort, filters and grouping by reason or domain; bulk
- * unblock / delete / CSV export; manual add; CSV import; the bounce policy form.
+ * unblock / delete / CSV export; manual add; CSV import; the bounce policy form; unmatched
+ * bounce and complaint reports (they blocked nobody) with a button to block by hand.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
@@ -8,6 +9,7 @@ import { render, listLinks, listQueryFrom } from './render.js';
 import { requireUser, requireAdmin, flash } from './session.js';
 import { str, bool, ids, formErrors, type Body } from './forms.js';
 import { filtersFrom } from '../api/suppressions.js';
+import { BODY_LIMITS } from '../limits.js';
 
 export function suppressionsUi(app: FastifyInstance, s: Services) {
   const svc = s.suppressions;
@@ -56,7 +58,7 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
       return showAdd(req, reply, { values, ...fe });
     }
   });
-  app.post('/suppressions/import', { preHandler: requireAdmin }, async (req, reply) => {
+  app.post('/suppressions/import', { bodyLimit: BODY_LIMITS.upload, preHandler: requireAdmin }, async (req, reply) => {
     const csv = str(req.body as Body, 'csv');
     try {
       const r = await svc.importCsv(csv);
@@ -88,6 +90,27 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
       reply.status(400);
       return render(req, reply, 'pages/suppressions/policy.eta', { title: 'Bounce policy', values: { ...values, threshold: str(b, 'threshold'), windowDays: str(b, 'windowDays'), decayAfter: str(b, 'decayAfter') }, ...fe });
     }
+  });
+  app.get('/suppressions/unmatched', { preHandler: requireUser }, async (req, reply) => {
+    const query = req.query as Record<string, string>;
+    const source = query.source === 'dsn' || query.source === 'arf' ? query.source : undefined;
+    const page = await svc.unmatched({ ...listQueryFrom(query), source });
+    return render(req, reply, 'pages/suppressions/unmatched.eta', { title: 'Unmatched bounces and complaints', page, query, links: listLinks('/admin/suppressions/unmatched', query, page) });
+  });
+  app.post('/suppressions/unmatched/block', { preHandler: requireAdmin }, async (req, reply) => {
+    const b = req.body as Body;
+    const back = `/admin/suppressions/unmatched${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`;
+    const source = str(b, 'source') === 'arf' ? 'complaint' : 'bounce';
+    const inbound = /^\d+$/.test(str(b, 'inbound')) ? ` #${str(b, 'inbound')}` : '';
+    try {
+      // The admin judged the report: a manual block, noting which report it came from.
+      const row = await svc.block(str(b, 'address'), { reason: 'manual', note: `blocked by hand from an unmatched ${source} report${inbound ? `, inbound message${inbound}` : ''}` });
+      flash(reply, 'ok', `${row.address} blocked`);
+    } catch (e) {
+      const fe = formErrors(e); if (!fe) throw e;
+      flash(reply, 'error', `Not blocked: ${Object.values(fe.errors).join('; ') || fe.error}`);
+    }
+    return reply.redirect(back, 303);
   });
   app.get('/suppressions/:id', { preHandler: requireUser }, async (req, reply) => {
     const row = await svc.get(Number((req.params as { id: string }).id));

@@ -7,6 +7,8 @@ import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
 import { UiClient } from '../../helpers/session.js';
+import { processBounceMessage } from '../../../server/suppression/processor.js';
+import { arf, dsn } from './reports.js';
 
 void eachDb(t, async (t, tdb) => {
   const { app, api, url } = await startTestApp(t, { tdb });
@@ -67,6 +69,25 @@ void eachDb(t, async (t, tdb) => {
     t.notMatch(csv, /busy@example.org/, 'export lists blocked addresses by default');
   });
 
+  await t.test('CSV export neutralises formula cells; importing that file reads them back', async (t) => {
+    const add = await api('/api/v1/suppressions', { method: 'POST', body: JSON.stringify({ address: '=cmd@example.net', reason: '+sum', note: '=HYPERLINK("http://evil.test","click")' }) });
+    t.equal(add.status, 201);
+    await svc.block('-list@example.net', { note: '@SUM(A1:A9)' });
+    const csv = await (await api('/api/v1/suppressions/export.csv?domain=example.net')).text();
+    const lines = csv.trim().split(/\r?\n/).slice(1);
+    t.ok(lines.some((l) => l.startsWith(`'-list@example.net,yes,manual,none,manual,0,`)), 'a leading - is neutralised');
+    t.ok(lines.some((l) => l.startsWith(`'=cmd@example.net,yes,'+sum,none,manual,0,`)), 'a leading = and + too');
+    t.match(csv, /'=HYPERLINK/);
+    t.match(csv, /'@SUM\(A1:A9\)/);
+    t.notMatch(csv, /(^|,)[=+\-@]/m, 'no cell starts with a formula character');
+    const ids = (await json(api('/api/v1/suppressions?domain=example.net'))).items.map((r: any) => r.id);
+    await api('/api/v1/suppressions/delete', { method: 'POST', body: JSON.stringify({ ids }) });
+    const imp = await json(api('/api/v1/suppressions/import', { method: 'POST', body: JSON.stringify({ csv }) }));
+    t.same(imp.errors, [], 'every exported row imports cleanly');
+    t.match((await lookup('=cmd@example.net')).items[0], { address: '=cmd@example.net', reason: '+sum', note: '=HYPERLINK("http://evil.test","click")' });
+    t.match((await lookup('-list@example.net')).items[0], { address: '-list@example.net', note: '@SUM(A1:A9)' });
+  });
+
   await t.test('group by reason and domain', async (t) => {
     const byReason = await json(api('/api/v1/suppressions/groups?by=reason'));
     t.ok(byReason.items.find((g: any) => g.key === 'userunknown' && g.n === 1));
@@ -86,6 +107,37 @@ void eachDb(t, async (t, tdb) => {
     const res = await api('/api/v1/bounce-policy', { method: 'PUT', body: JSON.stringify({ threshold: 0 }) });
     t.equal(res.status, 400);
     t.match(await json(api('/api/v1/bounce-policy')), { blockOnHard: true, threshold: 5 });
+  });
+
+  await t.test('unmatched reports: kept, listed in the API and on a page; an admin blocks one by hand', async (t) => {
+    await processBounceMessage(app.services, { inboundId: 501, raw: Buffer.from(arf({ feedback: ['Original-Rcpt-To: reported@anybank.test'] })), verpQueueIds: [] });
+    await processBounceMessage(app.services, { inboundId: 502, raw: Buffer.from(dsn('gone@anybank.test', { diag: '550 5.1.1 <script>alert(1)</script> user unknown' })), verpQueueIds: [] });
+    t.equal((await lookup('reported@anybank.test')).total, 0, 'the report blocked nobody');
+    const all = await json(api('/api/v1/suppressions/unmatched'));
+    t.match(all.items.find((e: any) => e.recipient === 'reported@anybank.test'), { source: 'arf', reason: 'feedback', inbound_id: 501 });
+    const arfOnly = await json(api('/api/v1/suppressions/unmatched?source=arf'));
+    t.ok(arfOnly.items.length >= 1 && arfOnly.items.every((e: any) => e.source === 'arf'), 'filter by kind');
+    t.equal((await api('/api/v1/suppressions/unmatched?source=smtp')).status, 400);
+
+    const ui = new UiClient(url);
+    await ui.login('admin', ADMIN_PASSWORD);
+    t.match((await ui.get('/admin/suppressions')).html, /href="\/admin\/suppressions\/unmatched"/, 'linked from the list');
+    const page = await ui.get('/admin/suppressions/unmatched');
+    t.equal(page.res.status, 200);
+    t.match(page.html, /reported@anybank\.test/);
+    t.match(page.html, /href="\/admin\/inbound\/501"/, 'the report itself is one click away');
+    t.notMatch(page.html, /<script>alert/, 'reported text is escaped');
+    t.match(page.html, /&lt;script&gt;alert/, 'and shown');
+    const noCsrf = await ui.post('/admin/suppressions/unmatched/block', { address: 'reported@anybank.test', source: 'arf', inbound: '501' }, 'wrong');
+    t.equal(noCsrf.res.status, 403);
+    t.equal((await lookup('reported@anybank.test')).total, 0, 'a forged form changes nothing');
+    const ok = await ui.submit('/admin/suppressions/unmatched', '/admin/suppressions/unmatched/block', { address: 'reported@anybank.test', source: 'arf', inbound: '501', back: '?source=arf' });
+    t.equal(ok.res.status, 303);
+    t.equal(ok.res.headers.get('location'), '/admin/suppressions/unmatched?source=arf');
+    t.match((await lookup('reported@anybank.test')).items[0], { blocked: true, reason: 'manual', source: 'manual', note: /unmatched complaint report, inbound message #501/ });
+    const bad = await ui.submit('/admin/suppressions/unmatched', '/admin/suppressions/unmatched/block', { address: 'not an address' });
+    t.equal(bad.res.status, 303);
+    t.match((await ui.get('/admin/suppressions/unmatched')).html, /Not blocked/);
   });
 
   await t.test('admin pages: list with warning icon, filter, group, add form errors, bulk unblock, policy form', async (t) => {

@@ -1,7 +1,8 @@
 /*
  * Bounce processing against real outbound rows on every database: a DSN for a VERP-matched
  * row blocks a hard-bounced recipient; the same DSN twice counts once; sender-side refusals
- * go to the account; auto-replies and unmatched DSNs change nothing; complaints suppress.
+ * go to the account; auto-replies and unmatched DSNs (a bare Message-ID included) change
+ * nothing; complaints suppress. Forged reports: forged.test.ts.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -48,10 +49,13 @@ void eachDb(t, async (t, tdb) => {
     t.match(events[0], { source: 'dsn', reason: 'userunknown', class: 'hard', status: '5.1.1' });
   });
 
-  await t.test('matched by the returned Message-ID when there is no VERP', async (t) => {
-    await queueRow(k, 'nobox@example.org', null, 'abc.123@ours.example');
+  await t.test('the returned Message-ID alone is no evidence: kept unmatched, nobody blocked', async (t) => {
+    const q = await queueRow(k, 'nobox@example.org', null, 'abc.123@ours.example');
     const r = await processBounceMessage(s, { inboundId: 9, raw: dsn('nobox@example.org', '5.1.1', '550 user unknown', '<abc.123@ours.example>'), verpQueueIds: [] });
-    t.same(r.blocked, ['nobox@example.org']);
+    t.match(r, { blocked: [], unmatched: 1 });
+    t.equal(await lookup('nobox@example.org'), 0);
+    t.equal((await k('bounce_events').where({ queue_id: q })).length, 0, 'not linked to the row');
+    t.match(await k('bounce_events').where({ recipient: 'nobox@example.org' }).first(), { queue_id: null, inbound_id: 9 });
   });
 
   await t.test('an unmatched DSN (mail we never sent) changes nothing', async (t) => {
