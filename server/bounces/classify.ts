@@ -11,6 +11,7 @@ import { defaultRules, type CompiledRules, type CompiledVendor } from './rules.j
 import { ADDR_RE, addressOf, originalFromParts, parseDsn, parseFeedback, type DsnRecipient, type OriginalMessage } from './dsn.js';
 import { matchVendor, scrapeText, type TextFinding } from './text.js';
 import { rhostReason } from './rhost.js';
+import { fieldVerdict } from './formats.js';
 import { classOf, decideReason, sweepContinuations, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from './reason.js';
 
 export type { CompiledRules } from './rules.js';
@@ -50,14 +51,18 @@ function reportText(root: Part): string {
   return out.join('\n');
 }
 
-interface Finding { recipient: string; action: string | null; statusField: string | null; diagnostic: string; diagnosticType: string | null; remoteMta: string | null; block: string; section: string }
+interface Finding {
+  recipient: string; action: string | null; statusField: string | null; diagnostic: string; diagnosticType: string | null; remoteMta: string | null; block: string; section: string;
+  /** The format's own verdict (a DSN field such as PowerMTA's bounce category). */
+  preset?: string | null;
+}
 
-function fromDsn(list: DsnRecipient[], scraped: Map<string, TextFinding>): Finding[] {
+function fromDsn(list: DsnRecipient[], scraped: Map<string, TextFinding>, vendor: CompiledVendor | null = null): Finding[] {
   return list.filter((r) => !['delivered', 'relayed', 'expanded'].includes(r.action ?? '')).map((r) => {
     const t = scraped.get(r.recipient) ?? (r.original ? scraped.get(r.original) : undefined);
     return {
       recipient: r.recipient, action: r.action, statusField: r.status, diagnostic: r.diagnostic ?? '', diagnosticType: r.diagnosticType,
-      remoteMta: r.remoteMta, block: t?.diagnostic ?? '', section: t?.section ?? '',
+      remoteMta: r.remoteMta, block: t?.diagnostic ?? '', section: t?.section ?? '', preset: fieldVerdict(vendor?.extras, r.fields),
     };
   });
 }
@@ -76,7 +81,7 @@ function evaluate(rules: CompiledRules, f: Finding, vendor: CompiledVendor | nul
   const command = findCommand(diag) ?? findCommand(f.block) ?? findCommand(f.statusField) ?? (single ? findCommand(f.section) : null);
   const ev = { status, command, action: f.action, diagnosticType: f.diagnosticType, replyCode, vendor };
   // A vendor's own message table speaks for the whole error section, not just the recipient's lines.
-  const fromVendor = vendor && f.section ? (vendor.reasons.find(([, re]) => re.test(diag)) ?? vendor.reasons.find(([, re]) => re.test(f.section)))?.[0] : undefined;
+  const fromVendor = f.preset ?? (vendor && f.section ? (vendor.reasons.find(([, re]) => re.test(diag)) ?? vendor.reasons.find(([, re]) => re.test(f.section)))?.[0] : undefined);
   // A provider's own code (Orange OFR_505, GoDaddy IB212, Spectrum AUP#…) outranks generic wording.
   const where = `${f.remoteMta ?? ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)} ${diag.slice(0, 600)}`;
   const fromRhost = rules.rhosts.length ? rhostReason(rules.rhosts, where, `${diag} ${f.block}`.slice(0, 4096)) : null;
@@ -140,10 +145,10 @@ export function classifyMessage(raw: Buffer | string, opts: ClassifyOptions = {}
   const scraped = scrapeText(text, vendor, exclude, failedHeader);
   const byAddr = new Map(scraped.map((s) => [s.recipient, s]));
 
-  let findings = fromDsn(parts.filter((p) => p.contentType.endsWith('delivery-status')).flatMap((p) => parseDsn(p.body).recipients), byAddr);
-  if (!findings.length && /final-recipient:/i.test(text)) findings = fromDsn(parseDsn(text.slice(text.search(/^\s*(reporting-mta|final-recipient|original-recipient):/im))).recipients, byAddr);
+  let findings = fromDsn(parts.filter((p) => p.contentType.endsWith('delivery-status')).flatMap((p) => parseDsn(p.body).recipients), byAddr, vendor);
+  if (!findings.length && /final-recipient:/i.test(text)) findings = fromDsn(parseDsn(text.slice(text.search(/^\s*(reporting-mta|final-recipient|original-recipient):/im))).recipients, byAddr, vendor);
   if (!findings.length) {
-    findings = scraped.map((s) => ({ recipient: s.recipient, action: null, statusField: null, diagnostic: s.diagnostic, diagnosticType: null, remoteMta: null, block: s.diagnostic, section: s.section }));
+    findings = scraped.map((s) => ({ recipient: s.recipient, action: null, statusField: null, diagnostic: s.diagnostic, diagnosticType: null, remoteMta: s.remoteMta ?? null, block: s.diagnostic, section: s.section }));
   }
   if (!findings.length && res.original?.to) {
     const section = text.replace(/\s+/g, ' ').slice(0, 2000);

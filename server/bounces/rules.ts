@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fromRoot } from '../paths.js';
 import { compilePhrases, type PhraseTable } from './phrases.js';
 import { compileRhosts, type CompiledRhost } from './rhost.js';
+import { compileExtras, type CompiledExtras, type FormatExtras } from './formats.js';
 
 /** Sisimai's reason vocabulary (plus delivered/feedback/vacation for non-bounces). */
 export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'mailboxfull', 'filtered', 'blocked', 'rejected', 'policyviolation',
@@ -14,7 +15,7 @@ export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notac
   'systemfull', 'networkerror', 'suspend', 'norelaying', 'syntaxerror', 'speeding', 'badreputation', 'requireptr', 'notcompliantrfc', 'onhold', 'undefined',
   'mailererror', 'suppressed', 'delivered', 'feedback', 'vacation']);
 
-export interface VendorRule {
+export interface VendorRule extends FormatExtras {
   name: string;
   match: { from?: string; subject?: string; body?: string; headers?: Record<string, string>; all?: boolean };
   begin?: string[]; end?: string[]; recipient?: string;
@@ -34,6 +35,8 @@ export interface CompiledVendor {
   /** Every matcher given must hold (a format told apart from a sibling by several marks at once). */
   all: boolean;
   begin: RegExp | null; end: RegExp | null; recipient: RegExp | null; reasons: Array<[string, RegExp]>; defaultReason: string | null;
+  /** Shared diagnostic, remote MTA and DSN-field verdict (formats.ts). */
+  extras: CompiledExtras | null;
 }
 export interface CompiledRules {
   status: Map<string, string>; pseudo: Map<string, number>; first: string[]; second: string[]; loose: string[];
@@ -85,7 +88,13 @@ function compileVendor(v: unknown, where: string): CompiledVendor {
   const headers = Object.entries(m.headers ?? {}).map(([k, p]) => [k.toLowerCase(), re(p, `${where}.match.headers.${k}`)] as [string, RegExp]);
   if (!m.from && !m.subject && !m.body && !headers.length) throw new RuleError(`${where}.match needs from, subject, body or headers`);
   const list = (x: unknown, w: string) => (x === undefined ? null : combine(patterns(x, w)));
+  const r = v as unknown as VendorRule;
+  let extras: CompiledExtras | null = null;
+  if (r.diagnostic !== undefined || r.rhost !== undefined || r.dsnField !== undefined) {
+    try { extras = compileExtras(r, where); } catch (e) { throw new RuleError((e as Error).message); }
+  }
   return {
+    extras,
     name: v.name,
     from: m.from ? re(m.from, `${where}.match.from`) : null,
     subject: m.subject ? re(m.subject, `${where}.match.subject`) : null,
@@ -158,8 +167,14 @@ export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules
 const loadJson = (file: string): unknown => {
   try { return JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new RuleError(`cannot read bounce rules ${file}: ${(e as Error).message}`); }
 };
+/** bounce-rules.json's vendors, then the format decoders of bounce-formats.json. */
+function withFormats(rules: { vendors?: unknown[] }) {
+  const formats = (loadJson(fromRoot('config', 'bounce-formats.json')) as { formats?: unknown }).formats;
+  if (!Array.isArray(formats)) throw new RuleError('config/bounce-formats.json needs a "formats" array');
+  return { ...rules, vendors: [...(rules.vendors ?? []), ...formats] };
+}
 /** The shipped rules: bounce-rules.json with the message tables of bounce-reasons.json. */
-const baseFile = () => ({ ...(loadJson(fromRoot('config', 'bounce-rules.json')) as object), phrases: (loadJson(fromRoot('config', 'bounce-reasons.json')) as { phrases: unknown }).phrases,
+const baseFile = () => ({ ...withFormats(loadJson(fromRoot('config', 'bounce-rules.json')) as { vendors?: unknown[] }), phrases: (loadJson(fromRoot('config', 'bounce-reasons.json')) as { phrases: unknown }).phrases,
   rhosts: (loadJson(fromRoot('config', 'bounce-rhosts.json')) as { rhosts: unknown }).rhosts });
 
 let defaults: CompiledRules | undefined;

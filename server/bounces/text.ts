@@ -6,8 +6,9 @@
 import type { Part } from './mime.js';
 import type { CompiledRules, CompiledVendor } from './rules.js';
 import { ADDR_RE, ORIGINAL_MARKER } from './dsn.js';
+import { reportedRhost, sharedDiagnostic } from './formats.js';
 
-export interface TextFinding { recipient: string; diagnostic: string; section: string }
+export interface TextFinding { recipient: string; diagnostic: string; section: string; remoteMta?: string | null }
 
 export function matchVendor(rules: CompiledRules, root: Part, text: string): CompiledVendor | null {
   const h = root.headers;
@@ -113,5 +114,13 @@ export function scrapeText(text: string, vendor: CompiledVendor | null, exclude:
     out.push({ recipient: addr, diagnostic: [...new Set(diag)].join(' ').replace(/\s+/g, ' ').trim().slice(0, MAX_DIAGNOSTIC), section });
   }
   for (const a of failedHeader) if (!order.includes(a)) out.push({ recipient: a, diagnostic: section.replace(/\s+/g, ' ').trim().slice(0, 2000), section });
+  // A format that prints one error message for all its recipients (away from their lines)
+  // gives that message to each; its remote MTA line names the host that refused.
+  const shared = sharedDiagnostic(vendor?.extras, section);
+  const rhost = reportedRhost(vendor?.extras, section);
+  for (const f of out) {
+    if (shared) { f.diagnostic = shared; f.section = shared; }
+    if (rhost) f.remoteMta = rhost;
+  }
   return out;
 }
