@@ -1,4 +1,5 @@
 /* Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in inboundBatch.ts. */
+import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 import { stepsOf, type StepRecord } from './inboundBatch.js';
@@ -10,15 +11,20 @@ export interface InboundRow {
 }
 export const toInboundRow = (r: any): InboundRow => ({ ...r, id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: (() => { try { return JSON.parse(r.rcpt_to); } catch { return []; } })() });
 
+/** Narrows to messages with a recipient in one of these mailboxes (undefined: no narrowing). */
+export interface InboundScope { mailboxIds: number[] }
+
 export function inboundRepo(db: Db) {
   const k = db.knex;
+  const inScope = (qb: Knex.QueryBuilder, scope?: InboundScope): Knex.QueryBuilder =>
+    (scope ? qb.whereIn('inbound_messages.id', k('inbound_recipients').select('message_id').whereIn('mailbox_id', scope.mailboxIds)) : qb);
   return {
-    async get(id: number) { const r = await k('inbound_messages').where({ id }).first(); return r ? toInboundRow(r) : undefined; },
+    async get(id: number, scope?: InboundScope) { const r = await inScope(k('inbound_messages').where({ id }), scope).first(); return r ? toInboundRow(r) : undefined; },
     async steps(id: number): Promise<StepRecord[]> {
       return stepsOf((await k('inbound_messages').select('steps').where({ id }).first())?.steps);
     },
-    async list(q: ListQuery & { address?: string; messageId?: string; from?: number; to?: number }): Promise<Page<InboundRow>> {
-      const base = k('inbound_messages').select('inbound_messages.*');
+    async list(q: ListQuery & { address?: string; messageId?: string; from?: number; to?: number; scope?: InboundScope }): Promise<Page<InboundRow>> {
+      const base = inScope(k('inbound_messages').select('inbound_messages.*'), q.scope);
       if (q.address) base.whereIn('id', k('inbound_recipients').select('message_id').where('address', q.address.toLowerCase()));
       if (q.messageId) { const mid = q.messageId.trim().replace(/^<|>$/g, ''); base.whereIn('message_id', [mid, `<${mid}>`]); }
       if (q.from) base.where('received_at', '>=', q.from);

@@ -16,7 +16,9 @@ export interface QueueFilters {
   /** Exact address (case-insensitive). */ recipient?: string;
   /** Part of an address. */ search?: string;
   /** created_at window, epoch ms, inclusive start / exclusive end. */ since?: number; until?: number;
+  /** Only rows whose message this user created or that were sent from one of these addresses. */ scope?: OutboundScope;
 }
+export interface OutboundScope { userId: number; fromAddrs: string[] }
 export interface QueueRow {
   id: number; state: string; run_at: number; attempts: number; message_id: number; account_id: number | null;
   message_type_id: number | null; source: string; recipient: string; rcpt_kind: string; unique_key: string;
@@ -47,6 +49,15 @@ function applyFilters(qb: Knex.QueryBuilder, f: QueueFilters) {
   if (f.search) qb.whereRaw("?? LIKE ? ESCAPE '!'", ['outbound_queue.recipient', `%${f.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`]);
   if (f.since !== undefined) qb.where('outbound_queue.created_at', '>=', f.since);
   if (f.until !== undefined) qb.where('outbound_queue.created_at', '<', f.until);
+  if (f.scope) {
+    const { userId, fromAddrs } = f.scope;
+    qb.whereIn('outbound_queue.message_id', function (this: Knex.QueryBuilder) {
+      this.select('id').from('outbound_messages').where((w) => {
+        w.where('created_by', userId);
+        if (fromAddrs.length) w.orWhereIn(w.client.raw('LOWER(??)', ['from_addr']), fromAddrs.map((a) => a.toLowerCase()));
+      });
+    });
+  }
   return qb;
 }
 
@@ -68,8 +79,8 @@ export function queueViewRepo(db: Db) {
         defaultSort: 'id', defaultDir: 'desc',
       }, { ...q, q: undefined, filters: {} }, toRow);
     },
-    async get(id: number): Promise<QueueRow | undefined> {
-      const r = await withNames().where('outbound_queue.id', id).first();
+    async get(id: number, scope?: OutboundScope): Promise<QueueRow | undefined> {
+      const r = await applyFilters(withNames(), { scope }).where('outbound_queue.id', id).first();
       return r && toRow(r);
     },
     async attempts(queueId: number): Promise<Attempt[]> {

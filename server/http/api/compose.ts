@@ -7,6 +7,8 @@ import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { errors } from './schemas.js';
+import { mailAccess, senders, type Principal } from '../../auth/access.js';
+import { BODY_LIMITS } from '../limits.js';
 
 const Addresses = Type.Union([Type.Array(Type.String({ maxLength: 400 }), { maxItems: 200 }), Type.String({ maxLength: 20_000 })]);
 export const ComposeBody = Type.Object({
@@ -38,12 +40,15 @@ const Preview = Type.Object({
 
 export function composeApi(app: Api, s: Services) {
   const tags = ['messages'];
-  app.post('/messages', { schema: { tags, summary: 'Send a single email (queued; one queue row per recipient)', body: ComposeBody, response: { 202: Sent, ...errors(400, 409) } } },
+  const access = mailAccess(s.ctx.db, s.auth.users);
+  // An agent's key sends only from its mailboxes' addresses (auth/access.ts); a forged From is a 403.
+  const limitOf = async (req: { principal?: Principal }) => senders(await access.scopeOf(req.principal!));
+  app.post('/messages', { bodyLimit: BODY_LIMITS.upload, schema: { tags, summary: 'Send a single email (queued; one queue row per recipient)', body: ComposeBody, response: { 202: Sent, ...errors(400, 403, 409) } } },
     async (req, reply) => {
-      const r = await s.sources.send(req.body, { apiKeyId: req.apiKey?.id ?? null });
+      const r = await s.sources.send(req.body, { apiKeyId: req.apiKey?.id ?? null, userId: req.principal?.userId ?? null, senders: await limitOf(req) });
       reply.status(202);
       return r;
     });
-  app.post('/messages/preview', { schema: { tags, summary: 'The message as the recipient will see it; nothing is queued', body: ComposeBody, response: { 200: Preview, ...errors(400) } } },
-    async (req) => s.sources.preview(req.body));
+  app.post('/messages/preview', { bodyLimit: BODY_LIMITS.upload, schema: { tags, summary: 'The message as the recipient will see it; nothing is queued', body: ComposeBody, response: { 200: Preview, ...errors(400, 403) } } },
+    async (req) => s.sources.preview(req.body, await limitOf(req)));
 }

@@ -9,6 +9,7 @@ import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
 import { notFound, conflict } from '../../errors.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
+import { mailAccess, inboundScope, type Principal } from '../../auth/access.js';
 
 const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const InboundSchema = Type.Object({
@@ -27,23 +28,26 @@ export function inboundApi(app: Api, s: Services) {
   const tags = ['inbound'];
   const repo = s.inboundPipeline.repo;
   const store = inboundStoreRepo(s.ctx.db);
+  const access = mailAccess(s.ctx.db, s.auth.users);
+  // What this key's user may read (auth/access.ts); out-of-scope messages answer 404 like absent ones.
+  const scopeOf = async (req: { principal?: Principal }) => inboundScope(await access.scopeOf(req.principal!));
   app.get('/inbound', { schema: { tags, summary: 'Inbound messages', querystring: Type.Intersect([ListQuery, Filters]), response: { 200: pageOf(InboundSchema) } } }, async (req) => {
     const { messageId, address, state, kind, sender, listener, spf, dkim, dmarc, from, to, ...q } = req.query;
-    return repo.list({ ...q, messageId, address, from, to, filters: { state, kind, listener, from_addr: sender?.toLowerCase(), spf, dkim, dmarc } });
+    return repo.list({ ...q, scope: await scopeOf(req), messageId, address, from, to, filters: { state, kind, listener, from_addr: sender?.toLowerCase(), spf, dkim, dmarc } });
   });
   app.get('/inbound/:id', { schema: { tags, summary: 'One message with recipients and pipeline steps', params: IdParams, response: { 200: Type.Intersect([InboundSchema, Type.Object({ recipients: Type.Array(Type.Object({ address: Type.String(), kind: Type.String(), mailbox_id: N(Type.Integer()), target_id: N(Type.Integer()) })), steps: Type.Array(Type.Object({ step: Type.String(), status: Type.String(), result: Type.Unknown(), at: Type.Integer() })) })]), ...errors(404) } } },
     async (req) => {
-      const m = await repo.get(req.params.id);
+      const m = await repo.get(req.params.id, await scopeOf(req));
       if (!m) throw notFound('Message');
       return { ...m, recipients: await store.recipients(m.id), steps: await repo.steps(m.id) };
     });
   app.get('/inbound/:id/raw', { schema: { tags, summary: 'The message as received (.eml)', params: IdParams } }, async (req, reply) => {
-    if (!(await repo.get(req.params.id))) throw notFound('Message');
+    if (!(await repo.get(req.params.id, await scopeOf(req)))) throw notFound('Message');
     reply.type('message/rfc822').header('content-disposition', `attachment; filename="inbound-${req.params.id}.eml"`);
     return store.readRaw(req.params.id);
   });
   app.post('/inbound/:id/reprocess', { schema: { tags, summary: 'Run the pipeline again from the first step', params: IdParams, response: { 202: Type.Object({ id: Type.Integer(), state: Type.String() }), ...errors(404, 409) } } }, async (req, reply) => {
-    if (!(await repo.get(req.params.id))) throw notFound('Message');
+    if (!(await repo.get(req.params.id, await scopeOf(req)))) throw notFound('Message');
     if (!(await repo.reprocess(req.params.id, s.ctx.clock.now()))) throw conflict('The message is being processed right now');
     reply.status(202);
     return { id: req.params.id, state: 'received' };

@@ -10,6 +10,7 @@ import { usersApi } from './users.js';
 import { teamsApi } from './teams.js';
 import { apiKeysApi } from './apikeys.js';
 import { jobsApi } from './jobs.js';
+import { mailAccess, apiRouteAllowed, type Principal } from '../../auth/access.js';
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
@@ -17,6 +18,7 @@ export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
 export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi, jobsApi];
 
 export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) {
+  const access = mailAccess(s.ctx.db, s.auth.users);
   app.addHook('onRequest', async (req, reply) => {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(h);
@@ -26,10 +28,13 @@ export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) 
       return apiError(reply, 401, 'unauthorized', 'A valid API key is required (Authorization: Bearer pst_…)');
     }
     req.apiKey = key;
+    // A key acts as the user who created it (auth/access.ts): an agent's key reaches mail routes only.
+    req.principal = await access.keyPrincipal(key.createdBy);
+    if (!apiRouteAllowed(req.principal, req.method, req.routeOptions.url)) return apiError(reply, 403, 'forbidden', 'This API key belongs to an agent: only the mail routes are open to it');
   });
   for (const p of [...API_PLUGINS, ...extra]) await p(app, s);
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { apiKey?: { id: number; name: string } }
+  interface FastifyRequest { apiKey?: { id: number; name: string }; principal?: Principal }
 }

@@ -8,6 +8,7 @@ import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
 import { queueFiltersFrom } from '../../outbound/sources/service.js';
+import { mailAccess, outboundScope, type Principal } from '../../auth/access.js';
 
 const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const QueueFilterQuery = Type.Object({
@@ -38,19 +39,22 @@ const Detail = Type.Intersect([Row, Type.Object({
 export function queueApi(app: Api, s: Services) {
   const tags = ['queue'];
   const q = s.sources.queue;
+  const access = mailAccess(s.ctx.db, s.auth.users);
+  // The rows this key's user may see and act on (auth/access.ts); others answer 404.
+  const scopeOf = async (req: { principal?: Principal }) => outboundScope(await access.scopeOf(req.principal!));
   app.get('/queue', { schema: { tags, summary: 'Outbound queue rows (one per recipient)', querystring: Type.Intersect([ListQuery, QueueFilterQuery]), response: { 200: pageOf(Row), ...errors(400) } } },
     async (req) => {
       const { sort, dir, q: search, page, perPage, ...f } = req.query;
-      return q.list({ sort, dir, page, perPage }, queueFiltersFrom({ ...f, q: search }));
+      return q.list({ sort, dir, page, perPage }, { ...queueFiltersFrom({ ...f, q: search }), scope: await scopeOf(req) });
     });
   app.get('/queue/counts', { schema: { tags, summary: 'Rows per state (same filters, state ignored)', querystring: QueueFilterQuery, response: { 200: Type.Record(Type.String(), Type.Integer()) } } },
-    async (req) => q.counts(queueFiltersFrom({ ...req.query, state: undefined })));
+    async (req) => q.counts({ ...queueFiltersFrom({ ...req.query, state: undefined }), scope: await scopeOf(req) }));
   app.post('/queue/retry-failed', { schema: { tags, summary: 'Retry failed rows only (narrowed by the same filters; the state filter is ignored)', body: Type.Union([QueueFilterQuery, Type.Null()], { description: 'filters (JSON object; may be empty)' }), response: { 200: Type.Object({ retried: Type.Integer() }), ...errors(400) } } },
-    async (req) => ({ retried: await q.retryFailed(queueFiltersFrom({ ...(req.body ?? {}), state: undefined })) }));
+    async (req) => ({ retried: await q.retryFailed({ ...queueFiltersFrom({ ...(req.body ?? {}), state: undefined }), scope: await scopeOf(req) }) }));
   app.get('/queue/:id', { schema: { tags, summary: 'One row with its message and every attempt (upstream replies)', params: IdParams, response: { 200: Detail, ...errors(404) } } },
-    async (req) => q.get(req.params.id));
+    async (req) => q.get(req.params.id, await scopeOf(req)));
   app.post('/queue/:id/retry', { schema: { tags, summary: 'Failed or deferred → queued, due now', params: IdParams, response: { 200: Detail, ...errors(404, 409) } } },
-    async (req) => q.retry(req.params.id));
+    async (req) => q.retry(req.params.id, await scopeOf(req)));
   app.post('/queue/:id/cancel', { schema: { tags, summary: 'Queued or deferred → canceled', params: IdParams, response: { 200: Detail, ...errors(404, 409) } } },
-    async (req) => q.cancel(req.params.id));
+    async (req) => q.cancel(req.params.id, await scopeOf(req)));
 }

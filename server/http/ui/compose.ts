@@ -10,16 +10,21 @@ import { requireUser, flash } from './session.js';
 import { str, formErrors, type Body } from './forms.js';
 import { invalid } from '../../errors.js';
 import type { ComposeInput } from '../../outbound/sources/compose.js';
+import { mailAccess, principalOf, senders, fromChoices } from '../../auth/access.js';
+import { BODY_LIMITS } from '../limits.js';
 
 const all = (b: Body, k: string) => { const v = b[k]; return Array.isArray(v) ? v.map(String) : v !== undefined ? [String(v)] : []; };
 const int = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
 
 export function composeUi(app: FastifyInstance, s: Services) {
   const src = s.sources;
+  const access = mailAccess(s.ctx.db, s.auth.users);
+  const scopeOf = (req: FastifyRequest) => access.scopeOf(principalOf(req.user!));
 
+  /** `fromChoices` (agents only): the addresses the From select offers (auth/access.ts). */
   async function show(req: FastifyRequest, reply: FastifyReply, data: Record<string, unknown>) {
-    const [accounts, templates, types] = await Promise.all([src.accounts(), src.templates.all(), src.messageTypes.all()]);
-    return render(req, reply, 'pages/compose/form.eta', { title: 'Compose', accounts, templates, types, ...data });
+    const [accounts, templates, types, scope] = await Promise.all([src.accounts(), src.templates.all(), src.messageTypes.all(), scopeOf(req)]);
+    return render(req, reply, 'pages/compose/form.eta', { title: 'Compose', accounts, templates, types, fromChoices: fromChoices(scope, accounts), ...data });
   }
 
   function valuesOf(b: Body) {
@@ -51,7 +56,8 @@ export function composeUi(app: FastifyInstance, s: Services) {
     const accounts = await src.accounts();
     const account = accounts.find((a) => a.is_default && a.active) ?? accounts.find((a) => a.active);
     const tpl = q.templateId && int(q.templateId) ? await src.templates.get(int(q.templateId)!) : await src.templates.getDefault();
-    const from = account?.allowed_from.find((x) => x.includes('@')) ?? '';
+    const choices = fromChoices(await scopeOf(req), accounts);
+    const from = choices ? choices[0] ?? '' : account?.allowed_from.find((x) => x.includes('@')) ?? '';
     return show(req, reply, {
       values: {
         accountId: account ? String(account.id) : '', from, fromName: account?.from_name ?? '', to: q.to ?? '',
@@ -61,7 +67,7 @@ export function composeUi(app: FastifyInstance, s: Services) {
     });
   });
 
-  app.post('/compose', { preHandler: requireUser }, async (req, reply) => {
+  app.post('/compose', { bodyLimit: BODY_LIMITS.upload, preHandler: requireUser }, async (req, reply) => {
     const b = req.body as Body;
     const values = valuesOf(b);
     const action = str(b, 'action') || 'send';
@@ -73,8 +79,9 @@ export function composeUi(app: FastifyInstance, s: Services) {
         return show(req, reply, { values: { ...values, subject: t.subject, html: t.html, text: t.text ?? '' }, notice: `Template ${t.name} inserted` });
       }
       const input = inputOf(values);
-      if (action === 'preview') return show(req, reply, { values, preview: await src.preview(input) });
-      const r = await src.send(input, { userId: req.user?.id ?? null });
+      const limit = senders(await scopeOf(req));
+      if (action === 'preview') return show(req, reply, { values, preview: await src.preview(input, limit) });
+      const r = await src.send(input, { userId: req.user?.id ?? null, senders: limit });
       const when = r.sendAt ? ` for ${new Date(r.sendAt).toISOString().replace('T', ' ').slice(0, 16)} UTC` : '';
       flash(reply, 'ok', `Message ${r.messageId} queued${when}: ${r.queued} recipient(s)${r.suppressed ? `, ${r.suppressed} suppressed` : ''}`);
       return reply.redirect(`/admin/queue?messageId=${r.messageId}`, 303);

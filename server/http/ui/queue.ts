@@ -11,6 +11,8 @@ import { str, formErrors, type Body } from './forms.js';
 import { queueFiltersFrom } from '../../outbound/sources/service.js';
 import { QUEUE_STATES, type QueueFilters } from '../../db/repos/queueView.js';
 import { isAppError } from '../../errors.js';
+import { mailAccess, principalOf, outboundScope } from '../../auth/access.js';
+import { contentDisposition } from '../../lib/display.js';
 
 const FILTER_KEYS = ['state', 'accountId', 'source', 'messageTypeId', 'recipient', 'q', 'since', 'until', 'messageId'];
 export const SOURCES = ['single', 'submission', 'campaign', 'auto-reply', 'test'];
@@ -24,12 +26,16 @@ const backTo = (b: Body, fallback = '/admin/queue') => {
 export function queueUi(app: FastifyInstance, s: Services) {
   const q = s.sources.queue;
   const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
+  const access = mailAccess(s.ctx.db, s.auth.users);
+  // The rows this user may see and act on (auth/access.ts); others answer 404.
+  const scopeOf = async (req: FastifyRequest) => outboundScope(await access.scopeOf(principalOf(req.user!)));
 
   app.get('/queue', { preHandler: requireUser }, async (req, reply) => {
     const query = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     let filters: QueueFilters = {};
     let error: string | undefined;
     try { filters = queueFiltersFrom(query); } catch (e) { if (!isAppError(e)) throw e; error = e.message; reply.status(400); }
+    filters.scope = await scopeOf(req);
     const [page, counts, accounts, types] = await Promise.all([
       q.list(listQueryFrom(query), filters), q.counts({ ...filters, state: undefined }), s.sources.accounts(), s.sources.messageTypes.all(),
     ]);
@@ -50,7 +56,7 @@ export function queueUi(app: FastifyInstance, s: Services) {
   app.post('/queue/retry-failed', { preHandler: requireUser }, async (req, reply) => {
     const b = req.body as Body;
     try {
-      const n = await q.retryFailed(queueFiltersFrom(Object.fromEntries(FILTER_KEYS.map((k) => [k, str(b, k)])) as Record<string, string>));
+      const n = await q.retryFailed({ ...queueFiltersFrom(Object.fromEntries(FILTER_KEYS.map((k) => [k, str(b, k)])) as Record<string, string>), scope: await scopeOf(req) });
       flash(reply, 'ok', n ? `${n} failed row(s) queued again` : 'No failed rows match these filters');
     } catch (e) {
       const fe = formErrors(e); if (!fe) throw e;
@@ -60,22 +66,22 @@ export function queueUi(app: FastifyInstance, s: Services) {
   });
 
   app.get('/queue/:id', { preHandler: requireUser }, async (req, reply) => {
-    const row = await q.get(idOf(req));
+    const row = await q.get(idOf(req), await scopeOf(req));
     const blocked = await s.suppressions.blockedAmong([row.recipient]);
     return render(req, reply, 'pages/queue/detail.eta', { title: `Queue row ${row.id}`, row, here: `/admin/queue/${row.id}`, blocked });
   });
   app.get('/queue/:id/attachments/:att', { preHandler: requireUser }, async (req, reply) => {
-    const row = await q.get(idOf(req));
+    const row = await q.get(idOf(req), await scopeOf(req));
     const a = await q.attachment(row.message_id, Number((req.params as { att: string }).att));
     if (!a) return reply.status(404).type('text/plain').send('No such attachment');
     // Always a download, never rendered in our origin.
-    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${a.filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"`).send(a.content);
+    return reply.type('application/octet-stream').header('content-disposition', contentDisposition(a.filename)).send(a.content);
   });
 
   const action = (name: 'retry' | 'cancel', done: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     const b = req.body as Body;
     try {
-      await q[name](idOf(req));
+      await q[name](idOf(req), await scopeOf(req));
       flash(reply, 'ok', `Row ${idOf(req)} ${done}`);
     } catch (e) {
       const fe = formErrors(e); if (!fe) throw e;

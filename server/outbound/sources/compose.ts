@@ -5,8 +5,9 @@
  * account, the template and the clock, so the same path serves send and preview.
  */
 import { convert } from 'html-to-text';
-import { parseMailbox, domainOf, matchesDomainList } from '../../lib/addresses.js';
+import { parseMailbox } from '../../lib/addresses.js';
 import type { FieldError } from '../../errors.js';
+import { fromAllowed, fromProblem } from '../../auth/access.js';
 import { headerProblem } from './headerCheck.js';
 
 export interface AttachmentInput { filename: string; contentType?: string; contentBase64: string }
@@ -44,15 +45,8 @@ export function addressOf(item: string): string | null {
   return p.ok ? `${p.local}@${p.domain}` : null;
 }
 
-/** An account's allowed From list: [] allows any; an entry with @ is one address, otherwise a domain. */
-export function fromAllowed(address: string, allowed: string[]): boolean {
-  if (!allowed.length) return true;
-  const a = address.toLowerCase();
-  return allowed.some((e) => {
-    const x = e.trim().toLowerCase().replace(/^@/, '');
-    return x.includes('@') ? x === a : matchesDomainList(domainOf(a), [x]);
-  });
-}
+/** The allowed-From rule lives with the access rules; re-exported for the submission relay. */
+export { fromAllowed };
 
 export function parseSendAt(v: number | string | null | undefined): number | null | 'invalid' {
   if (v === null || v === undefined || v === '') return null;
@@ -66,10 +60,14 @@ export function parseSendAt(v: number | string | null | undefined): number | nul
 
 export const htmlToText = (html: string) => convert(html, { wordwrap: 78, selectors: [{ selector: 'img', format: 'skip' }] });
 
-export interface ComposeDeps { account: AccountLike | undefined; template: TemplateLike | undefined; now: number; render: PlaceholderRender; messageTypeExists: boolean }
+export interface ComposeDeps {
+  account: AccountLike | undefined; template: TemplateLike | undefined; now: number; render: PlaceholderRender; messageTypeExists: boolean;
+  /** The only From addresses the sender may use (an agent's, from auth/access); absent: the account's list alone. */
+  senders?: string[] | null;
+}
 
 /** Validates and composes; every problem is reported per field at once. */
-export function compose(input: ComposeInput, d: ComposeDeps): { ok: true; value: Composed } | { ok: false; fields: FieldError[] } {
+export function compose(input: ComposeInput, d: ComposeDeps): { ok: true; value: Composed } | { ok: false; fields: FieldError[]; forbidden?: boolean } {
   const fields: FieldError[] = [];
   const bad = (field: string, message: string) => fields.push({ field, message });
 
@@ -81,7 +79,8 @@ export function compose(input: ComposeInput, d: ComposeDeps): { ok: true; value:
   const from = fromRaw ? addressOf(fromRaw) : null;
   if (!fromRaw) bad('from', 'From address is required');
   else if (!from) bad('from', 'Not a valid address');
-  else if (account && !fromAllowed(from, account.allowed_from)) bad('from', `Account ${account.name} may not send as ${from} (allowed: ${account.allowed_from.join(', ')})`);
+  const fromDenied = from && account ? fromProblem(from, d.senders ?? null, account) : null;
+  if (fromDenied) bad('from', fromDenied);
   const nameMatch = /^(.*?)\s*<[^<>]*>\s*$/.exec(fromRaw);
   const fromName = (input.fromName ?? (nameMatch ? nameMatch[1]!.replace(/^"|"$/g, '') : account?.from_name ?? '')).trim();
   const p1 = headerProblem(fromName); if (p1) bad('fromName', p1);
@@ -152,7 +151,8 @@ export function compose(input: ComposeInput, d: ComposeDeps): { ok: true; value:
   if (input.messageTypeId && !d.messageTypeExists) bad('messageTypeId', 'No such message type');
   if (input.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,100}$/.test(input.idempotencyKey)) bad('idempotencyKey', '1–100 printable ASCII characters');
 
-  if (fields.length || !account || !from) return { ok: false, fields };
+  // An agent asking for a From it may not use is refused as such, not as a typo.
+  if (fields.length || !account || !from) return { ok: false, fields, ...(fromDenied && d.senders ? { forbidden: true } : {}) };
   return {
     ok: true,
     value: {

@@ -8,7 +8,7 @@ import type { Services } from '../../services.js';
 import { AppError, conflict, invalid, notFound, type FieldError } from '../../errors.js';
 import { templatesRepo, type TemplateInput } from '../../db/repos/templates.js';
 import { messageTypesRepo } from '../../db/repos/messageTypes.js';
-import { queueViewRepo, QUEUE_STATES, type QueueFilters } from '../../db/repos/queueView.js';
+import { queueViewRepo, QUEUE_STATES, type QueueFilters, type OutboundScope } from '../../db/repos/queueView.js';
 import type { ListQuery } from '../../db/list.js';
 import { compose, type ComposeInput, type Composed } from './compose.js';
 import { renderPlaceholders } from './placeholders.js';
@@ -29,7 +29,8 @@ export function sourcesService(s: Services, enqueue: EnqueueFn) {
   const queue = queueViewRepo(ctx.db);
   const now = () => ctx.clock.now();
 
-  async function prepare(input: ComposeInput): Promise<Composed> {
+  /** `senders`: the From addresses an agent is limited to (auth/access); null for admins. */
+  async function prepare(input: ComposeInput, senders: string[] | null = null): Promise<Composed> {
     const accounts = await queue.senderAccounts();
     const account = input.accountId ? accounts.find((a) => a.id === input.accountId) : accounts.find((a) => a.is_default && a.active) ?? accounts.find((a) => a.active);
     let template;
@@ -40,8 +41,8 @@ export function sourcesService(s: Services, enqueue: EnqueueFn) {
       template = await templates.getDefault();
     }
     const messageTypeExists = input.messageTypeId ? Boolean(await types.get(input.messageTypeId)) : true;
-    const r = compose(input, { account, template, now: now(), render: renderPlaceholders, messageTypeExists });
-    if (!r.ok) throw invalid(r.fields);
+    const r = compose(input, { account, template, now: now(), render: renderPlaceholders, messageTypeExists, senders });
+    if (!r.ok) throw r.forbidden ? new AppError('forbidden', 'You may not send from this address', { fields: r.fields }) : invalid(r.fields);
     return r.value;
   }
 
@@ -115,8 +116,8 @@ export function sourcesService(s: Services, enqueue: EnqueueFn) {
     submission: submissionRelay(s, enqueue),
 
     /** Validates, stores one message and one queue row per recipient. Repeating an idempotency key queues nothing new. */
-    async send(input: ComposeInput, by: { userId?: number | null; apiKeyId?: number | null } = {}) {
-      const c = await prepare(input);
+    async send(input: ComposeInput, by: { userId?: number | null; apiKeyId?: number | null; senders?: string[] | null } = {}) {
+      const c = await prepare(input, by.senders ?? null);
       // Keys are scoped to the caller (API key or user) and hashed, so unique_key stays short.
       const scope = by.apiKeyId ? `k${by.apiKeyId}` : `u${by.userId ?? 0}`;
       const prefix = input.idempotencyKey
@@ -137,27 +138,30 @@ export function sourcesService(s: Services, enqueue: EnqueueFn) {
     },
 
     /** What the recipient will see, through the same compose path as send. */
-    async preview(input: ComposeInput) {
-      return previewOf(await prepare(input), now());
+    async preview(input: ComposeInput, senders: string[] | null = null) {
+      return previewOf(await prepare(input, senders), now());
     },
 
     queue: {
       list: (q: ListQuery, f: QueueFilters) => queue.list(q, f),
       counts: (f: QueueFilters = {}) => queue.countByState(f),
-      async get(id: number) {
-        const row = await queue.get(id);
+      /** `scope` (auth/access): rows outside it are as missing as absent ones. */
+      async get(id: number, scope?: OutboundScope) {
+        const row = await queue.get(id, scope);
         if (!row) throw notFound('Queue row');
         const [attempt_log, message] = await Promise.all([queue.attempts(id), queue.message(row.message_id)]);
         return { ...row, attempt_log, message };
       },
       attachment: (messageId: number, attId: number) => queue.attachment(messageId, attId),
-      async retry(id: number) {
+      async retry(id: number, scope?: OutboundScope) {
+        if (scope) await this.get(id, scope);
         if (await queue.retry(id, now())) { log.info({ evt: 'outbound.retry', id }, 'queue row retried by an operator'); return this.get(id); }
         const row = await queue.get(id);
         if (!row) throw notFound('Queue row');
         throw conflict(`Only failed or deferred rows can be retried (this one is ${row.state})`);
       },
-      async cancel(id: number) {
+      async cancel(id: number, scope?: OutboundScope) {
+        if (scope) await this.get(id, scope);
         if (await queue.cancel(id, now())) { log.info({ evt: 'outbound.cancel', id }, 'queue row canceled by an operator'); return this.get(id); }
         const row = await queue.get(id);
         if (!row) throw notFound('Queue row');
