@@ -1,9 +1,11 @@
 /*
  * Shared list query: whitelisted sort columns, exact-match filters, a text search over
  * named columns, and page/perPage pagination. Every list page and list API uses it, so
- * sort, filter and paging behave the same everywhere.
+ * sort, filter and paging behave the same everywhere. A page number past MAX_PAGE (or not
+ * a safe integer: page=1e20) is refused, never turned into an offset no database accepts.
  */
 import type { Knex } from 'knex';
+import { invalid } from '../errors.js';
 
 export interface ListQuery {
   sort?: string;
@@ -23,12 +25,15 @@ export interface ListSpec {
 export interface Page<T> { items: T[]; total: number; page: number; perPage: number; sort: string; dir: 'asc' | 'desc' }
 
 export const MAX_PER_PAGE = 200;
+/** Far beyond any list here, well inside every database's OFFSET range. */
+export const MAX_PAGE = 1_000_000;
 
 export async function listPage<T>(base: Knex.QueryBuilder, spec: ListSpec, q: ListQuery, map: (row: any) => T = (r) => r as T): Promise<Page<T>> {
   const sort = q.sort && spec.sortable.includes(q.sort) ? q.sort : spec.defaultSort;
   const dir = q.dir === 'asc' || q.dir === 'desc' ? q.dir : spec.defaultDir ?? 'asc';
   const perPage = Math.min(Math.max(1, Math.floor(q.perPage ?? 25)), MAX_PER_PAGE);
-  const page = Math.max(1, Math.floor(q.page ?? 1));
+  const page = q.page ?? 1;
+  if (!Number.isSafeInteger(page) || page < 1 || page > MAX_PAGE) throw invalid([{ field: 'page', message: `must be a whole number from 1 to ${MAX_PAGE}` }]);
   const where = base.clone();
   for (const [k, v] of Object.entries(q.filters ?? {})) {
     if (v === undefined || v === '' || !(spec.filterable ?? []).includes(k)) continue;

@@ -37,7 +37,9 @@ export function mailboxesRepo(db: Db) {
   return {
     async list(q: ListQuery): Promise<Page<MailboxRow & { domain: string }>> {
       const base = k('mailboxes').join('domains', 'domains.id', 'mailboxes.domain_id').select('mailboxes.*', 'domains.name as domain');
-      return listPage(base, { sortable: ['address', 'name', 'kind', 'created_at'], defaultSort: 'address', searchable: ['address', 'mailboxes.name'], filterable: ['kind', 'domain_id', 'mailboxes.active'] }, q,
+      // Domains have a kind too: a bare `kind` in WHERE is ambiguous (a 500), so the filter names the mailbox's.
+      const { kind, ...filters } = q.filters ?? {};
+      return listPage(base, { sortable: ['address', 'name', 'kind', 'created_at'], defaultSort: 'address', searchable: ['address', 'mailboxes.name'], filterable: ['mailboxes.kind', 'domain_id', 'mailboxes.active'] }, { ...q, filters: { ...filters, 'mailboxes.kind': kind } },
         (r) => ({ ...toMailbox(r), domain: r.domain }));
     },
     async get(id: number) {
@@ -47,6 +49,13 @@ export function mailboxesRepo(db: Db) {
       return { ...toMailbox(r), teamIds: teams.map((t: any) => Number(t.team_id)) };
     },
     async byAddress(address: string) { const r = await k('mailboxes').where({ address }).first(); return r ? toMailbox(r) : undefined; },
+    /** The mailboxes a user reaches: those linked to it (personal) and those of its teams. */
+    async forUser(userId: number): Promise<Array<{ id: number; address: string; active: boolean }>> {
+      const ofTeams = k('mailbox_teams').join('team_users', 'team_users.team_id', 'mailbox_teams.team_id').where('team_users.user_id', userId).select('mailbox_teams.mailbox_id');
+      const rows: Array<{ id: number | string; address: string; active: number | boolean }> =
+        await k('mailboxes').select('id', 'address', 'active').where('user_id', userId).orWhereIn('id', ofTeams).orderBy('address');
+      return rows.map((r) => ({ id: Number(r.id), address: String(r.address).toLowerCase(), active: Boolean(r.active) }));
+    },
     async forDomain(domainId: number): Promise<MailboxRow[]> { return (await k('mailboxes').where({ domain_id: domainId }).orderBy('address')).map(toMailbox); },
     /** Every active address → mailbox id, for the RCPT-time lookup cache. */
     async activeAddresses(): Promise<Array<{ address: string; id: number; domain_id: number }>> {

@@ -1,4 +1,7 @@
-/* Domains & mailboxes pages: domains with their kind and catch-all, mailboxes list and forms. */
+/*
+ * Domains & mailboxes pages: domains with their kind and catch-all (chosen among all of the
+ * domain's mailboxes, kept unless the admin changes it), the mailboxes list and forms.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { render, listLinks, listQueryFrom } from './render.js';
@@ -12,7 +15,10 @@ export function domainsUi(app: FastifyInstance, s: Services) {
     const lq = listQueryFrom(query, ['kind']);
     const mailboxes = await s.domains.mailboxes.list({ ...lq, filters: { ...lq.filters, domain_id: query.domainId ? Number(query.domainId) : undefined } });
     const domains = await s.domains.domains.list({ perPage: 200 });
-    return render(req, reply, 'pages/domains/index.eta', { title: 'Domains & mailboxes', domains: domains.items, page: mailboxes, query, links: listLinks('/admin/domains', query, mailboxes), values: {}, ...extra });
+    // Each catch-all select offers every mailbox of its domain, whatever page of the list is shown.
+    const catchAllOptions = Object.fromEntries(await Promise.all(domains.items.filter((d) => d.kind === 'local')
+      .map(async (d) => [d.id, (await s.domains.mailboxes.forDomain(d.id)).map((m) => ({ id: m.id, address: m.address }))] as const)));
+    return render(req, reply, 'pages/domains/index.eta', { title: 'Domains & mailboxes', domains: domains.items, catchAllOptions, page: mailboxes, query, links: listLinks('/admin/domains', query, mailboxes), values: {}, ...extra });
   };
   app.get('/domains', { preHandler: requireUser }, async (req, reply) => page(req, reply));
   app.post('/domains', { preHandler: requireAdmin }, async (req, reply) => {
@@ -33,7 +39,12 @@ export function domainsUi(app: FastifyInstance, s: Services) {
     const b = req.body as Body;
     try {
       if (str(b, 'action') === 'delete') { await s.domains.deleteDomain(id); flash(reply, 'ok', 'Domain deleted'); }
-      else { await s.domains.updateDomain(id, { catchAllMailboxId: str(b, 'catchAll') ? Number(str(b, 'catchAll')) : null, active: bool(b, 'active') }); flash(reply, 'ok', 'Domain saved'); }
+      else {
+        // No catchAll field at all leaves the catch-all alone; an empty one is the admin choosing "no catch-all".
+        const catchAllMailboxId = b.catchAll === undefined ? undefined : str(b, 'catchAll') ? Number(str(b, 'catchAll')) : null;
+        await s.domains.updateDomain(id, { catchAllMailboxId, active: bool(b, 'active') });
+        flash(reply, 'ok', 'Domain saved');
+      }
     } catch (e) { const fe = formErrors(e); if (!fe) throw e; flash(reply, 'error', fe.error); }
     return reply.redirect('/admin/domains', 303);
   });

@@ -1,8 +1,20 @@
-/* Form helpers: read fields from urlencoded bodies and turn AppErrors into per-field messages. */
+/*
+ * Form helpers: read fields from urlencoded bodies and query strings (a repeated field
+ * counts once, by its first value) and turn AppErrors into per-field messages.
+ */
 import { isAppError } from '../../errors.js';
 
 export type Body = Record<string, string | string[] | undefined>;
 export const str = (b: Body, k: string) => { const v = b[k]; return (Array.isArray(v) ? v[0] : v)?.toString() ?? ''; };
+/** The query string with each repeated parameter as its first value: `?q=a&q=b` is `q=a` on every page. */
+export function firstValues(query: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined && first !== null) out[k] = String(first);
+  }
+  return out;
+}
 export const bool = (b: Body, k: string) => ['on', 'true', '1', 'yes'].includes(str(b, k));
 export const ids = (b: Body, k: string) => {
   const v = b[k];

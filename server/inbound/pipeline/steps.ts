@@ -13,6 +13,8 @@ import { parseMessage, type Part } from '../../bounces/mime.js';
 import { classifyMessage, type ClassifiedMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
 import { verdicts } from './auth.js';
+import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
+import { senderAddress } from '../../lib/sender.js';
 
 export interface StepContext {
   s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; fields: InboundFields;
@@ -25,9 +27,8 @@ export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok
 /** Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step. */
 export interface PipelineHook { name: string; when(c: StepContext): boolean; run(c: StepContext): Promise<unknown> }
 
-const rootOf = (c: StepContext) => (c.root ??= parseMessage(c.raw));
-
-const ADDR = /[^\s<>"]+@[^\s<>"]+/;
+// The header section ends at its first non-header line (server/lib/headers.ts), whatever the MIME reader would skip.
+const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw)));
 
 export function buildSteps(hooks: PipelineHook[]): Step[] {
   return [
@@ -39,7 +40,8 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
         const fields = {
           message_id: (h.get('message-id') ?? '').replace(/^<|>$/g, '').slice(0, 500) || null,
           subject: h.get('subject')?.slice(0, 5000) ?? null,
-          from_addr: (h.get('from') ?? '').match(ADDR)?.[0]?.toLowerCase().slice(0, 320) ?? null,
+          // From the field as it came: a decoded display name may itself look like an address.
+          from_addr: senderAddress(readHeaderSection(c.raw).fields.find(([k]) => k === 'from')?.[1]),
         };
         if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
         Object.assign(c.fields, fields);

@@ -1,7 +1,8 @@
 /*
  * A corpus of malformed and hostile MIME, made here, goes through SMTP and the pipeline:
  * every message is stored, ends processed or failed within a time bound, and the worker
- * keeps working afterwards. The detail page of each renders or says why not.
+ * keeps working afterwards. The detail page, HTML frame and attachment links of each
+ * render or say why not (which MIME limit), never a 500.
  */
 import t from 'tap';
 import { RawSmtp } from '../../helpers/smtp-client.js';
@@ -40,9 +41,9 @@ t.test('malformed corpus through SMTP and the pipeline', async (t) => {
     c.close();
   }
   const start = Date.now();
-  let rows: any[] = [];
+  let rows: Array<{ id: number; state: string; parse_error: string | null }> = [];
   while (Date.now() - start < 60_000) {
-    rows = ((await (await api('/api/v1/inbound?perPage=100')).json()) as any).items;
+    rows = ((await (await api('/api/v1/inbound?perPage=100')).json()) as { items: typeof rows }).items;
     if (rows.length === Object.keys(corpus).length && rows.every((m) => m.state === 'processed' || m.state === 'failed')) break;
     await sleep(100);
   }
@@ -60,4 +61,13 @@ t.test('malformed corpus through SMTP and the pipeline', async (t) => {
     t.ok(Date.now() - t0 < 10_000, `${name} page in ${Date.now() - t0} ms`);
   }
   t.match((await ui.get(`/admin/inbound/${ids['60000 parts']}`)).html, /more than 500 MIME parts/);
+  // The HTML frame and attachment links of a message past the MIME limits say which limit, never a 500.
+  for (const [name, id] of Object.entries(ids)) t.equal((await ui.get(`/admin/inbound/${id}/body`)).res.status, 200, `${name} body frame`);
+  const frame = await ui.get(`/admin/inbound/${ids['60000 parts']}/body`);
+  t.match(frame.html, /cannot be shown: more than 500 MIME parts/);
+  t.match(frame.res.headers.get('content-security-policy'), /default-src 'none'/, 'under the same deny-all CSP');
+  t.match((await ui.get(`/admin/inbound/${ids['2000-deep nesting']}/body`)).html, /cannot be shown: MIME parts nested more than 20 deep/);
+  const att = await ui.get(`/admin/inbound/${ids['60000 parts']}/attachments/0`);
+  t.equal(att.res.status, 400);
+  t.match(att.html, /more than 500 MIME parts/);
 });

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { listLinks, listQueryFrom } from '../../../server/http/ui/render.js';
-import { str, bool, ids, formErrors } from '../../../server/http/ui/forms.js';
+import { str, bool, ids, formErrors, firstValues } from '../../../server/http/ui/forms.js';
 import { AppError, invalid, conflict } from '../../../server/errors.js';
 
 const page = (over: Record<string, unknown> = {}) => ({ items: [], total: 60, page: 2, perPage: 25, sort: 'name', dir: 'asc' as const, ...over });
@@ -49,6 +49,17 @@ t.test('form readers', async (t) => {
   t.same(ids(b, 'idsOne'), [7]);
   t.same(ids(b, 'idsMany'), [1, 3], 'only plain numbers');
   t.same(ids(b, 'missing'), []);
+});
+
+t.test('firstValues: one value per query parameter', async (t) => {
+  const cases: Array<[unknown, Record<string, string>]> = [
+    [undefined, {}], [null, {}], [{}, {}],
+    [{ q: 'a' }, { q: 'a' }],
+    [{ q: ['a', 'b'], page: ['2', '3'], sort: 'name' }, { q: 'a', page: '2', sort: 'name' }],
+    [{ q: [], kind: undefined }, {}],
+    [{ n: 5, b: true }, { n: '5', b: 'true' }],
+  ];
+  for (const [q, want] of cases) t.same(firstValues(q), want, JSON.stringify(q));
 });
 
 t.test('formErrors', async (t) => {
