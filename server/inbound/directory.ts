@@ -1,8 +1,10 @@
 /*
  * Who we accept mail for: local domains, mailboxes, catch-alls, postmaster@/abuse@ of every
- * local domain (RFC 5321 §4.5.1) and signed VERP addresses on the bounce domain. RCPT
- * classification reads a snapshot refreshed every 5 s (a DB round trip per RCPT would cost
- * more than the rest of the SMTP path), and at once after any change made on this node.
+ * local domain (RFC 5321 §4.5.1) and signed VERP addresses on the bounce domain. A bare
+ * <Postmaster> (any case) is postmaster@ of the primary local domain (the oldest one), then
+ * treated like that address: its mailbox, else the domain's catch-all, else postmaster mail.
+ * RCPT classification reads a snapshot refreshed every 5 s (a DB round trip per RCPT would
+ * cost more than the rest of the SMTP path), and at once after any change made on this node.
  */
 import type { Services } from '../services.js';
 import { parseMailbox } from '../lib/addresses.js';
@@ -45,12 +47,21 @@ export function createDirectory(s: Services) {
     return loading;
   }
 
+  /** The oldest local domain (else a bounce domain, else this host): where bare <Postmaster> goes. */
+  async function primaryDomain(): Promise<string> {
+    const sn = await snapshot();
+    let best: [string, number] | null = null;
+    for (const [name, d] of sn.local) if (!best || d.id < best[1]) best = [name, d.id];
+    return best?.[0] ?? sn.bounce[0] ?? s.ctx.config.smtp.hostname;
+  }
+
   return {
     addResolver(r: RecipientResolver) { resolvers.push(r); },
     invalidate() { snap = null; },
     async bounceDomains() { return (await snapshot()).bounce; },
     /** The RCPT TO decision: accept with a classification, or the SMTP reply that refuses it. */
     async classify(raw: string): Promise<RcptDecision> {
+      if (raw.trim().toLowerCase() === 'postmaster') return this.classify(`postmaster@${await primaryDomain()}`);
       const p = parseMailbox(raw, { smtputf8: true });
       if (!p.ok) {
         if (p.code === 'syntax' || p.code === 'too-long' || p.code === 'bad-domain') return { ok: false, code: 553, message: `5.1.3 Bad recipient address syntax (${p.message})` };

@@ -10,7 +10,10 @@ import { Spool, BareLineEndingCheck } from '../inbound/spool.js';
 export const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 /** Reads the stream, then calls `store(spool)`; replies through `cb` in every case. */
-export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Error | null, message?: string) => void, store: (spool: Spool) => Promise<string>, observe?: (seconds: number) => void) {
+export function receiveData(
+  stream: SMTPServerDataStream, log: Log, cb: (err: Error | null, message?: string) => void,
+  store: (spool: Spool) => Promise<string>, observe?: (seconds: number) => void,
+) {
   const spool = new Spool();
   const bare = new BareLineEndingCheck();
   let failed: Error | null = null;
@@ -44,14 +47,23 @@ export function receiveData(stream: SMTPServerDataStream, log: Log, cb: (err: Er
   });
 }
 
-/** The header block of a spooled message (up to the first empty line, at most 256 KiB). */
-export async function headerBlock(spool: Spool): Promise<string> {
+const HEAD_LIMIT = 256 * 1024;
+
+/**
+ * The start of a spooled message through the empty line that ends its header section
+ * (at most 256 KiB); `complete` is false when the section goes on past that.
+ */
+export async function headerBytes(spool: Spool): Promise<{ head: Buffer; complete: boolean }> {
+  const parts: Buffer[] = [];
+  let n = 0;
   for await (const chunk of spool.chunks()) {
-    const text = chunk.subarray(0, 256 * 1024).toString('utf8');
-    const end = text.indexOf('\r\n\r\n');
-    return end < 0 ? text : text.slice(0, end);
+    parts.push(chunk); n += chunk.length;
+    const all = Buffer.concat(parts, n);
+    const end = all.indexOf('\r\n\r\n');
+    if (end >= 0 && end + 4 <= HEAD_LIMIT) return { head: all.subarray(0, end + 4), complete: true };
+    if (n >= HEAD_LIMIT) return { head: all.subarray(0, HEAD_LIMIT), complete: false };
   }
-  return '';
+  return { head: Buffer.concat(parts, n), complete: true };
 }
 
 export interface Listening { port: number; stop(timeoutMs: number): Promise<void> }

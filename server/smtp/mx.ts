@@ -2,19 +2,22 @@
  * The MX listener: a thin adapter over smtp-server. Recipient policy comes from the
  * directory, storage from the committer; this file translates their answers into SMTP
  * replies. DATA is checked for bare CR/LF (refused: 550 5.5.2, see README) and size, then
- * committed before the 250.
+ * committed before the 250. Sessions have command and session deadlines (guard.ts); AUTH
+ * is not offered here and answers 503 5.5.1.
  */
 import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
 import type { Log } from '../log.js';
 import type { Directory, RcptDecision } from '../inbound/directory.js';
 import type { Committer } from '../inbound/committer.js';
 import { receiveData, smtpError, listen, type Listening } from './data.js';
+import { guardSessions, type SessionLimits } from './guard.js';
 import { parseMailbox } from '../lib/addresses.js';
 import type { TlsPair } from '../inbound/tls.js';
 
 export interface MxOptions {
   host: string; port: number; hostname: string; maxMessageBytes: number; maxRecipients: number; maxConnections: number;
-  maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; tls: TlsPair; observeCommit?: (seconds: number) => void; directory: Directory; committer: Committer; log: Log;
+  maxConnectionsPerIpPerMinute: number; socketTimeoutMs: number; limits: SessionLimits; tls: TlsPair;
+  observeCommit?: (seconds: number) => void; directory: Directory; committer: Committer; log: Log;
 }
 
 /** Connections per IP in the last minute, per node (a sliding window of timestamps). */
@@ -34,7 +37,9 @@ export async function startMx(o: MxOptions): Promise<Listening> {
   const allow = rateLimiter(o.maxConnectionsPerIpPerMinute);
   const decisions = new WeakMap<SMTPServerSession, RcptDecision[]>();
   const server = new SMTPServer({
-    name: o.hostname, banner: 'Postern ESMTP', size: o.maxMessageBytes, authOptional: true, disabledCommands: ['AUTH'],
+    // AUTH stays enabled only for the handler below to answer it: a disabled command gets
+    // smtp-server's "500 command not recognized".
+    name: o.hostname, banner: 'Postern ESMTP', size: o.maxMessageBytes, authOptional: true,
     disableReverseLookup: true, maxClients: o.maxConnections, socketTimeout: o.socketTimeoutMs, closeTimeout: 30_000,
     key: o.tls.key, cert: o.tls.cert, logger: false, hideSize: false,
     onConnect(session, cb) {
@@ -77,6 +82,11 @@ export async function startMx(o: MxOptions): Promise<Listening> {
         return `2.0.0 Ok: queued as ${id}`;
       }, o.observeCommit);
     },
+  });
+  // No mechanisms, so EHLO offers no AUTH (smtp-server fills in LOGIN PLAIN for an empty list at construction).
+  server.options.authMethods = [];
+  guardSessions(server, o.limits, log, (c) => {
+    c.handler_AUTH = (_command, done) => { c.send(503, '5.5.1 Authentication is not available on this port: apps submit on the submission port'); done(); };
   });
   return listen(server, o.host, o.port, log, 'MX listener');
 }

@@ -10,8 +10,12 @@ export class RawSmtp {
   private buf = '';
   private waiters: Array<(r: Reply) => void> = [];
   private replies: Reply[] = [];
+  /** Resolves when the server (or close()) ended the connection. */
+  readonly closed: Promise<void>;
   private constructor(private sock: Socket) {
     sock.on('data', (d) => { this.buf += d.toString('latin1'); this.parse(); });
+    sock.on('error', () => { /* a reset after the server closed: `closed` reports it */ });
+    this.closed = new Promise((resolve) => sock.once('close', () => resolve()));
   }
   static async open(port: number, host = '127.0.0.1'): Promise<{ c: RawSmtp; greeting: Reply }> {
     const sock = connect(port, host);

@@ -1,6 +1,6 @@
 /*
- * The MX listener over real sockets on every database: who is accepted at RCPT, every
- * open-relay probe refused, null sender, limits (SIZE, 100 recipients), SMTP smuggling
+ * The MX listener over real sockets on every database: who is accepted at RCPT (bare
+ * <Postmaster> too, RFC 5321 4.5.1), every open-relay probe refused, null sender, limits (SIZE, 100 recipients), SMTP smuggling
  * variants refused with nothing stored, 250 only after commit, 451 when storage fails.
  */
 import t from 'tap';
@@ -44,6 +44,9 @@ void eachDb(t, async (t, tdb) => {
       ['<postmaster@ours.example>', 250],
       ['<abuse@ours.example>', 250],
       ['<postmaster@bounce.ours.example>', 250],
+      ['<Postmaster>', 250],
+      ['<POSTMASTER>', 250],
+      ['<postmaster>', 250],
       ['<anything@catch.example>', 250],
       [`<${verp}>`, 250],
       [`<${verp.toUpperCase()}>`, 250],
@@ -64,7 +67,7 @@ void eachDb(t, async (t, tdb) => {
       if (re) t.match(r.text, re);
     }
     // smtp-server's own parser already refuses these (501) before our policy runs: refused either way.
-    for (const probe of ['<@ours.example:user@foreign.example>', '<"user@foreign.example"@ours.example>']) {
+    for (const probe of ['<@ours.example:user@foreign.example>', '<"user@foreign.example"@ours.example>', '<abuse>']) {
       const r = await c.cmd(`RCPT TO:${probe}`);
       t.ok(r.code >= 500, `${probe} refused (${r.code} ${r.text})`);
     }
@@ -87,6 +90,27 @@ void eachDb(t, async (t, tdb) => {
     t.equal((await store.readRaw(id)).toString(), body.replace('..leading', '.leading'), 'stored exactly, dot-unstuffed');
     t.match(await store.recipients(id), [{ address: 'support@ours.example', kind: 'mailbox' }, { kind: 'verp', target_id: 42 }]);
     t.equal((await c.cmd('QUIT')).code, 221);
+  });
+
+  await t.test('<Postmaster> without a domain reaches postmaster@ of the first local domain', async (t) => {
+    const c = await session();
+    t.equal((await c.cmd('RCPT TO:<Postmaster>')).code, 250);
+    t.equal((await c.cmd('DATA')).code, 354);
+    c.write('From: sender@example.net\r\nSubject: to the postmaster\r\n\r\nhello\r\n.\r\n');
+    const r = await c.reply();
+    t.equal(r.code, 250, r.text);
+    const id = Number(/queued as (\d+)/.exec(r.text)?.[1]);
+    t.match(await store.recipients(id), [{ address: 'postmaster@ours.example', kind: 'postmaster' }]);
+    // With a postmaster mailbox on that domain, it is delivered there.
+    const pm = await (await api('/api/v1/mailboxes', { method: 'POST', body: JSON.stringify({ address: 'postmaster@ours.example' }) })).json() as { id: number };
+    t.ok(pm.id, JSON.stringify(pm));
+    t.equal((await c.cmd('MAIL FROM:<a@example.net>')).code, 250);
+    t.equal((await c.cmd('RCPT TO:<postmaster>')).code, 250);
+    await c.cmd('DATA');
+    c.write('Subject: again\r\n\r\nhello\r\n.\r\n');
+    const r2 = await c.reply();
+    t.match(await store.recipients(Number(/queued as (\d+)/.exec(r2.text)?.[1])), [{ address: 'postmaster@ours.example', kind: 'mailbox', mailbox_id: pm.id }]);
+    c.close();
   });
 
   await t.test('null sender accepted; SIZE enforced; 101st recipient refused', async (t) => {
