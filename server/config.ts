@@ -7,6 +7,7 @@ import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValuePointer } from '@sinclair/typebox/value';
 import { fromRoot } from './paths.js';
@@ -23,12 +24,19 @@ export const ConfigSchema = Type.Object({
   secret: Type.Optional(Type.String({ minLength: 16 })),
   adminPassword: Type.Optional(Type.String({ minLength: 8 })),
   database: Type.Object({ url: Type.String({ minLength: 1 }), poolMax: Type.Integer({ minimum: 1 }) }),
-  http: Type.Object({ port: Port, trustProxy: Type.Boolean(), sessionTtlHours: Type.Number({ exclusiveMinimum: 0 }) }),
+  // false, a hop count, or the addresses/CIDRs of trusted proxies (checked by trustProxyProblem).
+  http: Type.Object({
+    port: Port, sessionTtlHours: Type.Number({ exclusiveMinimum: 0 }),
+    trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 }), Type.Array(Type.String(), { minItems: 1 })]),
+  }),
+  metrics: Type.Object({ token: Type.String({ pattern: '^(|.{16,})$', description: 'empty, or at least 16 characters' }) }),
   smtp: Type.Object({
     port: Port, submissionPort: Port, hostname: Type.String(),
     maxMessageBytes: Type.Integer({ minimum: 1024 }), maxRecipients: Type.Integer({ minimum: 1 }),
     maxConnections: Type.Integer({ minimum: 1 }), maxConnectionsPerIpPerMinute: Type.Integer({ minimum: 1 }),
     socketTimeoutMs: Type.Integer({ minimum: 1000 }), tlsCert: Type.String(), tlsKey: Type.String(),
+    commandTimeoutMs: Type.Integer({ minimum: 100 }), sessionTimeoutMs: Type.Integer({ minimum: 100 }),
+    authFailureDelayMs: Type.Integer({ minimum: 0 }), authMaxFailures: Type.Integer({ minimum: 1 }),
   }),
   worker: Type.Object({ leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }) }),
   scheduler: Type.Object({ syncMs: Type.Integer({ minimum: 100 }) }),
@@ -39,7 +47,9 @@ export const ConfigSchema = Type.Object({
   domains: Type.Array(Type.String({ minLength: 1 })),
   mailboxes: Type.Array(Type.Object({ address: Type.String({ minLength: 3 }), name: Type.String(), catchAll: Type.Optional(Type.Boolean()) })),
 });
-export type Config = Static<typeof ConfigSchema> & { secret: string };
+export type Config = Static<typeof ConfigSchema> & { secret: string; http: { trustProxy: TrustProxy } };
+/** What Fastify gets: no trust, a hop count, or trusted proxy addresses (never plain `true`). */
+export type TrustProxy = false | number | string[];
 
 /** env variable → config path; the path is also how errors name the field. */
 export const ENV_MAP: Record<string, string> = {
@@ -54,7 +64,12 @@ export const ENV_MAP: Record<string, string> = {
   POSTERN_ROLES: 'roles',
   POSTERN_LOG_LEVEL: 'log.level',
   POSTERN_NODE_ID: 'nodeId',
+  POSTERN_TRUST_PROXY: 'http.trustProxy',
+  POSTERN_METRICS_TOKEN: 'metrics.token',
 };
+
+/** Never echoed in a configuration error. */
+const SECRET_PATHS = new Set(['secret', 'adminPassword', 'metrics.token']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -81,6 +96,11 @@ function setPath(obj: Json, path: string, value: unknown) {
 
 function envValue(name: string, raw: string): unknown {
   if (name === 'POSTERN_ROLES') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (name === 'POSTERN_TRUST_PROXY') {
+    if (/^(true|false)$/i.test(raw.trim())) return raw.trim().toLowerCase() === 'true';
+    if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+    return raw.split(',').map((s) => s.trim());
+  }
   return raw;
 }
 
@@ -106,17 +126,48 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const path = err.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const envName = Object.entries(ENV_MAP).find(([, p]) => path === p || path.startsWith(`${p}.`))?.[0];
     const hint = envName ? ` (set by ${envName} or the config file)` : ' (config file)';
-    const shown = path === 'secret' || path === 'adminPassword' ? '[redacted]' : JSON.stringify(ValuePointer.Get(converted, err.path));
+    const shown = SECRET_PATHS.has(path) ? '[redacted]' : JSON.stringify(ValuePointer.Get(converted, err.path));
     problems.push(`${path}${hint}: ${err.message}; got ${shown}`);
   }
+  const http = converted.http as Json | undefined;
+  const tp = http && !problems.length ? trustProxyProblem(http.trustProxy) : null;
+  if (tp) problems.push(`http.trustProxy (set by POSTERN_TRUST_PROXY or the config file): ${tp}; got ${JSON.stringify(http!.trustProxy)}`);
   if (problems.length) throw new ConfigError(problems);
   const out = converted as unknown as Config;
+  out.http.trustProxy = normalizeTrustProxy(out.http.trustProxy as boolean | number | string[]);
   if (!out.nodeId) out.nodeId = `${hostname()}-${process.pid}`;
   if (!out.smtp.hostname) out.smtp.hostname = hostname();
   if (!out.publicUrl) out.publicUrl = `http://${out.host}:${out.http.port}`;
   out.domains = out.domains.map((d) => d.toLowerCase());
   if (!out.secret) out.secret = defaultSecret(out, opts.persistSecret ?? true);
   return out;
+}
+
+/** proxy-addr's names for address ranges, accepted as they are. */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Each trusted proxy is an IP address, a CIDR range, or one of RANGE_NAMES. */
+export function trustProxyProblem(v: unknown): string | null {
+  if (!Array.isArray(v)) return null;
+  for (const entry of v as string[]) {
+    if (RANGE_NAMES.has(entry)) continue;
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
+    const family = m ? isIP(m[1]!) : 0;
+    if (!family || (m![2] !== undefined && Number(m![2]) > (family === 4 ? 32 : 128))) {
+      return `${JSON.stringify(entry)} is not an IP address, a CIDR range or one of ${[...RANGE_NAMES].join(', ')}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * `true` would trust every X-Forwarded-For entry, so a client could name any address it
+ * likes (and dodge or aim the login throttle): it means one hop, the proxy in front.
+ */
+export function normalizeTrustProxy(v: boolean | number | string[]): TrustProxy {
+  if (v === true) return 1;
+  if (v === false || v === 0) return false;
+  return v;
 }
 
 export const isMysqlUrl = (url: string) => /^mysql2?:\/\//i.test(url);
@@ -133,7 +184,7 @@ function defaultSecret(cfg: Config, persist: boolean): string {
   if (!persist || cfg.database.url === ':memory:') return randomBytes(32).toString('base64url');
   const file = resolve(dirname(resolve(cfg.database.url)), 'secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;

@@ -1,6 +1,6 @@
 /*
- * Authentication policy: users (validation, last-admin protection), login with throttling,
- * sessions, API keys, and the first-start bootstrap of an `admin` account.
+ * Authentication policy: users (validation, last-admin protection), login throttled by a
+ * growing delay (throttle.ts), sessions, API keys, and the first-start bootstrap of `admin`.
  */
 import type { Ctx } from '../context.js';
 import { AppError, invalid, notFound, type FieldError } from '../errors.js';
@@ -8,6 +8,7 @@ import { usersRepo, teamsRepo, type Role, type User } from '../db/repos/users.js
 import { sessionsRepo, apiKeysRepo, loginFailuresRepo } from '../db/repos/auth.js';
 import { hashPassword, verifyPassword, passwordProblem, randomPassword } from './passwords.js';
 import { newSecret, sha256, newApiKey, parseApiKey, safeEqualHex } from './tokens.js';
+import { policies, throttleKeys, waitMs, FORGET_MS, LoginThrottled } from './throttle.js';
 
 export interface UserInput { username?: string; email?: string | null; name?: string; role?: string; active?: boolean; password?: string; teamIds?: number[] }
 
@@ -80,27 +81,35 @@ export function authService(ctx: Ctx) {
       await users.remove(id);
     },
 
-    /** Throttled login: per username+IP and per IP. Returns the user or throws. */
+    /**
+     * Throttled login (see throttle.ts): a growing delay per username+address and per
+     * address. While a delay runs the attempt is refused before any password is checked;
+     * afterwards a correct password logs in as usual. Returns the user or throws.
+     */
     async login(username: string, password: string, ip: string): Promise<User> {
-      const { loginMaxFailures: max, loginWindowMinutes: mins } = ctx.config.auth;
-      const windowStart = now() - mins * 60_000;
-      const keysToCount = [`u:${username.toLowerCase()}|${ip}`, `ip:${ip}`];
-      const limits = [max, max * 4];
-      for (const [i, key] of keysToCount.entries()) {
-        const f = await failures.get(key);
-        if (f && f.window_start >= windowStart && f.count >= limits[i]!) {
-          log.warn({ evt: 'auth.throttled', ip, username }, 'login throttled');
-          throw new AppError('rate_limited', `Too many failed logins: try again in ${mins} minutes`);
-        }
+      const policy = policies(ctx.config.auth);
+      const { pair, address } = throttleKeys(username, ip);
+      const at = now();
+      let wait = 0;
+      const claim = await failures.claim([pair, address], at, (rows) => {
+        wait = waitMs(at, [{ counter: rows.get(pair), policy: policy.pair }, { counter: rows.get(address), policy: policy.address }]);
+        const reset = new Set([...rows.values()].filter((r) => at - r.lastFailureAt >= FORGET_MS).map((r) => r.key));
+        return { allow: wait <= 0, reset };
+      });
+      if (!claim.allowed) {
+        log.warn({ evt: 'auth.throttled', ip, username, retryAfterMs: wait }, 'login throttled');
+        throw new LoginThrottled(wait);
       }
       const u = await users.byUsername(username);
       const ok = await verifyPassword(u?.password_hash, password);
       if (!ok || !u || !u.active) {
-        for (const key of keysToCount) await failures.record(key, now(), windowStart);
         log.info({ evt: 'auth.failed', ip, username }, 'login failed');
         throw new AppError('unauthorized', 'Wrong username or password');
       }
-      await failures.clear(keysToCount[0]!);
+      // The attempt was counted up front; a success takes it back. The address counter keeps
+      // its other failures: signing in to one's own account must not reset an attacker's count.
+      await failures.clear(pair);
+      await failures.unclaim(address, claim.before.get(address), at);
       await users.update(u.id, { last_login_at: now() }, now());
       log.info({ evt: 'auth.login', userId: u.id }, 'login');
       const { password_hash: _h, ...user } = u;
@@ -127,14 +136,14 @@ export function authService(ctx: Ctx) {
       log.info({ evt: 'apikey.created', id, prefix: k.prefix }, 'API key created');
       return { id, key: k.key, prefix: k.prefix };
     },
-    async apiKeyValid(bearer: string): Promise<{ id: number; name: string } | null> {
+    async apiKeyValid(bearer: string): Promise<{ id: number; name: string; createdBy: number | null } | null> {
       const p = parseApiKey(bearer);
       if (!p) return null;
       const row = await keys.byPrefix(p.prefix);
       if (!row || row.revoked_at || !safeEqualHex(row.key_hash, sha256(p.secret))) return null;
       // Touch at most once a minute: a busy API client should not write on every request.
       if (!row.last_used_at || now() - row.last_used_at > 60_000) await keys.touch(row.id, now());
-      return { id: Number(row.id), name: row.name };
+      return { id: Number(row.id), name: row.name, createdBy: row.created_by === null ? null : Number(row.created_by) };
     },
     apiKeys: keys,
 

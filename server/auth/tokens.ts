@@ -7,6 +7,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const newSecret = (bytes = 24) => randomBytes(bytes).toString('base64url');
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Whether an Authorization header carries exactly `Bearer <token>` (compared in constant time). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer +(\S+)$/i.exec(header ?? '');
+  if (!m || !token) return false;
+  return safeEqualHex(sha256(m[1]!), sha256(token));
+}
 export function safeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex'), y = Buffer.from(b, 'hex');
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);

@@ -4,7 +4,7 @@
  * SKIP LOCKED and warns when commits are not durable. `durable()` resolves once everything
  * committed so far is on disk: what SMTP waits for before its 250.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { AppError } from '../errors.js';
@@ -30,7 +30,7 @@ export async function openDb(url: string, opts: { log?: Log; poolMax?: number } 
 function openSqlite(path: string): Db {
   const filename = path === ':memory:' ? ':memory:' : resolve(path);
   let connections = 0;
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  if (filename !== ':memory:') createPrivate(filename);
   const knex = knexFactory({
     client: 'better-sqlite3',
     connection: { filename },
@@ -55,6 +55,16 @@ function openSqlite(path: string): Db {
   });
   const wal = filename === ':memory:' ? null : walSyncer(`${filename}-wal`, () => connections);
   return { knex, dialect: 'sqlite', close: async () => { await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {} };
+}
+
+/**
+ * The database holds password hashes, sealed upstream secrets and mail, so a new one is
+ * created owner-only (0600, in a 0700 directory if we make it). SQLite gives its -wal and
+ * -shm files the database file's mode. An existing file keeps the mode its operator chose.
+ */
+function createPrivate(filename: string) {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  if (!existsSync(filename)) closeSync(openSync(filename, 'a', 0o600));
 }
 
 async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Promise<Db> {

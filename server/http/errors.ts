@@ -1,6 +1,7 @@
 /*
  * Maps every error to the client's language: `{error:{code,message}}` JSON for the API
- * (5xx details hidden and logged), an HTML error page for the admin UI.
+ * (5xx details hidden and logged), an HTML error page for the admin UI. An AppError that
+ * carries `retryAfterSec` (throttling) adds a Retry-After header.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../errors.js';
@@ -17,6 +18,10 @@ export function installErrorHandlers(app: FastifyInstance) {
     let fields: unknown;
     if (isAppError(err)) {
       status = err.status; code = err.code; message = err.message; fields = err.fields;
+      const retry = (err as { retryAfterSec?: unknown }).retryAfterSec;
+      if (typeof retry === 'number') reply.header('retry-after', String(retry));
+    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      status = 413; code = 'payload_too_large'; message = 'The request body is too large for this route';
     } else if (err.validation) {
       status = 400; code = 'validation_failed';
       message = err.message;

@@ -1,6 +1,7 @@
 /*
  * Builds the Fastify app: plugins (forms, cookies, views, static, OpenAPI), error mapping,
- * metrics, /healthz, /metrics, the JSON API under /api/v1 and the admin UI under /admin.
+ * metrics, /healthz, /metrics (optionally behind a Bearer token), HSTS behind https, the
+ * JSON API under /api/v1 and the admin UI under /admin. Bodies are small unless a route says.
  * Feature modules add routes through the `extraApi` / `extraUi` lists.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -14,7 +15,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Eta } from 'eta';
 import { fromRoot } from '../paths.js';
 import type { Services } from '../services.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, apiError } from './errors.js';
+import { BODY_LIMITS } from './limits.js';
+import { fastifyTrustProxy } from './proxy.js';
+import { bearerMatches } from '../auth/tokens.js';
 import { apiRoutes, type ApiPlugin } from './api/index.js';
 import { ErrorBody } from './api/schemas.js';
 import { uiRoutes, type UiPlugin } from './ui/index.js';
@@ -27,13 +31,21 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
   const app = Fastify({
     loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.http.trustProxy,
-    bodyLimit: 30 * 1024 * 1024,
+    trustProxy: fastifyTrustProxy(config.http.trustProxy),
+    // Small by default; routes that take uploads raise it for themselves (limits.ts).
+    bodyLimit: BODY_LIMITS.default,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   installErrorHandlers(app);
   s.metrics.instrument(app);
+  if (config.publicUrl.startsWith('https:')) {
+    // Served over https (behind a TLS proxy): browsers should never come back over plain http.
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      return payload;
+    });
+  }
   await app.register(formbody);
   await app.register(cookie, { secret: deriveKey(config.secret, 'cookie').toString('base64url') });
   await app.register(view, {
@@ -50,6 +62,8 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
       security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+    // The document describes the API only: admin pages and public links are not part of it.
+    transform: ({ schema, url }) => ({ schema: url.startsWith('/api/v1/') ? schema : { ...schema, hide: true }, url }),
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
@@ -62,7 +76,12 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
       return reply.status(503).send({ status: 'error', error: { code: 'db_unavailable', message: 'database unreachable' } });
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    const token = config.metrics.token;
+    if (token && !bearerMatches(req.headers.authorization, token)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      return apiError(reply, 401, 'unauthorized', 'The metrics token is required (Authorization: Bearer …)');
+    }
     reply.type(s.metrics.registry.contentType);
     return s.metrics.registry.metrics();
   });

@@ -1,7 +1,7 @@
 /*
  * Compact HMAC-signed tokens for links and addresses people can see (tracking, opt-out):
  * base64url(payload || tag). The tag is HMAC-SHA256 truncated to 16 bytes: 128 bits is far
- * beyond online guessing, and keeps URLs short.
+ * beyond online guessing, and keeps URLs short. A token verifies only in its canonical spelling.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -17,7 +17,9 @@ export function signToken(key: Buffer, payload: string | Buffer): string {
 export function verifyToken(key: Buffer, token: string): Buffer | null {
   if (typeof token !== 'string' || token.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
   const buf = Buffer.from(token, 'base64url');
-  if (buf.length < TAG_BYTES) return null;
+  // The decoder ignores a dangling last character and the unused bits of the last one, so
+  // several spellings decode to these bytes: only the one signToken produces is accepted.
+  if (buf.length < TAG_BYTES || buf.toString('base64url') !== token) return null;
   const payload = buf.subarray(0, buf.length - TAG_BYTES);
   const got = buf.subarray(buf.length - TAG_BYTES);
   return timingSafeEqual(got, tag(key, payload)) ? payload : null;

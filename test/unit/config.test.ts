@@ -94,3 +94,27 @@ t.test('a generated secret is kept beside the SQLite file', async (t) => {
   t.equal(statSync(join(dir, 'data', 'secret')).mode & 0o777, 0o600, 'readable by the owner only');
   t.not(loadConfig({ env, persistSecret: false }).secret, a.secret, 'persistSecret: false never touches the file');
 });
+
+t.test('http.trustProxy: false, a hop count or trusted proxy addresses; true means one hop', async (t) => {
+  t.equal(load({}).http.trustProxy, false, 'the default: no proxy is trusted');
+  t.equal(load({}, { http: { trustProxy: true } }).http.trustProxy, 1, 'true is one hop (the proxy in front)');
+  t.equal(load({}, { http: { trustProxy: 2 } }).http.trustProxy, 2);
+  t.equal(load({}, { http: { trustProxy: 0 } }).http.trustProxy, false, '0 hops: none');
+  t.same(load({}, { http: { trustProxy: ['10.0.0.0/8', '192.168.1.5', 'fd00::/8', 'loopback'] } }).http.trustProxy, ['10.0.0.0/8', '192.168.1.5', 'fd00::/8', 'loopback']);
+  t.equal(load({ POSTERN_TRUST_PROXY: '1' }).http.trustProxy, 1, 'from the environment: hops');
+  t.same(load({ POSTERN_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1'], 'or a comma list');
+  t.equal(load({ POSTERN_TRUST_PROXY: 'false' }).http.trustProxy, false);
+  for (const bad of [['10.0.0.0/33'], ['example.com'], ['10.0.0.1/8x'], [''], [], -1, 'yes']) {
+    const p = problemsOf(() => load({}, { http: { trustProxy: bad } }));
+    t.match(p.join('\n'), /^http\.trustProxy/m, `${JSON.stringify(bad)} is refused`);
+  }
+});
+
+t.test('metrics.token: empty (open) or a long enough secret, never echoed', async (t) => {
+  t.equal(load({}).metrics.token, '', 'open by default');
+  t.equal(load({ POSTERN_METRICS_TOKEN: 'a-long-metrics-token-123' }).metrics.token, 'a-long-metrics-token-123');
+  const p = problemsOf(() => load({ POSTERN_METRICS_TOKEN: 'short' })).join('\n');
+  t.match(p, /^metrics\.token \(set by POSTERN_METRICS_TOKEN/m);
+  t.notMatch(p, /short"/);
+  t.match(p, /\[redacted\]/);
+});

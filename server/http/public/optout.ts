@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
 import { optOutService } from '../../tracking/optout.js';
+import { BODY_LIMITS } from '../limits.js';
 
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status)
@@ -22,7 +23,9 @@ export function optOutRoutes(app: FastifyInstance, s: Services) {
     if (!address) return page(reply, 404, 'Link not valid', '<h1>This link is not valid</h1><p>It may have been changed or cut short.</p>');
     return page(reply, 200, 'Unsubscribe', `<h1>Unsubscribe</h1><p>Stop sending mail to <strong>${esc(address)}</strong>?</p><form method="post" action="/u/${esc(token)}"><button type="submit">Unsubscribe</button></form>`);
   });
-  app.post('/u/:token', { schema: { hide: true } }, async (req, reply) => {
+  // RFC 8058's body is `List-Unsubscribe=One-Click`; anyone can post here, so a big body is
+  // refused before it is read.
+  app.post('/u/:token', { schema: { hide: true }, bodyLimit: BODY_LIMITS.small }, async (req, reply) => {
     const address = await svc.unsubscribe((req.params as { token: string }).token);
     if (!address) return page(reply, 404, 'Link not valid', '<h1>This link is not valid</h1>');
     return page(reply, 200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>${esc(address)} will not get these mailings any more.</p>`);

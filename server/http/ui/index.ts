@@ -12,6 +12,7 @@ import { jobsUi } from './jobs.js';
 import { teamsUi } from './teams.js';
 import { apiKeysUi } from './apikeys.js';
 import { notFound } from '../../errors.js';
+import { firstValues } from './forms.js';
 
 export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
 export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, teamsUi, apiKeysUi, jobsUi];
@@ -31,6 +32,8 @@ export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugi
   // Every `:id` in the admin UI is a row id: anything else is a missing page, never a query
   // with NaN in it (MySQL answers that with an error, which would surface as a 500).
   app.addHook('preValidation', async (req) => {
+    // Pages read one value per query parameter: `?q=a&q=b` is `?q=a`, never an array in a query.
+    req.query = firstValues(req.query);
     const id = (req.params as Record<string, string> | undefined)?.id;
     if (id !== undefined && !/^[1-9]\d{0,15}$/.test(id)) throw notFound('Page');
   });

@@ -43,3 +43,24 @@ t.test('sealed secrets open with the right key only', async (t) => {
   t.throws(() => open(key, tampered), { code: 'secret_unreadable' });
   t.throws(() => open(key, 'plain'), { code: 'secret_unreadable' });
 });
+
+t.test('a token verifies only in its canonical form (issue #9)', async (t) => {
+  // Node's base64url decoder ignores a dangling last character and the unused low bits of
+  // the last one, so several spellings decode to the same bytes: only the one we issued counts.
+  for (const payload of ['a', 'ab', 'abc', 'abcd', 'hello']) {
+    const tok = signToken(k1, payload);
+    t.equal(verifyToken(k1, tok)?.toString(), payload, `${payload}: the issued token`);
+    const variants = new Set<string>([tok + 'A', tok + 'x', tok + 'AA', tok + '=', tok + '==', tok.toUpperCase(), tok.toLowerCase(), ` ${tok}`, `${tok}\n`]);
+    // the same bytes with different unused bits in the last character
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const c of alphabet) {
+      const v = tok.slice(0, -1) + c;
+      if (v !== tok && Buffer.from(v, 'base64url').equals(Buffer.from(tok, 'base64url'))) variants.add(v);
+    }
+    variants.delete(tok);
+    for (const v of variants) t.equal(verifyToken(k1, v), null, `${payload}: ${JSON.stringify(v)} is refused`);
+  }
+  const f = signFields(k2, [12345]);
+  t.same(verifyFields(k2, f, 1), [12345]);
+  t.equal(verifyFields(k2, f + 'A', 1), null, 'opt-out fields: an extra character is refused');
+});
