@@ -10,5 +10,6 @@ import { outbound } from './020_outbound.js';
 import { suppressions } from './030_suppressions.js';
 import { credentialUsage } from './011_credential_usage.js';
 import { inboundStepsJson } from './012_inbound_steps_json.js';
+import { userPrefs } from './003_user_prefs.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, userPrefs];

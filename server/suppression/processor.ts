@@ -4,7 +4,8 @@
  * Message-ID or our own header), merge one bounce event per (row, recipient, source), and
  * apply the policy. Sender-side refusals go on the upstream account's health instead.
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { SuppressionService } from './service.js';
 import { classifyMessage, type ClassifiedMessage } from '../bounces/classify.js';
 import { bounceEventsRepo } from '../db/repos/bounceEvents.js';
 
@@ -18,7 +19,10 @@ export interface BounceMessage {
 }
 export interface BounceOutcome { kind: string; events: number; blocked: string[]; unmatched: number }
 
-export async function processBounceMessage(s: Services, m: BounceMessage): Promise<BounceOutcome> {
+/** What bounce processing uses: the context and the suppression list. */
+export interface BounceDeps { ctx: Ctx; suppressions: SuppressionService }
+
+export async function processBounceMessage(s: BounceDeps, m: BounceMessage): Promise<BounceOutcome> {
   const events = bounceEventsRepo(s.ctx.db);
   const now = s.ctx.clock.now();
   const c = m.classified ?? classifyMessage(m.raw);

@@ -6,17 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { apiError } from '../errors.js';
-import { usersApi } from './users.js';
-import { teamsApi } from './teams.js';
-import { apiKeysApi } from './apikeys.js';
-import { jobsApi } from './jobs.js';
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
 
-export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi, jobsApi];
-
-export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) {
+export async function apiRoutes(app: Api, s: Services, plugins: ApiPlugin[] = []) {
   app.addHook('onRequest', async (req, reply) => {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(h);
@@ -27,7 +21,7 @@ export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) 
     }
     req.apiKey = key;
   });
-  for (const p of [...API_PLUGINS, ...extra]) await p(app, s);
+  for (const p of plugins) await p(app, s);
 }
 
 declare module 'fastify' {
