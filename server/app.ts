@@ -9,20 +9,18 @@ import { createLogger, type Log } from './log.js';
 import { openDb } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
 import { systemClock, type Clock, type Ctx } from './context.js';
-import { authService } from './auth/service.js';
-import { createMetrics } from './http/metrics.js';
 import { buildHttp } from './http/server.js';
-import type { Services } from './services.js';
+import { buildServices } from './services.js';
 import type { Feature, Running } from './feature.js';
+import { adminFeature } from './auth/feature.js';
 import { suppressionFeature } from './suppression/feature.js';
-import { housekeepingFeature } from './scheduler/housekeeping.js';
+import { schedulerFeature } from './scheduler/feature.js';
 import { inboundFeature } from './inbound/feature.js';
 import { outboundFeature } from './outbound/feature.js';
-import { createScheduler } from './scheduler/service.js';
 import { sourcesFeature } from './outbound/sources/feature.js';
 
-/** Every capability, in start order. */
-export const FEATURES: Feature[] = [housekeepingFeature, inboundFeature, outboundFeature, suppressionFeature, sourcesFeature];
+/** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
+export const FEATURES: Feature[] = [adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature, sourcesFeature];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }
@@ -38,11 +36,12 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
     throw e;
   }
   const ctx: Ctx = { config, db, log, clock: opts.clock ?? systemClock, nodeId: config.nodeId };
-  const metrics = createMetrics();
-  const services = { ctx, auth: authService(ctx), metrics } as Services;
   const features = opts.features ?? FEATURES;
-  services.scheduler = createScheduler(services, () => features.flatMap((f) => f.jobs ?? []));
-  for (const f of features) await f.setup?.(services);
+  const services = buildServices(ctx, {
+    queues: features.flatMap((f) => f.queues ?? []),
+    jobs: features.flatMap((f) => f.jobs ?? []),
+    hooks: features.flatMap((f) => (f.hooks ? [f.hooks.bind(f)] : [])),
+  });
 
   const running: Array<{ name: string; r: Running }> = [];
   let http: FastifyInstance | undefined;
@@ -61,9 +60,11 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
       try {
         if (roles.has('http')) {
           http = await buildHttp(services, {
-            extraApi: features.flatMap((f) => f.api ?? []),
-            extraUi: features.flatMap((f) => f.ui ?? []),
+            api: features.flatMap((f) => f.api ?? []),
+            ui: features.flatMap((f) => f.ui ?? []),
             publicRoutes: features.flatMap((f) => f.publicRoutes ?? []),
+            menu: features.flatMap((f) => f.menu ?? []),
+            cards: features.flatMap((f) => f.cards ?? []),
           });
           await http.listen({ host: config.host, port: config.http.port });
           const h = http;

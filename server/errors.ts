@@ -14,7 +14,8 @@ const STATUS: Record<ErrorCode, number> = {
   storage_failed: 503, internal: 500,
 };
 
-export interface FieldError { field: string; message: string }
+/** `message` is English (API clients read it); `key` names the admin UI's catalog text for it, when there is one. */
+export interface FieldError { field: string; message: string; key?: string }
 
 export class AppError extends Error {
   readonly code: ErrorCode;

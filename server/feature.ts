@@ -1,13 +1,18 @@
 /*
- * How a capability plugs into the composition root: services it adds, HTTP routes (API,
- * admin UI, public), what it starts under each role, scheduled jobs, and start-up work such
- * as creating config-declared records. app.ts lists the features; nothing else wires them.
+ * What a feature declares, in its own folder: API, admin UI and public routes, menu entries
+ * and dashboard cards, scheduled jobs, table-backed queues (the lease sweeper and the queue
+ * gauges are derived from them), inbound pipeline hooks, start-up work and what it starts
+ * under each role. app.ts lists the features; services.ts builds what they use.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Role } from './config.js';
 import type { Services } from './services.js';
 import type { ApiPlugin } from './http/api/index.js';
 import type { UiPlugin } from './http/ui/index.js';
+import type { MenuEntry } from './http/ui/menu.js';
+import type { CardSource } from './http/ui/dashboard.js';
+import type { QueueSpec } from './db/queue.js';
+import type { PipelineHook } from './inbound/pipeline/steps.js';
 
 export interface Running { stop(): Promise<void> }
 
@@ -19,13 +24,22 @@ export interface JobDef {
   run(s: Services): Promise<unknown>;
 }
 
+/** A table-backed queue: its expired leases are swept and its depth is a gauge. */
+export interface QueueDecl { name: string; spec: QueueSpec }
+
+export type PublicRoutes = (app: FastifyInstance, s: Services) => void | Promise<void>;
+
 export interface Feature {
   name: string;
-  setup?(s: Services): void | Promise<void>;
-  bootstrap?(s: Services): Promise<void>;
   api?: ApiPlugin[];
   ui?: UiPlugin[];
-  publicRoutes?: Array<(app: FastifyInstance, s: Services) => void | Promise<void>>;
-  start?: Partial<Record<Role, (s: Services) => Promise<Running>>>;
+  publicRoutes?: PublicRoutes[];
+  menu?: MenuEntry[];
+  cards?: CardSource[];
   jobs?: JobDef[];
+  queues?: QueueDecl[];
+  /** Routing hooks for the pipeline's `route` step, made once the services exist. */
+  hooks?(s: Services): PipelineHook[];
+  bootstrap?(s: Services): Promise<void>;
+  start?: Partial<Record<Role, (s: Services) => Promise<Running>>>;
 }

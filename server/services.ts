@@ -1,37 +1,103 @@
 /*
- * The bag of domain services that adapters (HTTP, SMTP, CLI) call. app.ts builds it; each
- * feature adds its service here, so an adapter never constructs policy itself.
+ * Builds every domain service once, in dependency order, each from only the services it
+ * uses (no bag, no cast). Adapters (HTTP, SMTP, CLI) and jobs receive the result. What the
+ * features declare (queues, jobs, pipeline hooks) comes in as plain data, so this module
+ * needs no feature and no adapter.
  */
 import type { Ctx } from './context.js';
-import type { AuthService } from './auth/service.js';
+import type { QueueSpec } from './db/queue.js';
+import { countByState } from './db/queue.js';
+import { sandboxRepo } from './db/repos/outboundQueue.js';
+import { createMetrics } from './http/metrics.js';
+import { authService } from './auth/service.js';
+import { teamsService } from './auth/teams.js';
+import { prefsService, type PrefsService } from './auth/prefs.js';
+import { mailAccess } from './auth/access.js';
+import { suppressionService } from './suppression/service.js';
+import { createScheduler } from './scheduler/service.js';
+import { createDirectory } from './inbound/directory.js';
+import { domainsService } from './inbound/domains.js';
+import { credentialsService } from './inbound/credentials.js';
+import { createPipeline } from './inbound/pipeline/worker.js';
+import type { PipelineHook } from './inbound/pipeline/steps.js';
+import { accountsService } from './outbound/accounts/service.js';
+import { dkimService } from './outbound/dkim/service.js';
+import { createDeliveryWorker } from './outbound/queue/worker.js';
+import { enqueue } from './outbound/enqueue.js';
+import { sourcesService } from './outbound/sources/service.js';
+import { optOutService } from './tracking/optout.js';
 import type { Metrics } from './http/metrics.js';
+import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
 import type { SchedulerService } from './scheduler/service.js';
 import type { Directory } from './inbound/directory.js';
 import type { DomainsService } from './inbound/domains.js';
-import type { InboundPipeline } from './inbound/pipeline/worker.js';
 import type { CredentialsService } from './inbound/credentials.js';
+import type { InboundPipeline } from './inbound/pipeline/worker.js';
 import type { AccountsService } from './outbound/accounts/service.js';
 import type { DkimService } from './outbound/dkim/service.js';
-import type { sandboxRepo } from './db/repos/outboundQueue.js';
-import type { createDeliveryWorker } from './outbound/queue/worker.js';
 import type { SourcesService } from './outbound/sources/service.js';
 
+/** Every service, built once per app. */
 export interface Services {
   ctx: Ctx;
-  auth: AuthService;
   metrics: Metrics;
+  auth: AuthService;
+  teams: ReturnType<typeof teamsService>;
+  prefs: PrefsService;
+  /** Who may read which mail and send from which address (agents vs admins). */
+  access: ReturnType<typeof mailAccess>;
   suppressions: SuppressionService;
   scheduler: SchedulerService;
   directory: Directory;
   domains: DomainsService;
-  inboundPipeline: InboundPipeline;
   credentials: CredentialsService;
+  inboundPipeline: InboundPipeline;
   accounts: AccountsService;
   dkim: DkimService;
   sandbox: ReturnType<typeof sandboxRepo>;
   delivery: ReturnType<typeof createDeliveryWorker>;
-  /** Ports the SMTP listeners bound (tests ask for port 0). */
-  smtpPorts?: { mx?: number; submission?: number };
   sources: SourcesService;
+  optOut: ReturnType<typeof optOutService>;
+  /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
+  smtpPorts?: { mx?: number; submission?: number };
+}
+
+/** What the features declare that services are built from (see feature.ts). */
+export interface ServiceDecls {
+  queues: Array<{ name: string; spec: QueueSpec }>;
+  jobs: Array<{ name: string; description: string; cron: string; run(s: Services): Promise<unknown> }>;
+  hooks: Array<(s: Services) => PipelineHook[]>;
+}
+
+export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
+  const metrics = createMetrics();
+  const auth = authService(ctx);
+  const teams = teamsService({ ctx, auth });
+  const prefs = prefsService({ ctx });
+  const access = mailAccess(ctx.db, auth.users);
+  const suppressions = suppressionService(ctx);
+  const directory = createDirectory({ ctx });
+  const domains = domainsService({ ctx, auth }, () => directory.invalidate());
+  const credentials = credentialsService({ ctx });
+  // Filled below, once every service a hook may call exists; read per message.
+  const hooks: PipelineHook[] = [];
+  const inboundPipeline = createPipeline({ ctx, suppressions, directory, hooks });
+  const accounts = accountsService({ ctx });
+  const dkim = dkimService({ ctx });
+  const delivery = createDeliveryWorker({ ctx, accounts, suppressions, dkim, directory });
+  const sources = sourcesService({ ctx, suppressions }, enqueue);
+  const optOut = optOutService({ ctx, suppressions });
+  const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
+
+  const services: Services = {
+    ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline,
+    accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, sources, optOut,
+  };
+  const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
+  for (const q of decls.queues) {
+    metrics.addQueue(q.name, async () => Object.entries(await countByState(ctx.db, q.spec.table)).map(([state, value]) => ({ labels: { state }, value })));
+  }
+  hooks.push(...decls.hooks.flatMap((h) => h(services)));
+  return services;
 }

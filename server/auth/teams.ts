@@ -1,10 +1,11 @@
 /* Team policy: unique names, member lists. */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { AuthService } from './service.js';
 import { invalid, notFound } from '../errors.js';
 
 export interface TeamInput { name?: string; description?: string; memberIds?: number[] }
 
-export function teamsService(s: Pick<Services, 'auth' | 'ctx'>) {
+export function teamsService(s: { ctx: Ctx; auth: AuthService }) {
   const repo = s.auth.teams;
   const now = () => s.ctx.clock.now();
   async function check(input: TeamInput, id?: number) {

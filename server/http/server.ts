@@ -2,7 +2,7 @@
  * Builds the Fastify app: plugins (forms, cookies, views, static, OpenAPI), error mapping,
  * metrics, /healthz, /metrics (optionally behind a Bearer token), HSTS behind https, the
  * JSON API under /api/v1 and the admin UI under /admin. Bodies are small unless a route says.
- * Feature modules add routes through the `extraApi` / `extraUi` lists.
+ * Routes, menu entries and dashboard cards come from the features (app.ts).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
@@ -20,11 +20,16 @@ import { BODY_LIMITS } from './limits.js';
 import { fastifyTrustProxy } from './proxy.js';
 import { bearerMatches } from '../auth/tokens.js';
 import { apiRoutes, type ApiPlugin } from './api/index.js';
+import type { MenuEntry } from './ui/menu.js';
+import type { CardSource } from './ui/dashboard.js';
 import { ErrorBody } from './api/schemas.js';
 import { uiRoutes, type UiPlugin } from './ui/index.js';
 import { deriveKey } from '../lib/keys.js';
 
-export interface HttpOptions { extraApi?: ApiPlugin[]; extraUi?: UiPlugin[]; publicRoutes?: Array<(app: FastifyInstance, s: Services) => void | Promise<void>> }
+export interface HttpOptions {
+  api?: ApiPlugin[]; ui?: UiPlugin[]; publicRoutes?: Array<(app: FastifyInstance, s: Services) => void | Promise<void>>;
+  menu?: MenuEntry[]; cards?: CardSource[];
+}
 
 export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<FastifyInstance> {
   const { config, log } = s.ctx;
@@ -88,8 +93,8 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/static/favicon.svg', 301));
 
-  await app.register(async (api) => apiRoutes(api as never, s, opts.extraApi), { prefix: '/api/v1' });
-  await app.register(async (ui) => uiRoutes(ui, s, opts.extraUi), { prefix: '/admin' });
+  await app.register(async (api) => apiRoutes(api as never, s, opts.api), { prefix: '/api/v1' });
+  await app.register(async (ui) => uiRoutes(ui, s, { plugins: opts.ui, menu: opts.menu, cards: opts.cards }), { prefix: '/admin' });
   for (const r of opts.publicRoutes ?? []) await app.register(async (pub) => r(pub, s));
   return app;
 }

@@ -5,7 +5,7 @@
  * rate that holds across nodes.
  */
 import { randomBytes } from 'node:crypto';
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
 import { invalid, notFound } from '../errors.js';
 import { credentialsRepo, type CredentialRow } from '../db/repos/credentials.js';
 import { sha256, safeEqualHex } from '../auth/tokens.js';
@@ -32,7 +32,7 @@ export function senderAllowed(allowed: string[], address: string): boolean {
   return allowed.some((x) => (x.includes('@') ? x === a : x === domain));
 }
 
-export function credentialsService(s: Services) {
+export function credentialsService(s: { ctx: Ctx }) {
   const repo = credentialsRepo(s.ctx.db);
   const now = () => s.ctx.clock.now();
   return {

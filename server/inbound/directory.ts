@@ -6,7 +6,7 @@
  * RCPT classification reads a snapshot refreshed every 5 s (a DB round trip per RCPT would
  * cost more than the rest of the SMTP path), and at once after any change made on this node.
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
 import { parseMailbox } from '../lib/addresses.js';
 import { parseVerpAddress } from '../lib/verp.js';
 import { deriveKey } from '../lib/keys.js';
@@ -23,7 +23,7 @@ interface Snapshot { at: number; local: Map<string, { id: number; catchAll: numb
 /** Extra resolvers (case reply addresses…) that features add; first non-null answer wins. */
 export type RecipientResolver = (local: string, domain: string) => Promise<RcptDecision | null>;
 
-export function createDirectory(s: Services) {
+export function createDirectory(s: { ctx: Ctx }) {
   const domains = domainsRepo(s.ctx.db);
   const mailboxes = mailboxesRepo(s.ctx.db);
   const verpKey = deriveKey(s.ctx.config.secret, 'verp');

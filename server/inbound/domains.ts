@@ -3,7 +3,8 @@
  * mailboxes linked to a user, one catch-all per domain, and the config-as-code bootstrap.
  * Every change refreshes this node's RCPT snapshot at once.
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { AuthService } from '../auth/service.js';
 import { invalid, notFound, conflict } from '../errors.js';
 import { normalizeDomain, parseMailbox } from '../lib/addresses.js';
 import { domainsRepo, mailboxesRepo } from '../db/repos/domains.js';
@@ -13,7 +14,7 @@ export interface MailboxInput {
   createCases?: boolean; autoReply?: boolean; autoReplySubject?: string | null; autoReplyBody?: string | null; active?: boolean;
 }
 
-export function domainsService(s: Services, onChange: () => void) {
+export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }, onChange: () => void) {
   const domains = domainsRepo(s.ctx.db), mailboxes = mailboxesRepo(s.ctx.db);
   const now = () => s.ctx.clock.now();
   const changed = <T>(x: T) => { onChange(); return x; };

@@ -4,36 +4,26 @@
  * under the smtp role.
  */
 import type { Feature } from '../feature.js';
-import { createDirectory } from './directory.js';
-import { domainsService } from './domains.js';
 import { createCommitter } from './committer.js';
 import { smtpTls } from './tls.js';
 import { startMx } from '../smtp/mx.js';
 import { domainsApi } from '../http/api/domains.js';
 import { domainsUi } from '../http/ui/domains.js';
-import { addNav } from '../http/ui/render.js';
 import { inboundApi } from '../http/api/inbound.js';
 import { inboundUi } from '../http/ui/inbound.js';
-import { credentialsService } from './credentials.js';
 import { credentialsApi } from '../http/api/credentials.js';
 import { credentialsUi } from '../http/ui/credentials.js';
 import { startSubmission } from '../smtp/submission.js';
-import { createPipeline, INBOUND_QUEUE } from './pipeline/worker.js';
-import { sweep, countByState } from '../db/queue.js';
+import { INBOUND_QUEUE } from './pipeline/worker.js';
 
 export const inboundFeature: Feature = {
   name: 'inbound',
-  setup(s) {
-    s.directory = createDirectory(s);
-    s.domains = domainsService(s, () => s.directory.invalidate());
-    s.inboundPipeline = createPipeline(s);
-    s.credentials = credentialsService(s);
-    s.scheduler.addSweeper('inbound', (now) => sweep(s.ctx.db, INBOUND_QUEUE, now));
-    s.metrics.addQueue('inbound', async () => Object.entries(await countByState(s.ctx.db, 'inbound_messages')).map(([state, value]) => ({ labels: { state }, value })));
-    addNav({ href: '/admin/inbound', label: 'Inbound' }, '/admin/suppressions');
-    addNav({ href: '/admin/domains', label: 'Domains & mailboxes' }, '/admin/suppressions');
-    addNav({ href: '/admin/credentials', label: 'App credentials', adminOnly: true }, '/admin/suppressions');
-  },
+  queues: [{ name: 'inbound', spec: INBOUND_QUEUE }],
+  menu: [
+    { area: 'inbound', order: 10, href: '/admin/inbound', label: 'menu.inbound' },
+    { area: 'inbound', order: 20, href: '/admin/domains', label: 'menu.domains' },
+    { area: 'inbound', order: 30, href: '/admin/credentials', label: 'menu.credentials', adminOnly: true },
+  ],
   async bootstrap(s) { await s.domains.bootstrap(); },
   api: [domainsApi, inboundApi, credentialsApi],
   ui: [domainsUi, inboundUi, credentialsUi],

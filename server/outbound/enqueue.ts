@@ -4,7 +4,8 @@
  * recipient, so a retry or a restart never creates a second copy. Blocked addresses are
  * queued as `suppressed` with the reason; header values with CR/LF are refused.
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { SuppressionService } from '../suppression/service.js';
 import { invalid } from '../errors.js';
 import { assertHeaderValue, isValidHeaderName } from '../lib/headers.js';
 import { parseMailbox } from '../lib/addresses.js';
@@ -20,7 +21,9 @@ export interface EnqueueMessage {
 export interface EnqueueArgs { message: EnqueueMessage; recipients: Array<{ address: string; kind: 'to' | 'cc' | 'bcc' }>; uniqueKeyPrefix: string }
 export interface EnqueueResult { messageId: number; queued: number; suppressed: number; duplicates: number }
 
-export async function enqueue(s: Services, { message, recipients, uniqueKeyPrefix }: EnqueueArgs): Promise<EnqueueResult> {
+export interface EnqueueDeps { ctx: Ctx; suppressions: SuppressionService }
+
+export async function enqueue(s: EnqueueDeps, { message, recipients, uniqueKeyPrefix }: EnqueueArgs): Promise<EnqueueResult> {
   const now = s.ctx.clock.now();
   const errs: Array<{ field: string; message: string }> = [];
   for (const [field, v] of [['subject', message.subject], ['fromName', message.from_name], ['replyTo', message.reply_to ?? '']] as const) {

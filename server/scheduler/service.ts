@@ -4,12 +4,13 @@
  * tick; the DB tick lease (jobsRepo.claimTick) lets exactly one of them run it.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Services } from '../services.js';
-import type { JobDef } from '../feature.js';
+import type { Ctx } from '../context.js';
 import { jobsRepo, type JobRow } from '../db/repos/jobs.js';
+import { sweep, type QueueSpec } from '../db/queue.js';
 import { AppError, invalid, notFound } from '../errors.js';
 
-export type Sweeper = (now: number) => Promise<number>;
+/** A job as the scheduler runs it: its services are already bound by the composition root. */
+export interface SchedulerJob { name: string; description: string; cron: string; run(): Promise<unknown> }
 /** A running job keeps its lease this long; a node that dies mid-run frees the job after it. */
 const RUN_LEASE_MS = 10 * 60_000;
 
@@ -20,24 +21,24 @@ export function cronProblem(expr: string): string | null {
   return cron.validate(expr.trim()) ? null : 'is not a valid cron expression';
 }
 
-export function createScheduler(s: Services, defs: () => JobDef[]) {
+export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queues: () => Array<{ name: string; spec: QueueSpec }> }) {
+  const defs = s.jobs;
   const repo = jobsRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'scheduler' });
   const node = s.ctx.nodeId;
   const tasks = new Map<string, { task: ScheduledTask; cron: string }>();
   const inflight = new Set<Promise<unknown>>();
-  const sweepers = new Map<string, Sweeper>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   const now = () => s.ctx.clock.now();
   const defOf = (name: string) => defs().find((d) => d.name === name);
 
-  async function execute(def: JobDef): Promise<{ ok: boolean; error?: string }> {
+  async function execute(def: SchedulerJob): Promise<{ ok: boolean; error?: string }> {
     const started = Date.now();
     log.info({ evt: 'job.started', job: def.name }, `job ${def.name} started`);
     let result: { ok: boolean; error?: string };
     try {
-      await def.run(s);
+      await def.run();
       result = { ok: true };
       log.info({ evt: 'job.finished', job: def.name, ms: Date.now() - started }, `job ${def.name} finished`);
     } catch (e) {
@@ -124,11 +125,10 @@ export function createScheduler(s: Services, defs: () => JobDef[]) {
       if (!(await repo.claimManual(name, node, RUN_LEASE_MS, now()))) throw new AppError('conflict', `Job ${name} is running already`);
       return track(execute(def));
     },
-    /** Queue features register how to return their expired leases; the lease-sweeper job runs them all. */
-    addSweeper(name: string, fn: Sweeper) { sweepers.set(name, fn); },
+    /** Returns the expired leases of every queue the features declare (the lease-sweeper job). */
     async sweepAll(): Promise<Record<string, number>> {
       const out: Record<string, number> = {};
-      for (const [name, fn] of sweepers) out[name] = await fn(now());
+      for (const q of s.queues()) out[q.name] = await sweep(s.ctx.db, q.spec, now());
       const total = Object.values(out).reduce((a, b) => a + b, 0);
       if (total) log.info({ evt: 'lease.swept', ...out }, `returned ${total} expired leases`);
       return out;

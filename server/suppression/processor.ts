@@ -5,7 +5,9 @@
  * per (row, recipient, source), and apply the policy. Reports without such evidence are
  * kept as unmatched events and block nobody. Sender-side refusals go on the account.
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { SuppressionService } from './service.js';
+import type { Directory } from '../inbound/directory.js';
 import { classifyMessage, type ClassifiedMessage } from '../bounces/classify.js';
 import { parseMessage, type Part } from '../bounces/mime.js';
 import { bounceEventsRepo, type QueueRef } from '../db/repos/bounceEvents.js';
@@ -26,7 +28,7 @@ export interface BounceMessage {
 }
 export interface BounceOutcome { kind: string; events: number; blocked: string[]; unmatched: number }
 
-async function verifiers(s: Services): Promise<TokenVerifiers> {
+async function verifiers(s: BounceDeps): Promise<TokenVerifiers> {
   const verp = { key: deriveKey(s.ctx.config.secret, 'verp'), prefix: s.ctx.config.outbound.verpPrefix, bounceDomains: await s.directory.bounceDomains() };
   const optout = deriveKey(s.ctx.config.secret, 'optout');
   return {
@@ -40,7 +42,7 @@ async function verifiers(s: Services): Promise<TokenVerifiers> {
  * directory verified it at RCPT); otherwise signed tokens in the returned message. A token
  * names one row, so one recipient: nothing else in a report can name whom to block.
  */
-async function evidenceRows(s: Services, m: BounceMessage, c: ClassifiedMessage): Promise<QueueRef[]> {
+async function evidenceRows(s: BounceDeps, m: BounceMessage, c: ClassifiedMessage): Promise<QueueRef[]> {
   const events = bounceEventsRepo(s.ctx.db);
   let ids = m.verpQueueIds;
   if (!ids.length) ids = signedRowIds(returnedFields(m.root ?? parseMessage(m.raw), c.original), await verifiers(s)).slice(0, 20);
@@ -51,7 +53,10 @@ async function evidenceRows(s: Services, m: BounceMessage, c: ClassifiedMessage)
 const rowFor = (rows: QueueRef[], reported: Array<string | null | undefined>) =>
   rows.find((v) => reported.includes(v.recipient.toLowerCase())) ?? (rows.length === 1 ? rows[0] : undefined);
 
-export async function processBounceMessage(s: Services, m: BounceMessage): Promise<BounceOutcome> {
+/** What bounce processing uses: the context, the suppression list and the bounce domains (to verify tokens). */
+export interface BounceDeps { ctx: Ctx; suppressions: SuppressionService; directory: Pick<Directory, 'bounceDomains'> }
+
+export async function processBounceMessage(s: BounceDeps, m: BounceMessage): Promise<BounceOutcome> {
   const events = bounceEventsRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'suppression' });
   const now = s.ctx.clock.now();

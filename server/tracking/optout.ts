@@ -3,12 +3,13 @@
  * it unsubscribes exactly the person it was sent to and nobody else. Opting out blocks the
  * address for every later mailing (reason `unsubscribe`).
  */
-import type { Services } from '../services.js';
+import type { Ctx } from '../context.js';
+import type { SuppressionService } from '../suppression/service.js';
 import { verifyFields } from '../lib/tokens.js';
 import { deriveKey } from '../lib/keys.js';
 import { bounceEventsRepo } from '../db/repos/bounceEvents.js';
 
-export function optOutService(s: Services) {
+export function optOutService(s: { ctx: Ctx; suppressions: SuppressionService }) {
   const key = deriveKey(s.ctx.config.secret, 'optout');
   const rows = bounceEventsRepo(s.ctx.db);
   return {

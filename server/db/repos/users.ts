@@ -6,11 +6,13 @@ export type Role = 'admin' | 'agent';
 export interface User {
   id: number; username: string; email: string | null; name: string; role: Role; active: boolean;
   last_login_at: number | null; created_at: number; updated_at: number;
+  /** UI preferences (null: the defaults). */
+  locale: string | null; time_zone: string | null;
 }
 export interface UserWithHash extends User { password_hash: string }
 export interface Team { id: number; name: string; description: string; created_at: number; updated_at: number; member_count?: number }
 
-const USER_COLS = ['id', 'username', 'email', 'name', 'role', 'active', 'last_login_at', 'created_at', 'updated_at'];
+const USER_COLS = ['id', 'username', 'email', 'name', 'role', 'active', 'last_login_at', 'created_at', 'updated_at', 'locale', 'time_zone'];
 const toUser = (r: any): User => ({ ...r, id: Number(r.id), active: Boolean(r.active) });
 
 export function usersRepo(db: Db) {

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { errors } from './schemas.js';
-import { mailAccess, senders, type Principal } from '../../auth/access.js';
+import { senders, type Principal } from '../../auth/access.js';
 import { BODY_LIMITS } from '../limits.js';
 
 const Addresses = Type.Union([Type.Array(Type.String({ maxLength: 400 }), { maxItems: 200 }), Type.String({ maxLength: 20_000 })]);
@@ -40,7 +40,7 @@ const Preview = Type.Object({
 
 export function composeApi(app: Api, s: Services) {
   const tags = ['messages'];
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   // An agent's key sends only from its mailboxes' addresses (auth/access.ts); a forged From is a 403.
   const limitOf = async (req: { principal?: Principal }) => senders(await access.scopeOf(req.principal!));
   app.post('/messages', { bodyLimit: BODY_LIMITS.upload, schema: { tags, summary: 'Send a single email (queued; one queue row per recipient)', body: ComposeBody, response: { 202: Sent, ...errors(400, 403, 409) } } },

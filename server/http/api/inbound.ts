@@ -9,7 +9,7 @@ import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
 import { notFound, conflict } from '../../errors.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
-import { mailAccess, inboundScope, type Principal } from '../../auth/access.js';
+import { inboundScope, type Principal } from '../../auth/access.js';
 
 const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const InboundSchema = Type.Object({
@@ -28,7 +28,7 @@ export function inboundApi(app: Api, s: Services) {
   const tags = ['inbound'];
   const repo = s.inboundPipeline.repo;
   const store = inboundStoreRepo(s.ctx.db);
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   // What this key's user may read (auth/access.ts); out-of-scope messages answer 404 like absent ones.
   const scopeOf = async (req: { principal?: Principal }) => inboundScope(await access.scopeOf(req.principal!));
   app.get('/inbound', { schema: { tags, summary: 'Inbound messages', querystring: Type.Intersect([ListQuery, Filters]), response: { 200: pageOf(InboundSchema) } } }, async (req) => {

@@ -6,19 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { apiError } from '../errors.js';
-import { usersApi } from './users.js';
-import { teamsApi } from './teams.js';
-import { apiKeysApi } from './apikeys.js';
-import { jobsApi } from './jobs.js';
-import { mailAccess, apiRouteAllowed, type Principal } from '../../auth/access.js';
+import { apiRouteAllowed, type Principal } from '../../auth/access.js';
 
 export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
 
-export const API_PLUGINS: ApiPlugin[] = [usersApi, teamsApi, apiKeysApi, jobsApi];
-
-export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) {
-  const access = mailAccess(s.ctx.db, s.auth.users);
+export async function apiRoutes(app: Api, s: Services, plugins: ApiPlugin[] = []) {
+  const access = s.access;
   app.addHook('onRequest', async (req, reply) => {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(h);
@@ -32,7 +26,7 @@ export async function apiRoutes(app: Api, s: Services, extra: ApiPlugin[] = []) 
     req.principal = await access.keyPrincipal(key.createdBy);
     if (!apiRouteAllowed(req.principal, req.method, req.routeOptions.url)) return apiError(reply, 403, 'forbidden', 'This API key belongs to an agent: only the mail routes are open to it');
   });
-  for (const p of [...API_PLUGINS, ...extra]) await p(app, s);
+  for (const p of plugins) await p(app, s);
 }
 
 declare module 'fastify' {

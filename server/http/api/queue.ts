@@ -8,7 +8,7 @@ import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
 import { queueFiltersFrom } from '../../outbound/sources/service.js';
-import { mailAccess, outboundScope, type Principal } from '../../auth/access.js';
+import { outboundScope, type Principal } from '../../auth/access.js';
 
 const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const QueueFilterQuery = Type.Object({
@@ -39,7 +39,7 @@ const Detail = Type.Intersect([Row, Type.Object({
 export function queueApi(app: Api, s: Services) {
   const tags = ['queue'];
   const q = s.sources.queue;
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   // The rows this key's user may see and act on (auth/access.ts); others answer 404.
   const scopeOf = async (req: { principal?: Principal }) => outboundScope(await access.scopeOf(req.principal!));
   app.get('/queue', { schema: { tags, summary: 'Outbound queue rows (one per recipient)', querystring: Type.Intersect([ListQuery, QueueFilterQuery]), response: { 200: pageOf(Row), ...errors(400) } } },

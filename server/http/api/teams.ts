@@ -4,7 +4,6 @@ import type { Api } from './index.js';
 import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
 import { notFound } from '../../errors.js';
-import { teamsService } from '../../auth/teams.js';
 
 export const TeamSchema = Type.Object({
   id: Type.Integer(), name: Type.String(), description: Type.String(), created_at: Type.Integer(), updated_at: Type.Integer(),
@@ -17,7 +16,7 @@ const TeamInput = Type.Object({
 
 export function teamsApi(app: Api, s: Services) {
   const tags = ['teams'];
-  const teams = teamsService(s);
+  const teams = s.teams;
   app.get('/teams', { schema: { tags, summary: 'List teams', querystring: ListQuery, response: { 200: pageOf(TeamSchema) } } }, async (req) => s.auth.teams.list(req.query));
   app.get('/teams/:id', { schema: { tags, summary: 'Get a team with its members', params: IdParams, response: { 200: TeamSchema, ...errors(404) } } }, async (req) => {
     const t = await s.auth.teams.get(req.params.id);

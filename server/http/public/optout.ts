@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../services.js';
-import { optOutService } from '../../tracking/optout.js';
 import { BODY_LIMITS } from '../limits.js';
 
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,7 +15,7 @@ const page = (reply: FastifyReply, status: number, title: string, body: string) 
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:10vh auto;padding:0 1rem;color:#1d2330}button{font:inherit;padding:.5rem 1rem}</style></head><body>${body}</body></html>`);
 
 export function optOutRoutes(app: FastifyInstance, s: Services) {
-  const svc = optOutService(s);
+  const svc = s.optOut;
   app.get('/u/:token', { schema: { hide: true } }, async (req, reply) => {
     const { token } = req.params as { token: string };
     const address = await svc.resolve(token);

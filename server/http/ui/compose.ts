@@ -10,7 +10,7 @@ import { requireUser, flash } from './session.js';
 import { str, formErrors, type Body } from './forms.js';
 import { invalid } from '../../errors.js';
 import type { ComposeInput } from '../../outbound/sources/compose.js';
-import { mailAccess, principalOf, senders, fromChoices } from '../../auth/access.js';
+import { principalOf, senders, fromChoices } from '../../auth/access.js';
 import { BODY_LIMITS } from '../limits.js';
 
 const all = (b: Body, k: string) => { const v = b[k]; return Array.isArray(v) ? v.map(String) : v !== undefined ? [String(v)] : []; };
@@ -18,7 +18,7 @@ const int = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
 
 export function composeUi(app: FastifyInstance, s: Services) {
   const src = s.sources;
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   const scopeOf = (req: FastifyRequest) => access.scopeOf(principalOf(req.user!));
 
   /** `fromChoices` (agents only): the addresses the From select offers (auth/access.ts). */

@@ -5,17 +5,15 @@ import { render } from './render.js';
 import { requireUser } from './session.js';
 
 export type DashboardCard = { title: string; value: string | number; href?: string; note?: string };
+/** A feature's summary cards (declared in its feature.ts, shown once per app). */
 export type CardSource = (s: Services) => Promise<DashboardCard[]>;
-const sources: CardSource[] = [];
-/** Features add their summary cards to the dashboard through this. */
-export const addDashboardCards = (src: CardSource) => { sources.push(src); };
 
 export function dashboardUi(app: FastifyInstance, s: Services) {
   app.get('/', { preHandler: requireUser }, async (req, reply) => {
     const cards: DashboardCard[] = [
       { title: 'Users', value: await s.auth.users.count(), href: req.user?.role === 'admin' ? '/admin/users' : undefined },
     ];
-    for (const src of sources) cards.push(...(await src(s)));
+    for (const src of req.server.adminShell.cards) cards.push(...(await src(s)));
     return render(req, reply, 'pages/dashboard.eta', { title: 'Dashboard', cards, node: s.ctx.nodeId, roles: s.ctx.config.roles });
   });
 }

@@ -9,7 +9,7 @@ import { render, listLinks, listQueryFrom } from './render.js';
 import { requireUser, flash } from './session.js';
 import { notFound, AppError } from '../../errors.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
-import { mailAccess, principalOf, inboundScope } from '../../auth/access.js';
+import { principalOf, inboundScope } from '../../auth/access.js';
 import type { viewMessage as ViewMessage } from '../../inbound/view/render.js';
 import { displayText, contentDisposition } from '../../lib/display.js';
 
@@ -21,7 +21,7 @@ const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 export function inboundUi(app: FastifyInstance, s: Services) {
   const repo = s.inboundPipeline.repo;
   const store = inboundStoreRepo(s.ctx.db);
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   // What this user may read (auth/access.ts); out-of-scope messages are as missing as absent ones.
   const scopeOf = async (req: FastifyRequest) => inboundScope(await access.scopeOf(principalOf(req.user!)));
   const load = async (req: FastifyRequest, id: number) => { const m = await repo.get(id, await scopeOf(req)); if (!m) throw notFound('Message'); return m; };

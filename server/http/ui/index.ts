@@ -6,18 +6,21 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { installSession } from './session.js';
 import { loginUi } from './login.js';
-import { dashboardUi } from './dashboard.js';
-import { usersUi } from './users.js';
-import { jobsUi } from './jobs.js';
-import { teamsUi } from './teams.js';
-import { apiKeysUi } from './apikeys.js';
+import { dashboardUi, type CardSource } from './dashboard.js';
+import type { MenuEntry } from './menu.js';
 import { notFound } from '../../errors.js';
 import { firstValues } from './forms.js';
 
 export type UiPlugin = (app: FastifyInstance, s: Services) => void | Promise<void>;
-export const UI_PLUGINS: UiPlugin[] = [loginUi, dashboardUi, usersUi, teamsUi, apiKeysUi, jobsUi];
 
-export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugin[] = []) {
+/** The admin shell every page renders in: this app's menu and dashboard cards (no module globals). */
+export interface AdminShell { menu: MenuEntry[]; cards: CardSource[] }
+declare module 'fastify' {
+  interface FastifyInstance { adminShell: AdminShell }
+}
+
+export async function uiRoutes(app: FastifyInstance, s: Services, o: { plugins?: UiPlugin[]; menu?: MenuEntry[]; cards?: CardSource[] } = {}) {
+  app.decorate('adminShell', { menu: [{ area: 'overview', order: 0, href: '/admin', label: 'menu.dashboard' }, ...(o.menu ?? [])], cards: o.cards ?? [] });
   // Pages are per-user and must never be cached by a shared proxy; framing is refused.
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('cache-control', 'no-store');
@@ -38,5 +41,5 @@ export async function uiRoutes(app: FastifyInstance, s: Services, extra: UiPlugi
     if (id !== undefined && !/^[1-9]\d{0,15}$/.test(id)) throw notFound('Page');
   });
   installSession(app, s);
-  for (const p of [...UI_PLUGINS, ...extra]) await p(app, s);
+  for (const p of [loginUi, dashboardUi, ...(o.plugins ?? [])]) await p(app, s);
 }

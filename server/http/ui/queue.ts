@@ -11,7 +11,7 @@ import { str, formErrors, type Body } from './forms.js';
 import { queueFiltersFrom } from '../../outbound/sources/service.js';
 import { QUEUE_STATES, type QueueFilters } from '../../db/repos/queueView.js';
 import { isAppError } from '../../errors.js';
-import { mailAccess, principalOf, outboundScope } from '../../auth/access.js';
+import { principalOf, outboundScope } from '../../auth/access.js';
 import { contentDisposition } from '../../lib/display.js';
 
 const FILTER_KEYS = ['state', 'accountId', 'source', 'messageTypeId', 'recipient', 'q', 'since', 'until', 'messageId'];
@@ -26,7 +26,7 @@ const backTo = (b: Body, fallback = '/admin/queue') => {
 export function queueUi(app: FastifyInstance, s: Services) {
   const q = s.sources.queue;
   const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
-  const access = mailAccess(s.ctx.db, s.auth.users);
+  const access = s.access;
   // The rows this user may see and act on (auth/access.ts); others answer 404.
   const scopeOf = async (req: FastifyRequest) => outboundScope(await access.scopeOf(principalOf(req.user!)));
 

@@ -5,29 +5,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { takeFlash } from './session.js';
 import type { Page } from '../../db/list.js';
-
-export interface NavItem { href: string; label: string; adminOnly?: boolean }
-/** Every area of DESIGN.md gets a place here as its feature lands. */
-export const NAV: NavItem[] = [
-  { href: '/admin', label: 'Dashboard' },
-  { href: '/admin/jobs', label: 'Scheduled jobs' },
-  { href: '/admin/users', label: 'Users', adminOnly: true },
-  { href: '/admin/teams', label: 'Teams' },
-  { href: '/admin/apikeys', label: 'API keys', adminOnly: true },
-];
-
-export function addNav(item: NavItem, before?: string) {
-  if (NAV.some((n) => n.href === item.href)) return;
-  const i = before ? NAV.findIndex((n) => n.href === before) : -1;
-  if (i >= 0) NAV.splice(i, 0, item); else NAV.push(item);
-}
+import { buildMenu } from './menu.js';
+import { messages } from '../../i18n/catalog.js';
 
 export async function render(req: FastifyRequest, reply: FastifyReply, page: string, data: Record<string, unknown> = {}) {
-  const current = req.url.split('?')[0]!;
-  const nav = NAV.filter((n) => !n.adminOnly || req.user?.role === 'admin')
-    .map((n) => ({ ...n, active: n.href === '/admin' ? current === '/admin' : current.startsWith(n.href) }));
+  const path = req.url.split('?')[0]!;
+  const i18n = messages(req.user?.locale, req.user?.time_zone);
+  const menu = buildMenu(req.server.adminShell.menu, { role: req.user?.role, path });
   return reply.type('text/html; charset=utf-8').view(page, {
-    title: 'Postern', user: req.user, csrf: req.csrfToken, flash: takeFlash(req, reply), nav,
+    title: 'Postern', user: req.user, csrf: req.csrfToken, flash: takeFlash(req, reply), menu, ...i18n,
     errors: {}, values: {}, ...data,
   });
 }

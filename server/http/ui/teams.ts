@@ -5,10 +5,9 @@ import { render, listLinks, listQueryFrom } from './render.js';
 import { requireUser, requireAdmin, flash } from './session.js';
 import { str, ids, formErrors, type Body } from './forms.js';
 import { notFound } from '../../errors.js';
-import { teamsService } from '../../auth/teams.js';
 
 export function teamsUi(app: FastifyInstance, s: Services) {
-  const teams = teamsService(s);
+  const teams = s.teams;
   app.get('/teams', { preHandler: requireUser }, async (req, reply) => {
     const query = req.query as Record<string, string>;
     const page = await s.auth.teams.list(listQueryFrom(query));

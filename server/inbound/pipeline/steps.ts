@@ -5,7 +5,10 @@
  * read fails `parse` and is kept, with its error. Steps set columns in `fields`; the worker
  * writes a whole group's fields and results in one transaction.
  */
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
+import type { SuppressionService } from '../../suppression/service.js';
+import type { DnsResolver } from './auth.js';
+import type { Directory } from '../directory.js';
 import type { InboundRow } from '../../db/repos/inbound.js';
 import type { StoredRecipient } from '../../db/repos/inboundStore.js';
 import type { InboundFields } from '../../db/repos/inboundBatch.js';
@@ -16,8 +19,11 @@ import { verdicts } from './auth.js';
 import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
 import { senderAddress } from '../../lib/sender.js';
 
+/** What the steps use besides the message: the context, the suppression list and bounce domains (bounces) and DNS. */
+export interface PipelineDeps { ctx: Ctx; suppressions: SuppressionService; directory: Pick<Directory, 'bounceDomains'>; resolver: DnsResolver }
+
 export interface StepContext {
-  s: Services; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; fields: InboundFields;
+  s: PipelineDeps; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; fields: InboundFields;
   /** Parsed once, by the first step that needs it (a resumed message may start past `parse`). */
   root?: Part;
   classified?: ClassifiedMessage;
@@ -30,7 +36,7 @@ export interface PipelineHook { name: string; when(c: StepContext): boolean; run
 // The header section ends at its first non-header line (server/lib/headers.ts), whatever the MIME reader would skip.
 const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw)));
 
-export function buildSteps(hooks: PipelineHook[]): Step[] {
+export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
   return [
     {
       name: 'parse',
@@ -52,7 +58,7 @@ export function buildSteps(hooks: PipelineHook[]): Step[] {
       name: 'authenticate',
       async run(c) {
         const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname,
-          resolver: c.s.inboundPipeline.resolver, headers: rootOf(c).headers.list });
+          resolver: c.s.resolver, headers: rootOf(c).headers.list });
         Object.assign(c.fields, { spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details) });
         return { status: 'ok', result: v.details };
       },

@@ -3,7 +3,10 @@
  * the named steps in order, recording each result, and resumes after a crash at the first
  * step without a result. Unparseable mail ends in state `failed` with its error, never lost.
  */
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
+import type { SuppressionService } from '../../suppression/service.js';
+import type { Log } from '../../log.js';
+import type { Directory } from '../directory.js';
 import { claim, type QueueSpec } from '../../db/queue.js';
 import { inboundRepo, toInboundRow } from '../../db/repos/inbound.js';
 import { inboundBatchRepo, stepsOf, type BatchResult, type StepRecord } from '../../db/repos/inboundBatch.js';
@@ -11,6 +14,7 @@ import { nextDelayMs } from '../../lib/backoff.js';
 import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
 import { systemResolver, type DnsResolver } from './auth.js';
 import { yielder } from '../../lib/yielder.js';
+import { pollLoop, type PollLoop } from '../../lib/poll.js';
 
 export const INBOUND_QUEUE: QueueSpec = { table: 'inbound_messages', readyStates: ['received'], claimedState: 'processing', returnState: 'received' };
 const MAX_ATTEMPTS = 5;
@@ -38,14 +42,17 @@ export function groupsOf<T extends { size: number }>(rows: T[], max = GROUP, max
  * made there would keep the message's whole step context (parse tree, raw bytes) alive
  * until the group is written, and all of it would be promoted to the old generation.
  */
-function later(log: Services['ctx']['log'], level: 'info' | 'warn', fields: Record<string, unknown>, msg: string): () => void {
+function later(log: Log, level: 'info' | 'warn', fields: Record<string, unknown>, msg: string): () => void {
   return () => log[level](fields, msg);
 }
 
-export function createPipeline(s: Services) {
+/**
+ * `hooks` is read at each message, so the composition root can fill it once every service
+ * the hooks call exists (a hook may need a service built after the pipeline).
+ */
+export function createPipeline(s: { ctx: Ctx; suppressions: SuppressionService; directory: Pick<Directory, 'bounceDomains'>; hooks: readonly PipelineHook[] }) {
   const repo = inboundRepo(s.ctx.db);
   const batch = inboundBatchRepo(s.ctx.db);
-  const hooks: PipelineHook[] = [];
   const log = s.ctx.log.child({ mod: 'pipeline' });
   const now = () => s.ctx.clock.now();
   // Between steps the pipeline lets SMTP sessions run at least every 2 ms.
@@ -54,13 +61,13 @@ export function createPipeline(s: Services) {
   /** Runs a message's remaining steps in memory; the group's results are written together. */
   async function processOne(row: Claimed, loaded: { raw: Buffer; recipients: StepContext['recipients'] }): Promise<BatchResult & { log(): void }> {
     const msg = toInboundRow(row);
-    const ctx: StepContext = { s, msg, raw: loaded.raw, recipients: loaded.recipients, kind: msg.kind ?? undefined, fields: {} };
+    const ctx: StepContext = { s: { ctx: s.ctx, suppressions: s.suppressions, directory: s.directory, resolver: api.resolver }, msg, raw: loaded.raw, recipients: loaded.recipients, kind: msg.kind ?? undefined, fields: {} };
     // Results of an earlier run (before a crash or a retry) stay, and their steps are not run again.
     const records: StepRecord[] = stepsOf(row.steps);
     const done = new Map(records.map((r) => [r.step, r.status]));
     const base = { id: row.id, token: row.locked_by, records, fields: ctx.fields };
     try {
-      for (const step of buildSteps(hooks)) {
+      for (const step of buildSteps(s.hooks)) {
         const status = done.get(step.name);
         if (status === 'ok' || status === 'skipped') continue;
         await turn();
@@ -89,11 +96,10 @@ export function createPipeline(s: Services) {
     for (const r of results) r.log();
   }
 
-  return {
+  const api = {
     repo,
     /** DNS for SPF/DKIM/DMARC; tests replace it with a local table. */
     resolver: systemResolver() as DnsResolver,
-    addHook(h: PipelineHook) { hooks.push(h); },
     /** Claims and processes one batch; returns how many it took. */
     async runOnce(workerId: string): Promise<number> {
       const rows = await claim<Claimed>(s.ctx.db, INBOUND_QUEUE, { workerId, leaseMs: s.ctx.config.worker.leaseMs, limit: s.ctx.config.worker.batchSize, now: now() });
@@ -101,22 +107,15 @@ export function createPipeline(s: Services) {
       for (const g of groupsOf(typed)) await runGroup(g);
       return rows.length;
     },
-    start() {
-      let stopped = false;
-      let current: Promise<unknown> = Promise.resolve();
+    start(): PollLoop {
       const workerId = `${s.ctx.nodeId}/inbound`;
-      const loop = async () => {
-        while (!stopped) {
-          let n = 0;
-          current = this.runOnce(workerId).then((x) => { n = x; }, (e) => log.error({ evt: 'pipeline.error', err: e }, 'pipeline batch failed'));
-          await current;
-          // A full batch means more is waiting: go again at once; otherwise poll.
-          if (n < s.ctx.config.worker.batchSize && !stopped) await new Promise((r) => setTimeout(r, s.ctx.config.worker.pollMs));
-        }
-      };
-      void loop();
-      return { stop: async () => { stopped = true; await current; } };
+      // A full batch means more is waiting: go again at once; otherwise poll.
+      return pollLoop({
+        pass: () => api.runOnce(workerId), more: (n) => n >= s.ctx.config.worker.batchSize, pollMs: () => s.ctx.config.worker.pollMs,
+        onError: (e) => log.error({ evt: 'pipeline.error', err: e }, 'pipeline batch failed'),
+      });
     },
   };
+  return api;
 }
 export type InboundPipeline = ReturnType<typeof createPipeline>;

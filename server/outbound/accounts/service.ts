@@ -4,7 +4,7 @@
  * pause/resume, and "test connection" that names the stage that failed.
  */
 import nodemailer from 'nodemailer';
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
 import { invalid, notFound } from '../../errors.js';
 import { accountsRepo, type AccountRow } from '../../db/repos/accounts.js';
 import { seal, open } from '../../lib/secretbox.js';
@@ -19,7 +19,7 @@ export interface AccountInput {
 export type PublicAccount = Omit<AccountRow, 'password_enc'> & { has_password: boolean };
 export const toPublic = ({ password_enc, ...a }: AccountRow): PublicAccount => ({ ...a, has_password: Boolean(password_enc) });
 
-export function accountsService(s: Services) {
+export function accountsService(s: { ctx: Ctx }) {
   const repo = accountsRepo(s.ctx.db);
   const box = deriveKey(s.ctx.config.secret, 'secretbox');
   const now = () => s.ctx.clock.now();

@@ -5,7 +5,7 @@
  * key (sign.ts: oversigned From, Sender, Subject…).
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
 import { invalid } from '../../errors.js';
 import { seal, open } from '../../lib/secretbox.js';
 import { deriveKey } from '../../lib/keys.js';
@@ -15,7 +15,7 @@ import { dkimSign, type DkimKeyRef } from './sign.js';
 
 export interface DkimKey { id: number; domain: string; selector: string; active: boolean; dnsName: string; dnsValue: string; created_at: number; retired_at: number | null }
 
-export function dkimService(s: Services) {
+export function dkimService(s: { ctx: Ctx }) {
   const repo = dkimRepo(s.ctx.db);
   const box = deriveKey(s.ctx.config.secret, 'secretbox');
   // The key is parsed once: signing with a PEM string re-parses it every time, 1.0 ms of a

@@ -9,7 +9,8 @@
  */
 import { createHmac } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
+import type { DkimService } from '../dkim/service.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { normalizeLineEndings } from '../../lib/headers.js';
@@ -27,7 +28,7 @@ export interface MessageParts { recipients: Array<{ recipient: string; rcpt_kind
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 const CACHED_MESSAGES = 200;
 
-export function createRenderer(s: Services) {
+export function createRenderer(s: { ctx: Ctx; dkim: DkimService }) {
   const repo = outboundQueueRepo(s.ctx.db);
   const cache = new Map<number, Promise<Composed>>();
   const verpKey = deriveKey(s.ctx.config.secret, 'verp');

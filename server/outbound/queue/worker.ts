@@ -8,7 +8,10 @@
  * upstream accepted it; only a crash inside that window (a few ms) can send it again.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Services } from '../../services.js';
+import type { Ctx } from '../../context.js';
+import type { SuppressionService } from '../../suppression/service.js';
+import type { DkimService } from '../dkim/service.js';
+import type { Directory } from '../../inbound/directory.js';
 import { claim, release, type QueueSpec } from '../../db/queue.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
 import { deliveryResultsRepo, type RowResult, type AccountTouch } from '../../db/repos/deliveryResults.js';
@@ -19,6 +22,7 @@ import { nextDelayMs } from '../../lib/backoff.js';
 import { createRenderer, type MessageParts, type MessageRow } from './render.js';
 import { outcomeOf, upstreamQueueId, type Outcome, type SendError } from './outcome.js';
 import { createResultWriter } from './results.js';
+import { pollLoop } from '../../lib/poll.js';
 import type { AccountsService } from '../accounts/service.js';
 
 export const OUTBOUND_QUEUE: QueueSpec = { table: 'outbound_queue', readyStates: ['queued', 'deferred'], claimedState: 'sending', returnState: 'queued' };
@@ -32,7 +36,10 @@ type Bounced = { row: Row; c: ReturnType<typeof classifyReply>; eventId: number;
 /** Connection settings only: health writes must not recycle the pool. */
 const fingerprint = (a: AccountRow) => JSON.stringify([a.host, a.port, a.security, a.username, a.password_enc, a.verify_cert, a.max_connections]);
 
-export function createDeliveryWorker(s: Services, accounts: AccountsService) {
+export interface DeliveryDeps { ctx: Ctx; accounts: AccountsService; suppressions: SuppressionService; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'> }
+
+export function createDeliveryWorker(s: DeliveryDeps) {
+  const { accounts } = s;
   const log = s.ctx.log.child({ mod: 'outbound' });
   const queueRepo = outboundQueueRepo(s.ctx.db);
   const results = deliveryResultsRepo(s.ctx.db);
@@ -222,22 +229,14 @@ export function createDeliveryWorker(s: Services, accounts: AccountsService) {
   return {
     runOnce,
     start() {
-      let stopped = false;
-      let current: Promise<unknown> = Promise.resolve();
-      const loop = async () => {
-        while (!stopped) {
-          let n = 0;
-          current = runOnce().then((x) => { n = x; }, (e) => log.error({ evt: 'send.error', err: e }, 'delivery pass failed'));
-          await current;
-          if (!n && !stopped) await new Promise((r) => setTimeout(r, s.ctx.config.worker.pollMs));
-          else if (!stopped) await new Promise((r) => setImmediate(r));
-        }
-      };
-      void loop();
+      // Any pass that sent something goes again at once: budgets and leases decide the pace.
+      const loop = pollLoop({
+        pass: runOnce, more: (n) => n > 0, pollMs: () => s.ctx.config.worker.pollMs,
+        onError: (e) => log.error({ evt: 'send.error', err: e }, 'delivery pass failed'),
+      });
       return {
         stop: async () => {
-          stopped = true;
-          await current;
+          await loop.stop();
           await writer.flush();
           for (const a of await accounts.repo.all()) await accounts.repo.unlease(a.id, workerId);
           for (const { t } of transports.values()) t.close();

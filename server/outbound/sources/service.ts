@@ -4,7 +4,7 @@
  * Adapters (API, UI) call only this; SQL stays in the repos, delivery in the delivery core.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Services } from '../../services.js';
+import type { EnqueueDeps } from '../enqueue.js';
 import { AppError, conflict, invalid, notFound, type FieldError } from '../../errors.js';
 import { templatesRepo, type TemplateInput } from '../../db/repos/templates.js';
 import { messageTypesRepo } from '../../db/repos/messageTypes.js';
@@ -21,7 +21,7 @@ export type SourcesService = ReturnType<typeof sourcesService>;
 
 const isUnique = (e: unknown) => /unique|duplicate/i.test(String((e as Error)?.message ?? ''));
 
-export function sourcesService(s: Services, enqueue: EnqueueFn) {
+export function sourcesService(s: EnqueueDeps, enqueue: EnqueueFn) {
   const { ctx } = s;
   const log = ctx.log.child({ mod: 'outbound.sources' });
   const templates = templatesRepo(ctx.db);

@@ -6,7 +6,7 @@
  * Return-Path); nothing is re-composed. Unique keys `submission:<inbound id>:<rcpt>` make a
  * re-run of the pipeline step queue nothing twice.
  */
-import type { Services } from '../../services.js';
+import type { EnqueueDeps } from '../enqueue.js';
 import { queueViewRepo } from '../../db/repos/queueView.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { addressOf, fromAllowed } from './compose.js';
@@ -36,7 +36,7 @@ async function headBytes(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export function submissionRelay(s: Services, enqueue: EnqueueFn) {
+export function submissionRelay(s: EnqueueDeps, enqueue: EnqueueFn) {
   const store = inboundStoreRepo(s.ctx.db);
   const queue = queueViewRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'outbound.submission' });

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp } from '../../helpers/app.js';
+import { FEATURES } from '../../../server/app.js';
+import type { Feature } from '../../../server/feature.js';
 import { RawSmtp } from '../../helpers/smtp-client.js';
 import { makeVerpAddress } from '../../../server/lib/verp.js';
 import { deriveKey } from '../../../server/lib/keys.js';
@@ -20,8 +22,17 @@ const SECRET = 'test-secret-0123456789abcdef';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 void eachDb(t, async (t, tdb) => {
+  // A feature's routing hook, declared as any feature declares one: fails once for one message.
+  let fail = true;
+  const flakyFeature: Feature = {
+    name: 'flaky-crm',
+    hooks: () => [{
+      name: 'flaky', when: (c) => (c.fields.message_id ?? c.msg.message_id) === 'resume-1@example.net',
+      async run() { if (fail) { fail = false; throw new Error('crm down'); } return 'linked'; },
+    }],
+  };
   const { app, api } = await startTestApp(t, {
-    tdb, roles: ['http', 'smtp', 'worker'],
+    tdb, roles: ['http', 'smtp', 'worker'], features: [...FEATURES, flakyFeature],
     overrides: { domains: ['ours.example'], mailboxes: [{ address: 'support@ours.example', name: 'Support' }], worker: { pollMs: 50, leaseMs: 5000, batchSize: 10 } },
   });
   const port = app.services.smtpPorts!.mx!;
@@ -113,8 +124,6 @@ void eachDb(t, async (t, tdb) => {
   });
 
   await t.test('a failing step is retried; finished steps are not run again; reprocess starts over', async (t) => {
-    let fail = true;
-    app.services.inboundPipeline.addHook({ name: 'flaky', when: (c) => c.recipients.some((r) => r.kind === 'mailbox'), async run() { if (fail) { fail = false; throw new Error('crm down'); } return 'linked'; } });
     await transport.sendMail({ from: 'a@example.net', to: 'support@ours.example', subject: 'hello', text: 'hi', messageId: '<resume-1@example.net>' });
     let m: any;
     for (let i = 0; i < 40; i++) { m = (await json(api('/api/v1/inbound?messageId=resume-1@example.net'))).items[0]; if (m?.attempts >= 1) break; await sleep(50); }

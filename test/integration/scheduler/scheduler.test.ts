@@ -8,7 +8,7 @@ import { eachDb } from '../../helpers/db.js';
 import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
 import { UiClient } from '../../helpers/session.js';
 import type { Feature } from '../../../server/feature.js';
-import { housekeepingFeature } from '../../../server/scheduler/housekeeping.js';
+import { schedulerFeature } from '../../../server/scheduler/feature.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,7 +24,7 @@ void eachDb(t, async (t, tdb) => {
       { name: 'slow', description: 'blocks until released', cron: '0 0 1 1 *', run: () => new Promise<void>((r) => { slowRelease = r; }) },
     ],
   };
-  const common = { tdb, roles: ['http' as const, 'scheduler' as const], features: [housekeepingFeature, testJobs], overrides: { scheduler: { syncMs: 300 } } };
+  const common = { tdb, roles: ['http' as const, 'scheduler' as const], features: [schedulerFeature, testJobs], overrides: { scheduler: { syncMs: 300 } } };
   const a = await startTestApp(t, { ...common, overrides: { ...common.overrides, nodeId: 'node-a' } });
   const b = await startTestApp(t, { ...common, overrides: { ...common.overrides, nodeId: 'node-b' } });
 

@@ -1,0 +1,28 @@
+/*
+ * Import boundaries (ARCHITECTURE.md, "Import rules"), checked by `npm run lint`.
+ * Composition files (server/app.ts, server/main.ts, server/services.ts, each feature's
+ * feature.ts) may join any parts; everything else keeps to its layer.
+ */
+const DOMAIN = '^server/(inbound|outbound|suppression|bounces|auth|scheduler|tracking|routing|records|campaigns|imap|webhooks|operations)/';
+const COMPOSITION = '(^server/(app|main|services|feature)\\.ts$|/feature\\.ts$)';
+
+module.exports = {
+  forbidden: [
+    { name: 'lib-is-pure', severity: 'error', comment: 'server/lib holds pure helpers: it imports nothing else of server/',
+      from: { path: '^server/lib/' }, to: { path: '^server/', pathNot: '^server/lib/' } },
+    { name: 'db-below-domain', severity: 'error', comment: 'server/db knows tables, not features: no domain, adapter or services module',
+      from: { path: '^server/db/' }, to: { path: [DOMAIN, '^server/(http|smtp|cli)/', '^server/(services|app|feature)\\.ts$'] } },
+    { name: 'domain-not-adapters', severity: 'error', comment: 'domain modules never import adapters, the services bag or knex',
+      from: { path: DOMAIN, pathNot: COMPOSITION }, to: { path: ['^server/(http|smtp)/', '^server/services\\.ts$', '^node_modules/knex/'] } },
+    { name: 'adapters-not-db', severity: 'error', comment: 'adapters (http, smtp) reach data through domain services, never db/ at runtime',
+      from: { path: '^server/(http|smtp)/' }, to: { path: '^server/db/', dependencyTypesNot: ['type-only'] } },
+    { name: 'no-runtime-cycles', severity: 'error', comment: 'a runtime import cycle makes start-up order fragile',
+      from: {}, to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};

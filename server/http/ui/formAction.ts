@@ -1,0 +1,35 @@
+/*
+ * The one shape of every admin form post: act → flash → 303 redirect, or, when the service
+ * rejects the input with field errors, re-show the form (400) with each field's message.
+ * Other errors propagate to the error handler (a 5xx never shows driver text).
+ */
+import type { FastifyReply } from 'fastify';
+import { flash } from './session.js';
+import { isAppError } from '../../errors.js';
+import { messages, type MessageKey } from '../../i18n/catalog.js';
+
+export interface FormAction<T> {
+  act(): Promise<T>;
+  /** Where to go after success, and the flash to show there. */
+  done(result: T): { to: string; flash?: string };
+  /** Re-renders the form with `{errors, error}` merged into its data. */
+  retry(fe: { errors: Record<string, string>; error: string }): Promise<unknown>;
+}
+
+export async function formAction<T>(reply: FastifyReply, o: FormAction<T>): Promise<unknown> {
+  let result: T;
+  try {
+    result = await o.act();
+  } catch (e) {
+    if (!isAppError(e) || e.status >= 500) throw e;
+    // Field messages in the user's language where the service named a catalog key.
+    const { t } = messages(reply.request.user?.locale, reply.request.user?.time_zone);
+    const errors: Record<string, string> = {};
+    for (const f of e.fields ?? []) errors[f.field] = f.key ? t(f.key as MessageKey) : f.message;
+    reply.status(400);
+    return o.retry({ errors, error: e.message });
+  }
+  const d = o.done(result);
+  if (d.flash) flash(reply, 'ok', d.flash);
+  return reply.redirect(d.to, 303);
+}

@@ -1,0 +1,55 @@
+/*
+ * The sidebar as a person sees it in a real browser: grouped by area (Overview · Inbound ·
+ * Outbound · Deliverability · Administration), entries in their order, the current page
+ * marked; an agent sees no admin-only entries.
+ */
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { chromium, type Page } from 'playwright-core';
+import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+async function sidebar(page: Page) {
+  return page.$$eval('nav.sidebar section', (secs) => secs.map((s) => ({
+    area: s.querySelector('h2')?.textContent?.trim(),
+    items: [...s.querySelectorAll('a')].map((a) => a.textContent?.trim()),
+  })));
+}
+
+async function signIn(page: Page, url: string, user: string, pw: string) {
+  await page.goto(`${url}/admin/login`);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(pw);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${url}/admin`);
+}
+
+t.test('the sidebar is grouped by area', async (t) => {
+  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
+  const { url, app } = await startTestApp(t);
+  await app.services.auth.createUser({ username: 'agnes', name: 'Agnes', role: 'agent', active: true, password: 'agent password 1', email: null, teamIds: [] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  t.teardown(() => browser.close());
+
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, url, 'admin', ADMIN_PASSWORD);
+  t.same(await sidebar(admin), [
+    { area: 'Overview', items: ['Dashboard'] },
+    { area: 'Inbound', items: ['Inbound mail', 'Domains & mailboxes', 'App credentials'] },
+    { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
+    { area: 'Deliverability', items: ['Blocked addresses'] },
+    { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'My settings'] },
+  ], 'admin: every area, in order');
+  await admin.getByRole('link', { name: 'Outbound queue' }).click();
+  await admin.waitForURL(`${url}/admin/queue`);
+  t.equal(await admin.getAttribute('nav.sidebar a[aria-current="page"]', 'href'), '/admin/queue', 'the current page is marked');
+
+  const agent = await (await browser.newContext()).newPage();
+  await signIn(agent, url, 'agnes', 'agent password 1');
+  const areas = await sidebar(agent);
+  const items = areas.flatMap((a) => a.items);
+  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
+  t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Deliverability', 'Administration'], 'agent: areas in the same order');
+});
