@@ -11,7 +11,7 @@ import { defaultRules, type CompiledRules, type CompiledVendor } from './rules.j
 import { ADDR_RE, addressOf, originalFromParts, parseDsn, parseFeedback, type DsnRecipient, type OriginalMessage } from './dsn.js';
 import { matchVendor, scrapeText, type TextFinding } from './text.js';
 import { rhostReason } from './rhost.js';
-import { fieldVerdict } from './formats.js';
+import { fieldVerdict, subjectVerdict } from './formats.js';
 import { classOf, decideReason, sweepContinuations, findCommand, findReplyCode, findStatus, pseudoStatus, sideOf } from './reason.js';
 
 export type { CompiledRules } from './rules.js';
@@ -67,7 +67,7 @@ function fromDsn(list: DsnRecipient[], scraped: Map<string, TextFinding>, vendor
   });
 }
 
-function evaluate(rules: CompiledRules, f: Finding, vendor: CompiledVendor | null, single: boolean): BounceRecipient {
+function evaluate(rules: CompiledRules, f: Finding, vendor: CompiledVendor | null, single: boolean, subject: string | null = null): BounceRecipient {
   let diag = sweepContinuations((f.diagnostic || f.block).trim());
   // Postfix names the command only in its human-readable part; Sisimai reads that part, so the
   // tables' phrases such as "access denied (in reply to mail from command)" expect it.
@@ -81,7 +81,9 @@ function evaluate(rules: CompiledRules, f: Finding, vendor: CompiledVendor | nul
   const command = findCommand(diag) ?? findCommand(f.block) ?? findCommand(f.statusField) ?? (single ? findCommand(f.section) : null);
   const ev = { status, command, action: f.action, diagnosticType: f.diagnosticType, replyCode, vendor };
   // A vendor's own message table speaks for the whole error section, not just the recipient's lines.
-  const fromVendor = f.preset ?? (vendor && f.section ? (vendor.reasons.find(([, re]) => re.test(diag)) ?? vendor.reasons.find(([, re]) => re.test(f.section)))?.[0] : undefined);
+  // Some formats (fml) name the reason only in the Subject when the body's words do not.
+  const fromVendor = f.preset ?? (vendor && f.section ? (vendor.reasons.find(([, re]) => re.test(diag)) ?? vendor.reasons.find(([, re]) => re.test(f.section)))?.[0] : undefined)
+    ?? subjectVerdict(vendor?.extras, subject);
   // A provider's own code (Orange OFR_505, GoDaddy IB212, Spectrum AUP#…) outranks generic wording.
   const where = `${f.remoteMta ?? ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)} ${diag.slice(0, 600)}`;
   const fromRhost = rules.rhosts.length ? rhostReason(rules.rhosts, where, `${diag} ${f.block}`.slice(0, 4096)) : null;
@@ -158,7 +160,7 @@ export function classifyMessage(raw: Buffer | string, opts: ClassifyOptions = {}
   for (const f of findings) {
     if (seen.has(f.recipient)) continue;
     seen.add(f.recipient);
-    res.recipients.push(evaluate(rules, f, vendor, findings.length === 1));
+    res.recipients.push(evaluate(rules, f, vendor, findings.length === 1, res.subject ?? null));
   }
   return res;
 }
@@ -178,10 +180,11 @@ function fromSes(res: ClassifiedMessage, ses: SesNotice, rules: CompiledRules): 
   }
   res.kind = 'bounce';
   for (const r of ses.recipients) {
-    const f: Finding = { recipient: r.address.toLowerCase(), action: ses.bounceType === 'Transient' ? 'delayed' : (r.action ?? null), statusField: r.status ?? null,
-      diagnostic: r.diagnostic ?? '', diagnosticType: null, remoteMta: null, block: '', section: '' };
-    const b = evaluate(rules, f, null, false);
     const sub = SES_SUBTYPE[ses.bounceSubType ?? ''];
+    // The bounce sub-type is SES's own verdict (Sisimai Lhost::AmazonSES): final, as a decoder's reason is.
+    const f: Finding = { recipient: r.address.toLowerCase(), action: ses.bounceType === 'Transient' ? 'delayed' : (r.action ?? null), statusField: r.status ?? null,
+      diagnostic: r.diagnostic ?? '', diagnosticType: null, remoteMta: null, block: '', section: '', preset: sub ?? null };
+    const b = evaluate(rules, f, null, false);
     if ((b.reason === 'onhold' || b.reason === 'undefined') && sub) Object.assign(b, { reason: sub, class: classOf(sub, b.status, b.replyCode), side: sideOf(sub) });
     res.recipients.push(b);
   }

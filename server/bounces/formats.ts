@@ -2,7 +2,8 @@
  * Format decoders as data (config/bounce-formats.json, merged after the vendors of
  * bounce-rules.json): what a vendor rule adds for formats whose report is not one line per
  * recipient. Where the one error message all its recipients share sits (between two markers),
- * the line naming the remote MTA, and a DSN field whose value is the format's own verdict.
+ * the line naming the remote MTA, a DSN field whose value is the format's own verdict, and
+ * reasons a format gives only in its Subject.
  */
 import { REASONS } from './rules.js';
 
@@ -13,10 +14,13 @@ export interface FormatExtras {
   rhost?: string;
   /** A per-recipient DSN field (lower-case name) whose value names the reason, e.g. PowerMTA's bounce category. */
   dsnField?: { name: string; values: Record<string, string> };
+  /** Reasons read from the Subject when the body's words name none, e.g. fml's "Loop Alert: …". */
+  subjectReasons?: Record<string, string[]>;
 }
 export interface CompiledExtras {
   diagAfter: RegExp | null; diagBefore: RegExp | null; rhost: RegExp | null;
   dsnField: { name: string; values: Map<string, string> } | null;
+  subjectReasons: Array<[string, RegExp]>;
 }
 
 /** The longest shared diagnostic kept (real ones are a few lines). */
@@ -41,7 +45,12 @@ export function compileExtras(v: FormatExtras, where: string): CompiledExtras {
     for (const [k, r] of Object.entries(f.values)) if (!REASONS.has(r)) throw new Error(`${where}.dsnField.values.${k}: unknown reason ${JSON.stringify(r)}`);
     dsnField = { name: f.name.toLowerCase(), values: new Map(Object.entries(f.values).map(([k, r]) => [k.toLowerCase(), r])) };
   }
-  return { diagAfter: alt(v.diagnostic?.after, `${where}.diagnostic.after`), diagBefore: alt(v.diagnostic?.before, `${where}.diagnostic.before`), rhost, dsnField };
+  const subjectReasons: Array<[string, RegExp]> = [];
+  for (const [r, list] of Object.entries(v.subjectReasons ?? {})) {
+    if (!REASONS.has(r)) throw new Error(`${where}.subjectReasons: unknown reason ${JSON.stringify(r)}`);
+    subjectReasons.push([r, alt(list, `${where}.subjectReasons.${r}`)!]);
+  }
+  return { diagAfter: alt(v.diagnostic?.after, `${where}.diagnostic.after`), diagBefore: alt(v.diagnostic?.before, `${where}.diagnostic.before`), rhost, dsnField, subjectReasons };
 }
 
 /** The error message a format prints once for all its recipients, or null when it has none. */
@@ -70,4 +79,10 @@ export function fieldVerdict(x: CompiledExtras | null | undefined, fields: Recor
   if (!x?.dsnField) return null;
   const v = fields[x.dsnField.name]?.trim().toLowerCase();
   return v ? x.dsnField.values.get(v) ?? null : null;
+}
+
+/** The reason a format's Subject names, or null. */
+export function subjectVerdict(x: CompiledExtras | null | undefined, subject: string | null | undefined): string | null {
+  if (!x?.subjectReasons.length || !subject) return null;
+  return x.subjectReasons.find(([, re]) => re.test(subject))?.[0] ?? null;
 }

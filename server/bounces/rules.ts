@@ -90,7 +90,7 @@ function compileVendor(v: unknown, where: string): CompiledVendor {
   const list = (x: unknown, w: string) => (x === undefined ? null : combine(patterns(x, w)));
   const r = v as unknown as VendorRule;
   let extras: CompiledExtras | null = null;
-  if (r.diagnostic !== undefined || r.rhost !== undefined || r.dsnField !== undefined) {
+  if (r.diagnostic !== undefined || r.rhost !== undefined || r.dsnField !== undefined || r.subjectReasons !== undefined) {
     try { extras = compileExtras(r, where); } catch (e) { throw new RuleError((e as Error).message); }
   }
   return {

@@ -48,7 +48,7 @@ function addressesIn(line: string, vendor: CompiledVendor | null): string[] {
     return m?.[1] ? [m[1].toLowerCase().replace(/[.,;:]$/, '')] : [];
   }
   // An angle-bracketed address names the recipient; bare ones around it are context.
-  const bracketed = [...line.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((m) => m[1]!);
+  const bracketed = [...line.matchAll(/<(?:mailto:)?([^<>\s]+@[^<>\s]+)>/gi)].map((m) => m[1]!);
   const list = bracketed.length ? bracketed : (line.match(ADDR_RE) ?? []);
   return list.map((a) => a.toLowerCase().replace(/[.,;:]$/, '')).filter((a) => ADDR_ONE.test(a));
 }
@@ -78,7 +78,9 @@ export function scrapeText(text: string, vendor: CompiledVendor | null, exclude:
   const find = (v: CompiledVendor | null) => {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
-      if (!line.includes('@') || SKIP_LINE.test(line)) continue;
+      // A format's own recipient pattern is specific enough to read lines the generic search skips
+      // (fml's "Duplicated Message-ID in <list@…>").
+      if (!line.includes('@') || (!v?.recipient && SKIP_LINE.test(line))) continue;
       for (const a of addressesIn(line, v)) {
         if (exclude.has(a) || NOT_RECIPIENT.test(a)) continue;
         if (failedHeader.length && !failedHeader.includes(a)) continue;

@@ -2,17 +2,17 @@
  * Hand-written bounces, one or more per MTA / provider format that Sisimai decodes, shaped
  * after each format's markers (start-of-report line, recipient line, diagnostic, end
  * marker). Addresses and wording of the messages are our own; expectations are Sisimai's
- * reason and hard/soft class for that kind of failure. Used by formats.test.ts.
+ * reason and hard/soft class for that kind of failure. Used by formats.test.ts; more cases
+ * in formats.mta.cases.ts, formats.vendor.cases.ts and formats.more.cases.ts.
  */
-export interface FormatCase { format: string; raw: string; recipient: string; reason: string; class: 'hard' | 'soft'; count?: number; status?: string }
+import { mail, original, type FormatCase } from './formats.make.js';
+import { MTA_CASES } from './formats.mta.cases.js';
+import { VENDOR_CASES } from './formats.vendor.cases.js';
+import { MORE_CASES } from './formats.more.cases.js';
 
-/** A message from header lines and a body (LF line ends; the parser takes either). */
-const mail = (headers: string[], body: string[]) => [...headers, '', ...body, ''].join('\n');
-/** The returned original, as most text formats quote it. */
-const original = (to: string) => ['Return-Path: <news@sender.example>', 'From: News <news@sender.example>', `To: ${to}`, 'Subject: Spring sale',
-  'Message-ID: <a1b2c3@sender.example>', 'Date: Mon, 3 Mar 2025 10:00:00 +0000', '', 'Hello'];
+export type { FormatCase } from './formats.make.js';
 
-export const CASES: FormatCase[] = [
+const FIRST: FormatCase[] = [
   {
     format: 'ApacheJames', recipient: 'kuro@mobile.example.net', reason: 'filtered', class: 'soft',
     raw: mail(['From: postmaster@mobile.example.net', 'To: news@sender.example', 'Subject: [BOUNCE]', 'Message-ID: <11.22.JavaMail.root@mx.mobile.example.net>',
@@ -153,3 +153,6 @@ export const CASES: FormatCase[] = [
       '----_Biglobe000000/00000.biglobe.ne.jp', 'Content-Type: message/rfc822', '', ...original('hana@aaa.biglobe.ne.jp'), '----_Biglobe000000/00000.biglobe.ne.jp--']),
   },
 ];
+
+/** Every format case: the first set above, plain-text MTA reports, providers and gateways, and more. */
+export const CASES: FormatCase[] = [...FIRST, ...MTA_CASES, ...VENDOR_CASES, ...MORE_CASES];

@@ -23,6 +23,8 @@ t.test('format extras are validated with messages naming the entry', async (t) =
   t.throws(() => rulesWith({ vendors: [{ ...base, dsnField: { name: 'x-cat', values: { a: 'nonsense' } } }] }), RuleError);
   t.throws(() => rulesWith({ vendors: [{ ...base, diagnostic: { after: ['('] } }] }), /diagnostic\.after/);
   t.throws(() => rulesWith({ vendors: [{ ...base, rhost: '[' }] }), /rhost/);
+  t.throws(() => rulesWith({ vendors: [{ ...base, subjectReasons: { nonsense: ['x'] } }] }), /subjectReasons/);
+  t.throws(() => rulesWith({ vendors: [{ ...base, subjectReasons: { rejected: ['('] } }] }), /subjectReasons\.rejected/);
 });
 
 t.test('a shared diagnostic is cut between its markers and stays cheap on hostile input', async (t) => {
@@ -39,4 +41,8 @@ t.test('a format rule never makes plain mail a bounce', async (t) => {
   const plain = ['From: Ann <ann@friends.example>', 'To: news@ours.example', 'Subject: The parcels', 'Message-ID: <1.2.JavaMail.ann@friends.example>', '',
     'Hello, the parcels arrived. Message details: see below.', ''].join('\n');
   t.not(classifyMessage(plain).kind, 'bounce');
+  // A post an fml list distributes carries X-MLServer too; only its -admin@ notices are reports.
+  const post = ['From: Ann <ann@friends.example>', 'To: team-ml@lists.example.org', 'Subject: [team-ml:00123] Minutes', 'X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]',
+    'Message-ID: <20250303.abc@friends.example>', '', 'Minutes attached; reply to <team-ml@lists.example.org>.', ''].join('\n');
+  t.not(classifyMessage(post).kind, 'bounce');
 });
