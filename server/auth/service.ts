@@ -78,6 +78,9 @@ export function authService(ctx: Ctx) {
     },
     async deleteUser(id: number) {
       await guardLastAdmin(id, 'delete');
+      // A key acts as its creator (access.ts); once the creator is gone it would act as
+      // nobody in particular, i.e. as an admin: it ends with its user.
+      await keys.revokeForUser(id, now());
       await users.remove(id);
     },
 

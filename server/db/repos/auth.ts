@@ -39,6 +39,9 @@ export function apiKeysRepo(db: Db) {
     async revoke(id: number, now: number): Promise<boolean> {
       return (await k('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: now, updated_at: now })) === 1;
     },
+    async revokeForUser(userId: number, now: number): Promise<number> {
+      return k('api_keys').where({ created_by: userId }).whereNull('revoked_at').update({ revoked_at: now, updated_at: now });
+    },
   };
 }
 

@@ -159,4 +159,13 @@ void eachDb(t, async (t, tdb) => {
     await ui.post(`/admin/queue/${rowB}/cancel`, {}, UiClient.csrfOf(form.html));
     t.equal((await k('outbound_queue').where({ id: rowB }).first()).state, 'failed', 'no action out of scope');
   });
+
+  await t.test("a deleted user's keys end with it (never an admin key)", async (t) => {
+    const { key } = await s.auth.createApiKey('bob-key', bob.id);
+    const bobApi = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    t.equal((await bobApi('/api/v1/inbound')).status, 200, 'works while bob exists');
+    t.equal((await api(`/api/v1/users/${bob.id}`, { method: 'DELETE' })).status, 204);
+    t.equal((await bobApi('/api/v1/inbound')).status, 401, 'revoked with its user');
+    t.equal((await bobApi('/api/v1/users')).status, 401, 'and never promoted to admin');
+  });
 });
