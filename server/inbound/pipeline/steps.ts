@@ -12,7 +12,7 @@ import type { Directory } from '../directory.js';
 import type { InboundRow } from '../../db/repos/inbound.js';
 import type { StoredRecipient } from '../../db/repos/inboundStore.js';
 import type { InboundFields } from '../../db/repos/inboundBatch.js';
-import { parseMessage, type Part } from '../../bounces/mime.js';
+import { parseMessage, type Part } from '../../lib/mime.js';
 import { classifyMessage, type ClassifiedMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
 import { verdicts } from './auth.js';
@@ -58,7 +58,9 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
       name: 'authenticate',
       async run(c) {
         const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname,
-          resolver: c.s.resolver, headers: rootOf(c).headers.list });
+          resolver: c.s.resolver,
+          // Fields as they came: DMARC's From domain is read before encoded words are decoded (lib/sender.ts).
+          headers: readHeaderSection(c.raw).fields });
         Object.assign(c.fields, { spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details) });
         return { status: 'ok', result: v.details };
       },

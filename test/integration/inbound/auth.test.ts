@@ -50,6 +50,15 @@ t.test('SPF / DKIM / DMARC verdicts', async (t) => {
   t.ok(['fail', 'neutral'].includes(bad.dkim), `a changed body does not verify (dkim ${bad.dkim})`);
   t.equal(bad.dmarc, 'fail', 'no aligned pass');
 
+  // An encoded display name that decodes to an address of a domain whose SPF passes is a
+  // name, not the From domain: DMARC must not pass on it (the real From is spoof.example).
+  await raw.sendMail({ envelope: { from: 'a@sender.example', to: 'support@ours.example' },
+    raw: 'From: =?utf-8?q?x_=3Ca=40sender.example=3E=2C?= <evil@spoof.example>\r\nMessage-ID: <auth-4@spoof.example>\r\nSubject: x\r\n\r\nbody\r\n' });
+  const spoof = await get('auth-4@spoof.example');
+  t.equal(spoof.spf, 'pass', 'the envelope domain passes SPF');
+  t.not(spoof.dmarc, 'pass', `DMARC does not pass on a name that decodes to an aligned address (dmarc ${spoof.dmarc})`);
+  t.equal(spoof.from_addr, 'evil@spoof.example');
+
   // A resolver that never answers must not stall the pipeline.
   app.services.inboundPipeline.resolver = async () => { throw Object.assign(new Error('timeout'), { code: 'ETIMEOUT' }); };
   await raw.sendMail({ envelope: { from: 'x@nodns.example', to: 'support@ours.example' }, raw: 'From: x@nodns.example\r\nMessage-ID: <auth-3@nodns.example>\r\nSubject: x\r\n\r\nbody\r\n' });
