@@ -1,35 +1,33 @@
 /* API keys pages (admins): list, create (the key is shown once), revoke. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { render, listLinks, listQueryFrom } from './render.js';
+import { render, listLinks, listQueryFrom, tr } from './render.js';
 import { requireAdmin, flash } from './session.js';
-import { str, formErrors, type Body } from './forms.js';
+import { str, type Body } from './forms.js';
+import { formAction } from './formAction.js';
 import { notFound } from '../../errors.js';
 
 export function apiKeysUi(app: FastifyInstance, s: Services) {
   const pre = { preHandler: requireAdmin };
-  const list = async (req: any, reply: any, extra: Record<string, unknown> = {}) => {
+  const list = async (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
     const query = req.query as Record<string, string>;
     const page = await s.auth.apiKeys.list(listQueryFrom(query));
-    return render(req, reply, 'pages/apikeys/list.eta', { title: 'API keys', page, query, links: listLinks('/admin/apikeys', query, page), values: {}, ...extra });
+    return render(req, reply, 'pages/apikeys/list.eta', { title: tr(req).t('apikeys.title'), page, query, links: listLinks('/admin/apikeys', query, page), values: {}, ...extra });
   };
   app.get('/apikeys', pre, async (req, reply) => list(req, reply));
   app.post('/apikeys', pre, async (req, reply) => {
     const name = str(req.body as Body, 'name');
-    try {
-      const k = await s.auth.createApiKey(name, req.user!.id);
+    return formAction(reply, {
+      act: () => s.auth.createApiKey(name, req.user!.id),
       // Shown in this response only: the database keeps a hash.
-      return list(req, reply, { created: { name: name.trim(), key: k.key } });
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      reply.status(400);
-      return list(req, reply, { values: { name }, ...fe });
-    }
+      done: (k) => ({ show: () => list(req, reply, { created: { name: name.trim(), key: k.key } }) }),
+      retry: (fe) => list(req, reply, { values: { name }, ...fe }),
+    });
   });
   app.post('/apikeys/:id/revoke', pre, async (req, reply) => {
     const id = Number((req.params as { id: string }).id);
     if (!(await s.auth.apiKeys.revoke(id, s.ctx.clock.now()))) throw notFound('Active API key');
-    flash(reply, 'ok', 'API key revoked');
+    flash(reply, 'ok', tr(req).t('apikeys.flash.revoked'));
     return reply.redirect('/admin/apikeys', 303);
   });
 }

@@ -8,11 +8,14 @@ import { flash } from './session.js';
 import { isAppError } from '../../errors.js';
 import { messages, type MessageKey } from '../../i18n/catalog.js';
 
+/** Success: go there (303) with an optional flash, or stay and show a page (preview, a secret shown once). */
+export type FormDone = { to: string; flash?: string; kind?: 'ok' | 'error' } | { show: () => Promise<unknown> };
+
 export interface FormAction<T> {
   act(): Promise<T>;
   /** Where to go after success, and the flash to show there. */
-  done(result: T): { to: string; flash?: string };
-  /** Re-renders the form with `{errors, error}` merged into its data. */
+  done(result: T): FormDone;
+  /** Re-renders the form with `{errors, error}` merged into its data (or, for a button on a list, `back()`). */
   retry(fe: { errors: Record<string, string>; error: string }): Promise<unknown>;
 }
 
@@ -30,6 +33,13 @@ export async function formAction<T>(reply: FastifyReply, o: FormAction<T>): Prom
     return o.retry({ errors, error: e.message });
   }
   const d = o.done(result);
-  if (d.flash) flash(reply, 'ok', d.flash);
+  if ('show' in d) return d.show();
+  if (d.flash) flash(reply, d.kind ?? 'ok', d.flash);
   return reply.redirect(d.to, 303);
+}
+
+/** For buttons on a list page: a rejected action goes back with its message as an error flash. */
+export async function back(reply: FastifyReply, to: string, message: string): Promise<unknown> {
+  flash(reply, 'error', message);
+  return reply.redirect(to, 303);
 }

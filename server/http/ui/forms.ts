@@ -1,6 +1,7 @@
 /*
  * Form helpers: read fields from urlencoded bodies and query strings (a repeated field
- * counts once, by its first value) and turn AppErrors into per-field messages.
+ * counts once, by its first value) and turn AppErrors into per-field messages (pages post
+ * through `formAction()`, formAction.ts).
  */
 import { isAppError } from '../../errors.js';
 

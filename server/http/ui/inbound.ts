@@ -5,10 +5,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { render, listLinks, listQueryFrom } from './render.js';
+import { render, listLinks, listQueryFrom, tr } from './render.js';
 import { requireUser, flash } from './session.js';
 import { notFound, AppError } from '../../errors.js';
-import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
 import { principalOf, inboundScope } from '../../auth/access.js';
 import type { viewMessage as ViewMessage } from '../../inbound/view/render.js';
 import { displayText, contentDisposition } from '../../lib/display.js';
@@ -20,7 +19,7 @@ const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 export function inboundUi(app: FastifyInstance, s: Services) {
   const repo = s.inboundPipeline.repo;
-  const store = inboundStoreRepo(s.ctx.db);
+  const store = s.inboundView;
   const access = s.access;
   // What this user may read (auth/access.ts); out-of-scope messages are as missing as absent ones.
   const scopeOf = async (req: FastifyRequest) => inboundScope(await access.scopeOf(principalOf(req.user!)));
@@ -31,16 +30,19 @@ export function inboundUi(app: FastifyInstance, s: Services) {
     const lq = listQueryFrom(query, ['state', 'kind', 'listener', 'spf', 'dkim', 'dmarc']);
     const day = (d?: string) => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? Date.parse(`${d}T00:00:00Z`) : undefined);
     const scope = await scopeOf(req);
-    const page = await repo.list({ ...lq, scope, filters: { ...lq.filters, from_addr: query.sender?.toLowerCase() || undefined }, address: query.address || undefined, messageId: query.messageId || undefined, from: day(query.from), to: day(query.to) ? day(query.to)! + 86_400_000 : undefined });
+    const page = await repo.list({
+      ...lq, scope, filters: { ...lq.filters, from_addr: query.sender?.toLowerCase() || undefined }, address: query.address || undefined,
+      messageId: query.messageId || undefined, from: day(query.from), to: day(query.to) ? day(query.to)! + 86_400_000 : undefined,
+    });
     const blocked = await s.suppressions.blockedAmong(page.items.map((m) => m.from_addr ?? '').filter(Boolean));
-    return render(req, reply, 'pages/inbound/list.eta', { title: 'Inbound', page, query, links: listLinks('/admin/inbound', query, page), blocked, shown: displayText });
+    return render(req, reply, 'pages/inbound/list.eta', { title: tr(req).t('inbound.list.title'), page, query, links: listLinks('/admin/inbound', query, page), blocked, shown: displayText });
   });
   app.get('/inbound/:id', { preHandler: requireUser }, async (req, reply) => {
     const m = await load(req, Number((req.params as { id: string }).id));
     let view = null, viewError = null;
     try { view = await viewMessage(await store.readRaw(m.id)); } catch (e) { viewError = (e as Error).message; }
     return render(req, reply, 'pages/inbound/detail.eta', {
-      title: displayText(m.subject) || `Message ${m.id}`, m, view, viewError, shown: displayText, steps: await repo.steps(m.id), recipients: await store.recipients(m.id),
+      title: displayText(m.subject) || tr(req).t('inbound.detail.title', { id: m.id }), m, view, viewError, shown: displayText, steps: await repo.steps(m.id), recipients: await store.recipients(m.id),
       blocked: await s.suppressions.blockedAmong([m.from_addr ?? '', ...m.rcpt_to].filter(Boolean)),
     });
   });
@@ -48,10 +50,10 @@ export function inboundUi(app: FastifyInstance, s: Services) {
   app.get('/inbound/:id/body', { preHandler: requireUser }, async (req, reply) => {
     const m = await load(req, Number((req.params as { id: string }).id));
     // Past the MIME limits there is no view: the frame says which limit, not a 500.
-    const view = await viewMessage(await store.readRaw(m.id)).catch((e: Error) => { if ((e as { code?: string }).code === 'too_complex') return { html: `<p>This message cannot be shown: ${escapeHtml(e.message)}.</p>` }; throw e; });
+    const view = await viewMessage(await store.readRaw(m.id)).catch((e: Error) => { if ((e as { code?: string }).code === 'too_complex') return { html: `<p>${escapeHtml(tr(req).t('inbound.body.tooComplex', { reason: e.message }))}</p>` }; throw e; });
     reply.header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'");
     reply.header('x-frame-options', 'SAMEORIGIN');
-    return reply.type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><base target="_blank">${view.html ?? '<p>(no HTML part)</p>'}`);
+    return reply.type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><base target="_blank">${view.html ?? `<p>${escapeHtml(tr(req).t('inbound.body.noHtml'))}</p>`}`);
   });
   app.get('/inbound/:id/raw', { preHandler: requireUser }, async (req, reply) => {
     const m = await load(req, Number((req.params as { id: string }).id));
@@ -69,7 +71,8 @@ export function inboundUi(app: FastifyInstance, s: Services) {
   });
   app.post('/inbound/:id/reprocess', { preHandler: requireUser }, async (req, reply) => {
     const m = await load(req, Number((req.params as { id: string }).id));
-    flash(reply, (await repo.reprocess(m.id, s.ctx.clock.now())) ? 'ok' : 'error', (await repo.get(m.id))?.state === 'received' ? 'Queued for processing again' : 'The message is being processed right now');
+    const ok = await repo.reprocess(m.id, s.ctx.clock.now());
+    flash(reply, ok ? 'ok' : 'error', tr(req).t((await repo.get(m.id))?.state === 'received' ? 'inbound.flash.reprocessed' : 'inbound.flash.busy'));
     return reply.redirect(`/admin/inbound/${m.id}`, 303);
   });
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { isAppError } from '../../errors.js';
-import { render } from './render.js';
+import { render, tr } from './render.js';
 import { SID, cookieOpts, rotateCsrf } from './session.js';
 import { LoginThrottled } from '../../auth/throttle.js';
 import { BODY_LIMITS } from '../limits.js';
@@ -13,7 +13,7 @@ const safeNext = (n: unknown) => (typeof n === 'string' && /^\/admin(\/|$|\?)/.t
 export function loginUi(app: FastifyInstance, s: Services) {
   app.get('/login', async (req, reply) => {
     if (req.user) return reply.redirect('/admin', 303);
-    return render(req, reply, 'pages/login.eta', { title: 'Sign in', next: safeNext((req.query as Record<string, string>).next), bare: true });
+    return render(req, reply, 'pages/login.eta', { title: tr(req).t('login.title'), next: safeNext((req.query as Record<string, string>).next), bare: true });
   });
   // Anyone can post here: a login form is a few hundred bytes, so a big body is refused
   // before it is read (it would otherwise be buffered and parsed on the event loop).
@@ -30,7 +30,7 @@ export function loginUi(app: FastifyInstance, s: Services) {
       if (!isAppError(e)) throw e;
       if (e instanceof LoginThrottled) reply.header('retry-after', String(e.retryAfterSec));
       reply.status(e.status);
-      return render(req, reply, 'pages/login.eta', { title: 'Sign in', next, bare: true, error: e.message, values: { username: b.username ?? '' } });
+      return render(req, reply, 'pages/login.eta', { title: tr(req).t('login.title'), next, bare: true, error: e.message, values: { username: b.username ?? '' } });
     }
   });
   app.post('/logout', async (req, reply) => {

@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { render, listLinks, listQueryFrom } from './render.js';
-import { requireUser, flash } from './session.js';
-import { str, formErrors, type Body } from './forms.js';
-import { queueFiltersFrom } from '../../outbound/sources/service.js';
-import { QUEUE_STATES, type QueueFilters } from '../../db/repos/queueView.js';
+import { render, listLinks, listQueryFrom, tr } from './render.js';
+import { requireUser } from './session.js';
+import { str, type Body } from './forms.js';
+import { formAction, back } from './formAction.js';
+import { queueFiltersFrom, QUEUE_STATES, type QueueFilters } from '../../outbound/queueAdmin/service.js';
 import { isAppError } from '../../errors.js';
 import { principalOf, outboundScope } from '../../auth/access.js';
 import { contentDisposition } from '../../lib/display.js';
@@ -24,7 +24,7 @@ const backTo = (b: Body, fallback = '/admin/queue') => {
 };
 
 export function queueUi(app: FastifyInstance, s: Services) {
-  const q = s.sources.queue;
+  const q = s.queueAdmin;
   const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
   const access = s.access;
   // The rows this user may see and act on (auth/access.ts); others answer 404.
@@ -37,7 +37,7 @@ export function queueUi(app: FastifyInstance, s: Services) {
     try { filters = queueFiltersFrom(query); } catch (e) { if (!isAppError(e)) throw e; error = e.message; reply.status(400); }
     filters.scope = await scopeOf(req);
     const [page, counts, accounts, types] = await Promise.all([
-      q.list(listQueryFrom(query), filters), q.counts({ ...filters, state: undefined }), s.sources.accounts(), s.sources.messageTypes.all(),
+      q.list(listQueryFrom(query), filters), q.counts({ ...filters, state: undefined }), s.accounts.senderAccounts(), s.messageTypes.all(),
     ]);
     // ⚠ next to every recipient that is blocked now, with the reason (one query for the page).
     const blocked = await s.suppressions.blockedAmong(page.items.map((r: { recipient: string }) => r.recipient));
@@ -48,47 +48,42 @@ export function queueUi(app: FastifyInstance, s: Services) {
       return p.size ? `/admin/queue?${p}` : '/admin/queue';
     };
     return render(req, reply, 'pages/queue/list.eta', {
-      title: 'Outbound queue', page, query, links: listLinks('/admin/queue', query, page), counts, states: QUEUE_STATES, sources: SOURCES,
+      title: tr(req).t('queue.list.title'), page, query, links: listLinks('/admin/queue', query, page), counts, states: QUEUE_STATES, sources: SOURCES,
       accounts, types, here, keep, stateHref, error, blocked,
     });
   });
 
   app.post('/queue/retry-failed', { preHandler: requireUser }, async (req, reply) => {
     const b = req.body as Body;
-    try {
-      const n = await q.retryFailed({ ...queueFiltersFrom(Object.fromEntries(FILTER_KEYS.map((k) => [k, str(b, k)])) as Record<string, string>), scope: await scopeOf(req) });
-      flash(reply, 'ok', n ? `${n} failed row(s) queued again` : 'No failed rows match these filters');
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      flash(reply, 'error', fe.error);
-    }
-    return reply.redirect(backTo(b), 303);
+    return formAction(reply, {
+      act: async () => q.retryFailed({ ...queueFiltersFrom(Object.fromEntries(FILTER_KEYS.map((k) => [k, str(b, k)])) as Record<string, string>), scope: await scopeOf(req) }),
+      done: (n) => ({ to: backTo(b), flash: n ? tr(req).t('queue.flash.retriedFailed', { n: tr(req).fmt.number(n) }) : tr(req).t('queue.flash.noFailed') }),
+      retry: (fe) => back(reply, backTo(b), fe.error),
+    });
   });
 
   app.get('/queue/:id', { preHandler: requireUser }, async (req, reply) => {
     const row = await q.get(idOf(req), await scopeOf(req));
     const blocked = await s.suppressions.blockedAmong([row.recipient]);
-    return render(req, reply, 'pages/queue/detail.eta', { title: `Queue row ${row.id}`, row, here: `/admin/queue/${row.id}`, blocked });
+    return render(req, reply, 'pages/queue/detail.eta', { title: tr(req).t('queue.detail.title', { id: row.id }), row, here: `/admin/queue/${row.id}`, blocked });
   });
   app.get('/queue/:id/attachments/:att', { preHandler: requireUser }, async (req, reply) => {
     const row = await q.get(idOf(req), await scopeOf(req));
     const a = await q.attachment(row.message_id, Number((req.params as { att: string }).att));
-    if (!a) return reply.status(404).type('text/plain').send('No such attachment');
+    if (!a) return reply.status(404).type('text/plain').send(tr(req).t('queue.noAttachment'));
     // Always a download, never rendered in our origin.
     return reply.type('application/octet-stream').header('content-disposition', contentDisposition(a.filename)).send(a.content);
   });
 
-  const action = (name: 'retry' | 'cancel', done: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const action = (name: 'retry' | 'cancel', done: 'queue.flash.retried' | 'queue.flash.canceled') => async (req: FastifyRequest, reply: FastifyReply) => {
     const b = req.body as Body;
-    try {
-      await q[name](idOf(req), await scopeOf(req));
-      flash(reply, 'ok', `Row ${idOf(req)} ${done}`);
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      flash(reply, 'error', fe.error);
-    }
-    return reply.redirect(backTo(b, `/admin/queue/${idOf(req)}`), 303);
+    const to = backTo(b, `/admin/queue/${idOf(req)}`);
+    return formAction(reply, {
+      act: async () => q[name](idOf(req), await scopeOf(req)),
+      done: () => ({ to, flash: tr(req).t(done, { id: idOf(req) }) }),
+      retry: (fe) => back(reply, to, fe.error),
+    });
   };
-  app.post('/queue/:id/retry', { preHandler: requireUser }, action('retry', 'queued again'));
-  app.post('/queue/:id/cancel', { preHandler: requireUser }, action('cancel', 'canceled'));
+  app.post('/queue/:id/retry', { preHandler: requireUser }, action('retry', 'queue.flash.retried'));
+  app.post('/queue/:id/cancel', { preHandler: requireUser }, action('cancel', 'queue.flash.canceled'));
 }

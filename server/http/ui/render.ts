@@ -6,7 +6,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { takeFlash } from './session.js';
 import type { Page } from '../../db/list.js';
 import { buildMenu } from './menu.js';
-import { messages } from '../../i18n/catalog.js';
+import { messages, type Messages, type MessageKey } from '../../i18n/catalog.js';
+
+const esc = (v: string | number) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The current user's catalog and formats, for texts made outside a view (flashes are set
+ * now and shown on the next page, so they are translated now).
+ */
+export const tr = (req: FastifyRequest): Messages => messages(req.user?.locale, req.user?.time_zone);
 
 export async function render(req: FastifyRequest, reply: FastifyReply, page: string, data: Record<string, unknown> = {}) {
   const path = req.url.split('?')[0]!;
@@ -14,6 +22,9 @@ export async function render(req: FastifyRequest, reply: FastifyReply, page: str
   const menu = buildMenu(req.server.adminShell.menu, { role: req.user?.role, path });
   return reply.type('text/html; charset=utf-8').view(page, {
     title: 'Postern', user: req.user, csrf: req.csrfToken, flash: takeFlash(req, reply), menu, ...i18n,
+    // A catalog text that holds markup (`<code>`, links): output raw with `<%~`, params escaped.
+    th: (key: MessageKey, params?: Record<string, string | number>) =>
+      i18n.t(key, params && Object.fromEntries(Object.entries(params).map(([k, v]) => [k, esc(v)]))),
     errors: {}, values: {}, ...data,
   });
 }

@@ -3,11 +3,12 @@
  * unblock / delete / CSV export; manual add; CSV import; the bounce policy form; unmatched
  * bounce and complaint reports (they blocked nobody) with a button to block by hand.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { render, listLinks, listQueryFrom } from './render.js';
+import { render, listLinks, listQueryFrom, tr } from './render.js';
 import { requireUser, requireAdmin, flash } from './session.js';
-import { str, bool, ids, formErrors, type Body } from './forms.js';
+import { str, bool, ids, type Body } from './forms.js';
+import { formAction, back } from './formAction.js';
 import { filtersFrom } from '../api/suppressions.js';
 import { BODY_LIMITS } from '../limits.js';
 
@@ -25,7 +26,7 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
     const groupBy = query.group === 'reason' || query.group === 'domain' ? query.group : null;
     const groups = groupBy ? await svc.repo.groupCounts(groupBy) : null;
     return render(req, reply, 'pages/suppressions/list.eta', {
-      title: 'Blocked addresses', page, query, links: listLinks('/admin/suppressions', query, page), groups, groupBy,
+      title: tr(req).t('suppressions.list.title'), page, query, links: listLinks('/admin/suppressions', query, page), groups, groupBy,
       exportHref: `/admin/suppressions/export.csv?${new URLSearchParams(Object.entries(query).filter(([k, v]) => v && !['page', 'sort', 'dir', 'group'].includes(k))).toString()}`,
     });
   });
@@ -36,81 +37,73 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
   app.post('/suppressions/bulk', { preHandler: requireAdmin }, async (req, reply) => {
     const b = req.body as Body;
     const chosen = ids(b, 'ids');
-    if (!chosen.length) flash(reply, 'error', 'Select at least one address');
-    else if (str(b, 'action') === 'unblock') flash(reply, 'ok', `${await svc.unblock(chosen)} address(es) unblocked: they can be mailed again`);
-    else if (str(b, 'action') === 'delete') flash(reply, 'ok', `${await svc.remove(chosen)} address(es) deleted`);
-    else flash(reply, 'error', 'Unknown action');
+    const { t, fmt } = tr(req);
+    if (!chosen.length) flash(reply, 'error', t('suppressions.flash.selectOne'));
+    else if (str(b, 'action') === 'unblock') flash(reply, 'ok', t('suppressions.flash.unblocked', { n: fmt.number(await svc.unblock(chosen)) }));
+    else if (str(b, 'action') === 'delete') flash(reply, 'ok', t('suppressions.flash.deleted', { n: fmt.number(await svc.remove(chosen)) }));
+    else flash(reply, 'error', t('suppressions.flash.unknownAction'));
     return reply.redirect(`/admin/suppressions${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`, 303);
   });
 
-  const showAdd = (req: any, reply: any, data: Record<string, unknown>) => render(req, reply, 'pages/suppressions/add.eta', { title: 'Block addresses', ...data });
+  const showAdd = (req: FastifyRequest, reply: FastifyReply, data: Record<string, unknown>) =>
+    render(req, reply, 'pages/suppressions/add.eta', { title: tr(req).t('suppressions.add.title'), ...data });
   app.get('/suppressions/new', { preHandler: requireAdmin }, async (req, reply) => showAdd(req, reply, { values: {} }));
   app.post('/suppressions/new', { preHandler: requireAdmin }, async (req, reply) => {
     const b = req.body as Body;
     const values = { address: str(b, 'address'), reason: str(b, 'reason'), note: str(b, 'note') };
-    try {
-      const row = await svc.block(values.address, { reason: values.reason || undefined, note: values.note || undefined });
-      flash(reply, 'ok', `${row.address} blocked`);
-      return reply.redirect('/admin/suppressions', 303);
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      reply.status(400);
-      return showAdd(req, reply, { values, ...fe });
-    }
+    return formAction(reply, {
+      act: () => svc.block(values.address, { reason: values.reason || undefined, note: values.note || undefined }),
+      done: (row) => ({ to: '/admin/suppressions', flash: tr(req).t('suppressions.flash.blocked', { address: row.address }) }),
+      retry: (fe) => showAdd(req, reply, { values, ...fe }),
+    });
   });
   app.post('/suppressions/import', { bodyLimit: BODY_LIMITS.upload, preHandler: requireAdmin }, async (req, reply) => {
     const csv = str(req.body as Body, 'csv');
-    try {
-      const r = await svc.importCsv(csv);
-      if (r.errors.length) {
-        reply.status(400);
-        return showAdd(req, reply, { values: { csv }, importResult: r, error: `${r.added} imported, ${r.errors.length} line(s) rejected` });
-      }
-      flash(reply, 'ok', `${r.added} address(es) imported`);
-      return reply.redirect('/admin/suppressions', 303);
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      reply.status(400);
-      return showAdd(req, reply, { values: { csv }, ...fe });
-    }
+    const { t, fmt } = tr(req);
+    return formAction(reply, {
+      act: () => svc.importCsv(csv),
+      done: (r) => (r.errors.length
+        ? { show: () => {
+          reply.status(400);
+          return showAdd(req, reply, { values: { csv }, importResult: r, error: t('suppressions.import.partial', { added: fmt.number(r.added), rejected: fmt.number(r.errors.length) }) });
+        } }
+        : { to: '/admin/suppressions', flash: t('suppressions.flash.imported', { n: fmt.number(r.added) }) }),
+      retry: (fe) => showAdd(req, reply, { values: { csv }, ...fe }),
+    });
   });
 
   app.get('/suppressions/policy', { preHandler: requireUser }, async (req, reply) =>
-    render(req, reply, 'pages/suppressions/policy.eta', { title: 'Bounce policy', values: await svc.policy() }));
+    render(req, reply, 'pages/suppressions/policy.eta', { title: tr(req).t('suppressions.policy.title'), values: await svc.policy() }));
   app.post('/suppressions/policy', { preHandler: requireAdmin }, async (req, reply) => {
     const b = req.body as Body;
     const num = (k: string) => (/^\d+$/.test(str(b, k)) ? Number(str(b, k)) : (NaN as number));
     const values = { blockOnHard: bool(b, 'blockOnHard'), threshold: num('threshold'), windowDays: num('windowDays'), decayAfter: num('decayAfter') };
-    try {
-      await svc.setPolicy(values);
-      flash(reply, 'ok', 'Bounce policy saved');
-      return reply.redirect('/admin/suppressions/policy', 303);
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      reply.status(400);
-      return render(req, reply, 'pages/suppressions/policy.eta', { title: 'Bounce policy', values: { ...values, threshold: str(b, 'threshold'), windowDays: str(b, 'windowDays'), decayAfter: str(b, 'decayAfter') }, ...fe });
-    }
+    return formAction(reply, {
+      act: () => svc.setPolicy(values),
+      done: () => ({ to: '/admin/suppressions/policy', flash: tr(req).t('suppressions.flash.policySaved') }),
+      retry: (fe) => render(req, reply, 'pages/suppressions/policy.eta', {
+        title: tr(req).t('suppressions.policy.title'), values: { ...values, threshold: str(b, 'threshold'), windowDays: str(b, 'windowDays'), decayAfter: str(b, 'decayAfter') }, ...fe,
+      }),
+    });
   });
   app.get('/suppressions/unmatched', { preHandler: requireUser }, async (req, reply) => {
     const query = req.query as Record<string, string>;
     const source = query.source === 'dsn' || query.source === 'arf' ? query.source : undefined;
     const page = await svc.unmatched({ ...listQueryFrom(query), source });
-    return render(req, reply, 'pages/suppressions/unmatched.eta', { title: 'Unmatched bounces and complaints', page, query, links: listLinks('/admin/suppressions/unmatched', query, page) });
+    return render(req, reply, 'pages/suppressions/unmatched.eta', { title: tr(req).t('suppressions.unmatched.title'), page, query, links: listLinks('/admin/suppressions/unmatched', query, page) });
   });
   app.post('/suppressions/unmatched/block', { preHandler: requireAdmin }, async (req, reply) => {
     const b = req.body as Body;
-    const back = `/admin/suppressions/unmatched${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`;
+    const to = `/admin/suppressions/unmatched${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`;
     const source = str(b, 'source') === 'arf' ? 'complaint' : 'bounce';
     const inbound = /^\d+$/.test(str(b, 'inbound')) ? ` #${str(b, 'inbound')}` : '';
-    try {
-      // The admin judged the report: a manual block, noting which report it came from.
-      const row = await svc.block(str(b, 'address'), { reason: 'manual', note: `blocked by hand from an unmatched ${source} report${inbound ? `, inbound message${inbound}` : ''}` });
-      flash(reply, 'ok', `${row.address} blocked`);
-    } catch (e) {
-      const fe = formErrors(e); if (!fe) throw e;
-      flash(reply, 'error', `Not blocked: ${Object.values(fe.errors).join('; ') || fe.error}`);
-    }
-    return reply.redirect(back, 303);
+    // The admin judged the report: a manual block, noting which report it came from (the note is data, kept in English).
+    const note = `blocked by hand from an unmatched ${source} report${inbound ? `, inbound message${inbound}` : ''}`;
+    return formAction(reply, {
+      act: () => svc.block(str(b, 'address'), { reason: 'manual', note }),
+      done: (row) => ({ to, flash: tr(req).t('suppressions.flash.blocked', { address: row.address }) }),
+      retry: (fe) => back(reply, to, tr(req).t('suppressions.flash.notBlocked', { reason: Object.values(fe.errors).join('; ') || fe.error })),
+    });
   });
   app.get('/suppressions/:id', { preHandler: requireUser }, async (req, reply) => {
     const row = await svc.get(Number((req.params as { id: string }).id));

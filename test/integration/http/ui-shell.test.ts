@@ -43,3 +43,24 @@ t.test('My settings: locale and time zone', async (t) => {
   t.match(page.html, /<html lang="nb">/);
   t.match(page.html, /Settings saved/, 'the flash');
 });
+
+t.test('a list page in nb-NO / Europe/Oslo: the flash and the dates follow My settings', async (t) => {
+  const { url } = await startTestApp(t, { clock: { now: () => Date.UTC(2026, 11, 5, 23, 30) } });
+  const ui = new UiClient(url);
+  await ui.login('admin', ADMIN_PASSWORD);
+  const before = await ui.submit('/admin/teams/new', '/admin/teams/new', { name: 'utc-team' });
+  t.equal(before.res.status, 303);
+  let list = await ui.get('/admin/teams');
+  t.match(list.html, /Team utc-team created/, 'the flash, in English');
+  t.match(list.html, /<time datetime="2026-12-05T23:30:00\.000Z">Dec 5, 2026<\/time>/, 'en-US in UTC: still the 5th');
+
+  t.equal((await ui.submit('/admin/settings', '/admin/settings', { locale: 'nb-NO', timeZone: 'Europe/Oslo' })).res.status, 303);
+  const made = await ui.submit('/admin/teams/new', '/admin/teams/new', { name: 'oslo-team' });
+  t.equal(made.res.status, 303);
+  t.equal(made.res.headers.get('location'), '/admin/teams');
+  list = await ui.get('/admin/teams');
+  t.match(list.html, /<div class="flash ok" role="status">Team oslo-team created<\/div>/, 'the flash (English texts until nb ships)');
+  t.match(list.html, /<time datetime="2026-12-05T23:30:00\.000Z">6\. des\. 2026<\/time>/, 'the created date the Norwegian way, in Oslo time');
+  t.notMatch(list.html, /Dec 5, 2026/);
+  t.match(list.html, /<html lang="nb">/);
+});

@@ -17,12 +17,47 @@ function files(dir: string, ext: string): string[] {
 t.test('every t(\'key\') in the views and the server exists in the English catalog', async (t) => {
   const used = new Set<string>();
   for (const f of [...files(join(root, 'admin-ui/views'), '.eta'), ...files(join(root, 'server'), '.ts')]) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/\bt\('([a-zA-Z0-9_.]+)'\s*[,)]/g)) used.add(m[1]!);
+    for (const m of readFileSync(f, 'utf8').matchAll(/\bth?\('([a-zA-Z0-9_.]+)'\s*[,)]/g)) used.add(m[1]!);
   }
   for (const e of FEATURES.flatMap((f) => f.menu ?? [])) used.add(e.label);
   t.ok(used.size > 20, `found ${used.size} keys in use`);
   const missing = [...used].filter((k) => !(k in en));
   t.same(missing, [], 'no key is missing');
+});
+
+/*
+ * A heuristic for "every page text goes through the catalog": outside `<% … %>`, no text node
+ * and no title / placeholder / aria-label / data-confirm / alt holds two letters in a row,
+ * except code samples (`<code>`, `<pre>`) and the names below, which no language translates.
+ */
+const UNTRANSLATED = ['Postern', 'DKIM', 'SPF', 'DMARC', 'HTML', 'CSV', 'BCC', 'CC', 'Reply-To', 'API', 'pst_'];
+export function bareTexts(template: string): string[] {
+  const html = template.replace(/<%[\s\S]*?%>/g, '\u0000')
+    .replace(/<(code|pre|script|style)\b[^>]*>[\s\S]*?<\/\1>/g, '\u0000');
+  const words = (s: string) => UNTRANSLATED.reduce((acc, w) => acc.split(w).join(' '), s.replace(/&[a-z]+;|&#\d+;|\/[\w/.-]*/g, ' '));
+  const found: string[] = [];
+  for (const m of html.matchAll(/>([^<]*)</g)) if (/[A-Za-z]{2}/.test(words(m[1]!))) found.push(m[1]!.trim());
+  for (const m of html.matchAll(/\s(?:title|placeholder|aria-label|data-confirm|alt)="([^"]*)"/g)) {
+    // Example values (an address, a domain, a key name, JSON) are not sentences.
+    if (/\s/.test(m[1]!) && !/[@{]/.test(m[1]!) && /[A-Za-z]{2}/.test(words(m[1]!))) found.push(m[1]!);
+  }
+  return found;
+}
+
+t.test('the heuristic finds bare English and lets catalog texts, code and brand names pass', async (t) => {
+  t.same(bareTexts('<h1>Users</h1>'), ['Users']);
+  t.same(bareTexts('<label>Name <input name="q"></label>'), ['Name']);
+  t.same(bareTexts('<form data-confirm="Delete it?">'), ['Delete it?']);
+  t.same(bareTexts('<h1><%= it.t(\'users.list.title\') %></h1><a href="/x"><%= u.name %></a>'), []);
+  t.same(bareTexts('<label>DKIM <select></select></label><p><code>GET /api/v1/x</code></p><a class="brand">Postern</a>'), []);
+  t.same(bareTexts('<input placeholder="a@example.com, B &lt;b@example.org&gt;"><input placeholder="crm-sync">'), []);
+  t.same(bareTexts('<td>—</td><td>&nbsp;</td><span>#<%= r.id %> · </span><a href="/api/docs">/api/docs</a>'), []);
+});
+
+t.test('no view holds a bare English text outside t(…)', async (t) => {
+  const views = files(join(root, 'admin-ui/views'), '.eta');
+  t.ok(views.length > 25, `${views.length} views`);
+  for (const f of views) t.same(bareTexts(readFileSync(f, 'utf8')), [], f.slice(root.length + 1));
 });
 
 t.test('interpolation', async (t) => {
