@@ -2,15 +2,19 @@
 import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
-import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
+import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs, camelPage } from './schemas.js';
 
-const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
-const Credential = Type.Object({ id: Type.Integer(), name: Type.String(), username: Type.String(), allowed_senders: Type.Array(Type.String()), rate_per_minute: Type.Integer(), last_used_at: N(Type.Integer()), revoked_at: N(Type.Integer()), created_at: Type.Integer() });
-const Input = Type.Object({ name: Type.String({ maxLength: 100 }), allowedSenders: Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 }), ratePerMinute: Type.Optional(Type.Integer()) }, { additionalProperties: false });
+const Credential = Type.Object({
+  id: Type.Integer(), name: Type.String(), username: Type.String(), allowedSenders: Type.Array(Type.String()), ratePerMinute: Type.Integer(),
+  lastUsedAt: Nullable(Ms()), revokedAt: Nullable(Ms()), createdAt: Ms(),
+});
+const Input = Type.Object({
+  name: Type.String({ maxLength: 100 }), allowedSenders: Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 }), ratePerMinute: Type.Optional(Type.Integer()),
+}, { additionalProperties: false });
 
 export function credentialsApi(app: Api, s: Services) {
   const tags = ['smtp-credentials'];
-  app.get('/smtp-credentials', { schema: { tags, summary: 'App credentials for the submission port', querystring: ListQuery, response: { 200: pageOf(Credential) } } }, async (req) => s.credentials.repo.list(req.query));
+  app.get('/smtp-credentials', { schema: { tags, summary: 'App credentials for the submission port', querystring: ListQuery, response: { 200: pageOf(Credential) } } }, async (req) => camelPage(await s.credentials.repo.list(listArgs(req.query))));
   app.post('/smtp-credentials', { schema: { tags, summary: 'Create a credential (the password is returned once)', body: Input, response: { 201: Type.Object({ id: Type.Integer(), username: Type.String(), password: Type.String() }), ...errors(400) } } },
     async (req, reply) => { reply.status(201); return s.credentials.create(req.body); });
   app.patch('/smtp-credentials/:id', { schema: { tags, summary: 'Change name, allowed senders or rate', params: IdParams, body: Type.Partial(Input), response: { 200: Type.Object({ id: Type.Integer() }), ...errors(400, 404) } } },

@@ -2,46 +2,50 @@
 import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
-import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
+import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs, camelPage } from './schemas.js';
+import { camelKeys } from '../../lib/case.js';
 import { notFound } from '../../errors.js';
 
-const N = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
-const Domain = Type.Object({ id: Type.Integer(), name: Type.String(), kind: Type.String(), catch_all_mailbox_id: N(Type.Integer()), active: Type.Boolean(), created_at: Type.Integer(), mailbox_count: Type.Optional(Type.Integer()) });
+const Domain = Type.Object({
+  id: Type.Integer(), name: Type.String(), kind: Type.String(), catchAllMailboxId: Nullable(Type.Integer()), active: Type.Boolean(), createdAt: Ms(), updatedAt: Ms(),
+  mailboxCount: Type.Optional(Type.Integer()),
+});
 const Mailbox = Type.Object({
-  id: Type.Integer(), address: Type.String(), domain_id: Type.Integer(), name: Type.String(), kind: Type.String(), user_id: N(Type.Integer()),
-  create_cases: Type.Boolean(), auto_reply: Type.Boolean(), auto_reply_subject: N(Type.String()), auto_reply_body: N(Type.String()), active: Type.Boolean(),
-  created_at: Type.Integer(), teamIds: Type.Optional(Type.Array(Type.Integer())), domain: Type.Optional(Type.String()),
+  id: Type.Integer(), address: Type.String(), domainId: Type.Integer(), name: Type.String(), kind: Type.String(), userId: Nullable(Type.Integer()),
+  createCases: Type.Boolean(), autoReply: Type.Boolean(), autoReplySubject: Nullable(Type.String()), autoReplyBody: Nullable(Type.String()), active: Type.Boolean(),
+  createdAt: Ms(), updatedAt: Ms(), teamIds: Type.Optional(Type.Array(Type.Integer())), domain: Type.Optional(Type.String()),
 });
 const MailboxInput = Type.Object({
   address: Type.String({ maxLength: 320 }), name: Type.Optional(Type.String({ maxLength: 200 })), kind: Type.Optional(Type.Union([Type.Literal('group'), Type.Literal('personal')])),
-  userId: Type.Optional(N(Type.Integer())), teamIds: Type.Optional(Type.Array(Type.Integer())), createCases: Type.Optional(Type.Boolean()), autoReply: Type.Optional(Type.Boolean()),
-  autoReplySubject: Type.Optional(N(Type.String({ maxLength: 998 }))), autoReplyBody: Type.Optional(N(Type.String({ maxLength: 100_000 }))), active: Type.Optional(Type.Boolean()),
+  userId: Type.Optional(Nullable(Type.Integer())), teamIds: Type.Optional(Type.Array(Type.Integer())), createCases: Type.Optional(Type.Boolean()),
+  autoReply: Type.Optional(Type.Boolean()), autoReplySubject: Type.Optional(Nullable(Type.String({ maxLength: 998 }))),
+  autoReplyBody: Type.Optional(Nullable(Type.String({ maxLength: 100_000 }))), active: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
 export function domainsApi(app: Api, s: Services) {
   const tags = ['domains'];
   app.get('/domains', { schema: { tags, summary: 'Domains', querystring: Type.Intersect([ListQuery, Type.Object({ kind: Type.Optional(Type.String()) })]), response: { 200: pageOf(Domain) } } },
-    async (req) => { const { kind, ...q } = req.query; return s.domains.domains.list({ ...q, filters: { kind } }); });
+    async (req) => { const { kind, ...q } = req.query; return camelPage(await s.domains.domains.list({ ...listArgs(q), filters: { kind } })); });
   app.post('/domains', { schema: { tags, summary: 'Add a local or bounce (VERP) domain', body: Type.Object({ name: Type.String({ maxLength: 253 }), kind: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('bounce')])), active: Type.Optional(Type.Boolean()) }), response: { 201: Domain, ...errors(400) } } },
-    async (req, reply) => { reply.status(201); return s.domains.createDomain(req.body); });
+    async (req, reply) => { reply.status(201); return camelKeys(await s.domains.createDomain(req.body)); });
   app.get('/domains/:id', { schema: { tags, summary: 'One domain', params: IdParams, response: { 200: Domain, ...errors(404) } } }, async (req) => {
-    const d = await s.domains.domains.get(req.params.id); if (!d) throw notFound('Domain'); return d;
+    const d = await s.domains.domains.get(req.params.id); if (!d) throw notFound('Domain'); return camelKeys(d);
   });
-  app.patch('/domains/:id', { schema: { tags, summary: 'Change kind, active flag or catch-all mailbox', params: IdParams, body: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('bounce')])), active: Type.Optional(Type.Boolean()), catchAllMailboxId: Type.Optional(N(Type.Integer())) }, { additionalProperties: false }), response: { 200: Domain, ...errors(400, 404) } } },
-    async (req) => s.domains.updateDomain(req.params.id, req.body));
+  app.patch('/domains/:id', { schema: { tags, summary: 'Change kind, active flag or catch-all mailbox', params: IdParams, body: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('bounce')])), active: Type.Optional(Type.Boolean()), catchAllMailboxId: Type.Optional(Nullable(Type.Integer())) }, { additionalProperties: false }), response: { 200: Domain, ...errors(400, 404) } } },
+    async (req) => camelKeys(await s.domains.updateDomain(req.params.id, req.body)));
   app.delete('/domains/:id', { schema: { tags, summary: 'Delete a domain without mailboxes', params: IdParams, response: { 204: Type.Null(), ...errors(404, 409) } } },
     async (req, reply) => { await s.domains.deleteDomain(req.params.id); return reply.status(204).send(null); });
 
   const mtags = ['mailboxes'];
   app.get('/mailboxes', { schema: { tags: mtags, summary: 'Mailboxes', querystring: Type.Intersect([ListQuery, Type.Object({ kind: Type.Optional(Type.String()), domainId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Mailbox) } } },
-    async (req) => { const { kind, domainId, ...q } = req.query; return s.domains.mailboxes.list({ ...q, filters: { kind, domain_id: domainId } }); });
+    async (req) => { const { kind, domainId, ...q } = req.query; return camelPage(await s.domains.mailboxes.list({ ...listArgs(q), filters: { kind, domain_id: domainId } })); });
   app.post('/mailboxes', { schema: { tags: mtags, summary: 'Create a group or personal mailbox', body: MailboxInput, response: { 201: Mailbox, ...errors(400) } } },
-    async (req, reply) => { reply.status(201); return s.domains.createMailbox(req.body); });
+    async (req, reply) => { reply.status(201); return camelKeys(await s.domains.createMailbox(req.body)); });
   app.get('/mailboxes/:id', { schema: { tags: mtags, summary: 'One mailbox', params: IdParams, response: { 200: Mailbox, ...errors(404) } } }, async (req) => {
-    const m = await s.domains.mailboxes.get(req.params.id); if (!m) throw notFound('Mailbox'); return m;
+    const m = await s.domains.mailboxes.get(req.params.id); if (!m) throw notFound('Mailbox'); return camelKeys(m);
   });
   app.patch('/mailboxes/:id', { schema: { tags: mtags, summary: 'Update a mailbox', params: IdParams, body: Type.Partial(MailboxInput), response: { 200: Mailbox, ...errors(400, 404) } } },
-    async (req) => s.domains.updateMailbox(req.params.id, req.body));
+    async (req) => camelKeys(await s.domains.updateMailbox(req.params.id, req.body)));
   app.delete('/mailboxes/:id', { schema: { tags: mtags, summary: 'Delete a mailbox', params: IdParams, response: { 204: Type.Null(), ...errors(404) } } },
     async (req, reply) => { await s.domains.deleteMailbox(req.params.id); return reply.status(204).send(null); });
 }

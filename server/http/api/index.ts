@@ -2,13 +2,13 @@
  * The JSON API under /api/v1: Bearer API-key authentication for every route, then one
  * plugin per resource. Routes declare TypeBox schemas, which also build /api/docs.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { apiError } from '../errors.js';
 import { apiRouteAllowed, type Principal } from '../../auth/access.js';
 
-export type Api = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 export type ApiPlugin = (app: Api, s: Services) => void | Promise<void>;
 
 export async function apiRoutes(app: Api, s: Services, plugins: ApiPlugin[] = []) {

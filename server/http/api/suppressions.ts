@@ -6,16 +6,16 @@
 import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
 import type { Services } from '../../services.js';
-import { ListQuery, pageOf, IdParams, errors } from './schemas.js';
+import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs, camelPage } from './schemas.js';
+import { camelKeys } from '../../lib/case.js';
 import { BODY_LIMITS } from '../limits.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 export const SuppressionSchema = Type.Object({
   id: Type.Integer(), address: Type.String(), domain: Type.String(), blocked: Type.Boolean(),
   reason: Nullable(Type.String()), class: Nullable(Type.String()), source: Nullable(Type.String()),
-  bounce_count: Type.Integer(), hard_count: Type.Integer(), soft_count: Type.Integer(),
-  first_seen: Type.Integer(), last_seen: Type.Integer(), blocked_at: Nullable(Type.Integer()),
-  last_inbound_id: Nullable(Type.Integer()), last_queue_id: Nullable(Type.Integer()), note: Nullable(Type.String()),
+  bounceCount: Type.Integer(), hardCount: Type.Integer(), softCount: Type.Integer(),
+  firstSeen: Ms(), lastSeen: Ms(), blockedAt: Nullable(Ms()),
+  lastInboundId: Nullable(Type.Integer()), lastQueueId: Nullable(Type.Integer()), note: Nullable(Type.String()),
 });
 const Filters = Type.Object({
   address: Type.Optional(Type.String()), reason: Type.Optional(Type.String()), class: Type.Optional(Type.String()),
@@ -25,7 +25,7 @@ const Filters = Type.Object({
 export const UnmatchedSchema = Type.Object({
   id: Type.Integer(), recipient: Type.String({ description: 'the address the report named (unverified)' }),
   source: Type.Union([Type.Literal('dsn'), Type.Literal('arf')]), status: Nullable(Type.String()), class: Nullable(Type.String()),
-  reason: Nullable(Type.String()), side: Nullable(Type.String()), diagnostic: Nullable(Type.String()), inbound_id: Nullable(Type.Integer()), at: Type.Integer(),
+  reason: Nullable(Type.String()), side: Nullable(Type.String()), diagnostic: Nullable(Type.String()), inboundId: Nullable(Type.Integer()), at: Ms(),
 });
 const Ids = Type.Object({ ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }) });
 const Policy = Type.Object({ blockOnHard: Type.Boolean(), threshold: Type.Integer(), windowDays: Type.Integer(), decayAfter: Type.Integer() });
@@ -40,7 +40,7 @@ export function suppressionsApi(app: Api, s: Services) {
   app.get('/suppressions', { schema: { tags, summary: 'Blocked addresses (address= for an exact lookup)', querystring: Type.Intersect([ListQuery, Filters]), response: { 200: pageOf(SuppressionSchema) } } },
     async (req) => {
       const { address, reason, domain, source, blocked, class: cls, ...lq } = req.query;
-      return svc.repo.list({ ...lq, filters: filtersFrom({ address, reason, domain, source, blocked, class: cls }) });
+      return camelPage(await svc.repo.list({ ...listArgs(lq), filters: filtersFrom({ address, reason, domain, source, blocked, class: cls }) }));
     });
   app.get('/suppressions/groups', { schema: { tags, summary: 'Blocked addresses counted by reason or domain', querystring: Type.Object({ by: Type.Union([Type.Literal('reason'), Type.Literal('domain')]) }), response: { 200: Type.Object({ items: Type.Array(Type.Object({ key: Type.String(), n: Type.Integer() })) }) } } },
     async (req) => ({ items: await svc.repo.groupCounts(req.query.by) }));
@@ -53,10 +53,10 @@ export function suppressionsApi(app: Api, s: Services) {
       tags, summary: 'Bounce and complaint reports without evidence of our mail (no signed token): kept, blocked nobody; POST /suppressions blocks one by hand',
       querystring: Type.Intersect([ListQuery, Type.Object({ source: Type.Optional(Type.Union([Type.Literal('dsn'), Type.Literal('arf')])) })]), response: { 200: pageOf(UnmatchedSchema) },
     },
-  }, async (req) => svc.unmatched(req.query));
-  app.get('/suppressions/:id', { schema: { tags, summary: 'One address', params: IdParams, response: { 200: SuppressionSchema, ...errors(404) } } }, async (req) => svc.get(req.params.id));
+  }, async (req) => camelPage(await svc.unmatched(listArgs(req.query))));
+  app.get('/suppressions/:id', { schema: { tags, summary: 'One address', params: IdParams, response: { 200: SuppressionSchema, ...errors(404) } } }, async (req) => camelKeys(await svc.get(req.params.id)));
   app.post('/suppressions', { schema: { tags, summary: 'Block an address by hand', body: Type.Object({ address: Type.String({ minLength: 3, maxLength: 320 }), reason: Type.Optional(Type.String({ maxLength: 32 })), note: Type.Optional(Type.String({ maxLength: 1000 })) }), response: { 201: SuppressionSchema, ...errors(400) } } },
-    async (req, reply) => { reply.status(201); return svc.block(req.body.address, { reason: req.body.reason, note: req.body.note }); });
+    async (req, reply) => { reply.status(201); return camelKeys(await svc.block(req.body.address, { reason: req.body.reason, note: req.body.note })); });
   app.post('/suppressions/import', { bodyLimit: BODY_LIMITS.upload, schema: { tags, summary: 'Import CSV (an address column, optional reason and note)', body: Type.Object({ csv: Type.String({ maxLength: 20_000_000 }) }), response: { 200: Type.Object({ added: Type.Integer(), errors: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })) }), ...errors(400) } } },
     async (req) => svc.importCsv(req.body.csv));
   app.post('/suppressions/unblock', { schema: { tags, summary: 'Clear the bounce mark so the addresses can be mailed again', body: Ids, response: { 200: Type.Object({ unblocked: Type.Integer() }) } } },

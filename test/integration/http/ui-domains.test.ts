@@ -9,13 +9,13 @@ import { UiClient } from '../../helpers/session.js';
 
 t.test('catch-all survives saving a domain with many mailboxes', async (t) => {
   const { api, url } = await startTestApp(t);
-  const post = async (path: string, body: unknown, method = 'POST') => (await api(path, { method, body: JSON.stringify(body) })).json() as Promise<{ id: number; catch_all_mailbox_id: number | null }>;
+  const post = async (path: string, body: unknown, method = 'POST') => (await api(path, { method, body: JSON.stringify(body) })).json() as Promise<{ id: number; catchAllMailboxId: number | null }>;
   const d = await post('/api/v1/domains', { name: 'many.example' });
   const ids: number[] = [];
   for (let i = 1; i <= 30; i++) ids.push((await post('/api/v1/mailboxes', { address: `box${String(i).padStart(2, '0')}@many.example`, name: `Box ${i}` })).id);
   const last = ids[ids.length - 1]!;
-  t.equal((await post(`/api/v1/domains/${d.id}`, { catchAllMailboxId: last }, 'PATCH')).catch_all_mailbox_id, last);
-  const catchAll = async () => ((await (await api('/api/v1/domains')).json()) as { items: Array<{ id: number; catch_all_mailbox_id: number | null }> }).items.find((x) => x.id === d.id)?.catch_all_mailbox_id;
+  t.equal((await post(`/api/v1/domains/${d.id}`, { catchAllMailboxId: last }, 'PATCH')).catchAllMailboxId, last);
+  const catchAll = async () => ((await (await api('/api/v1/domains')).json()) as { items: Array<{ id: number; catchAllMailboxId: number | null }> }).items.find((x) => x.id === d.id)?.catchAllMailboxId;
 
   const ui = new UiClient(url);
   await ui.login('admin', ADMIN_PASSWORD);

@@ -57,12 +57,12 @@ t.test('SPF / DKIM / DMARC verdicts', async (t) => {
   const spoof = await get('auth-4@spoof.example');
   t.equal(spoof.spf, 'pass', 'the envelope domain passes SPF');
   t.not(spoof.dmarc, 'pass', `DMARC does not pass on a name that decodes to an aligned address (dmarc ${spoof.dmarc})`);
-  t.equal(spoof.from_addr, 'evil@spoof.example');
+  t.equal(spoof.fromAddr, 'evil@spoof.example');
 
   // A resolver that never answers must not stall the pipeline.
   app.services.inboundPipeline.resolver = async () => { throw Object.assign(new Error('timeout'), { code: 'ETIMEOUT' }); };
   await raw.sendMail({ envelope: { from: 'x@nodns.example', to: 'support@ours.example' }, raw: 'From: x@nodns.example\r\nMessage-ID: <auth-3@nodns.example>\r\nSubject: x\r\n\r\nbody\r\n' });
   const nodns = await get('auth-3@nodns.example');
   t.ok(['temperror', 'none'].includes(nodns.spf), `spf ${nodns.spf}`);
-  t.ok(nodns.processed_at, 'processed anyway');
+  t.ok(nodns.processedAt, 'processed anyway');
 });

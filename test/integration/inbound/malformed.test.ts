@@ -41,7 +41,7 @@ t.test('malformed corpus through SMTP and the pipeline', async (t) => {
     c.close();
   }
   const start = Date.now();
-  let rows: Array<{ id: number; state: string; parse_error: string | null }> = [];
+  let rows: Array<{ id: number; state: string; parseError: string | null }> = [];
   while (Date.now() - start < 60_000) {
     rows = ((await (await api('/api/v1/inbound?perPage=100')).json()) as { items: typeof rows }).items;
     if (rows.length === Object.keys(corpus).length && rows.every((m) => m.state === 'processed' || m.state === 'failed')) break;
@@ -49,7 +49,7 @@ t.test('malformed corpus through SMTP and the pipeline', async (t) => {
   }
   for (const [name, id] of Object.entries(ids)) {
     const m = rows.find((x) => x.id === id);
-    t.ok(m && (m.state === 'processed' || m.state === 'failed'), `${name}: ${m?.state} ${m?.parse_error ?? ''}`);
+    t.ok(m && (m.state === 'processed' || m.state === 'failed'), `${name}: ${m?.state} ${m?.parseError ?? ''}`);
   }
   t.ok(Date.now() - start < 60_000, `all done in ${Date.now() - start} ms`);
   const ui = new UiClient(url);

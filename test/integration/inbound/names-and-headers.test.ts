@@ -39,7 +39,7 @@ t.test('hostile names and header sections', async (t) => {
     ids[name] = Number(/queued as (\d+)/.exec(r.text)?.[1]);
     c.close();
   }
-  type Row = { id: number; state: string; subject: string | null; from_addr: string | null; message_id: string | null; parse_error: string | null };
+  type Row = { id: number; state: string; subject: string | null; fromAddr: string | null; messageId: string | null; parseError: string | null };
   let rows: Row[] = [];
   for (let i = 0; i < 300; i++) {
     rows = ((await (await api('/api/v1/inbound?perPage=100')).json()) as { items: Row[] }).items;
@@ -78,10 +78,10 @@ t.test('hostile names and header sections', async (t) => {
   await t.test('a lone "." first line: the message has no headers', async (t) => {
     const m = row('lone dot');
     t.equal(m.subject, null, 'no subject borrowed from the body');
-    t.equal(m.from_addr, null, 'no sender borrowed from the body');
-    t.equal(m.message_id, null);
+    t.equal(m.fromAddr, null, 'no sender borrowed from the body');
+    t.equal(m.messageId, null);
     t.equal(m.state, 'failed');
-    t.equal(m.parse_error, 'no message headers');
+    t.equal(m.parseError, 'no message headers');
     const list = await ui.get('/admin/inbound');
     t.notMatch(list.html, 'Wire the money now');
     t.notMatch(list.html, 'ceo@bank.test');
@@ -93,7 +93,7 @@ t.test('hostile names and header sections', async (t) => {
   });
 
   await t.test('an encoded display name that looks like an address is not the sender', async (t) => {
-    t.equal(row('encoded from').from_addr, 'evil@x.test');
+    t.equal(row('encoded from').fromAddr, 'evil@x.test');
     t.equal(((await (await api('/api/v1/inbound?sender=evil@x.test')).json()) as { total: number }).total, 1);
     t.equal(((await (await api('/api/v1/inbound?sender=ceo@bank.test')).json()) as { total: number }).total, 0);
   });

@@ -65,13 +65,13 @@ void eachDb(t, async (t, tdb) => {
     const row = await sentRow('Gone@Example.org');
     await transport.sendMail({ envelope: { from: '', to: row.verp }, raw: dsnFor('gone@example.org', 'dsn-1@mx.example.net') });
     const m = await processed('dsn-1@mx.example.net');
-    t.match(m, { state: 'processed', kind: 'bounce', listener: 'mx', mail_from: '' });
+    t.match(m, { state: 'processed', kind: 'bounce', listener: 'mx', mailFrom: '' });
     const detail = await json(api(`/api/v1/inbound/${m.id}`));
     t.same(detail.steps.map((x: any) => [x.step, x.status]), [['parse', 'ok'], ['authenticate', 'ok'], ['detect', 'ok'], ['bounce', 'ok'], ['route', 'skipped']]);
-    t.match(detail.recipients, [{ kind: 'verp', target_id: row.id }]);
+    t.match(detail.recipients, [{ kind: 'verp', targetId: row.id }]);
     t.equal(await blocked('gone@example.org'), 1);
     const s = (await json(api('/api/v1/suppressions?address=gone@example.org'))).items[0];
-    t.match(s, { reason: 'userunknown', class: 'hard', last_inbound_id: m.id, last_queue_id: row.id });
+    t.match(s, { reason: 'userunknown', class: 'hard', lastInboundId: m.id, lastQueueId: row.id });
     const raw = await api(`/api/v1/inbound/${m.id}/raw`);
     t.equal(raw.headers.get('content-type'), 'message/rfc822');
     t.match(await raw.text(), /Final-Recipient: rfc822; gone@example.org/);
@@ -119,7 +119,7 @@ void eachDb(t, async (t, tdb) => {
     c.close();
     let row: any;
     for (let i = 0; i < 100; i++) { row = await json(api(`/api/v1/inbound/${id}`)); if (row.state !== 'received' && row.state !== 'processing') break; await sleep(50); }
-    t.match(row, { state: 'failed', parse_error: /no message headers/ });
+    t.match(row, { state: 'failed', parseError: /no message headers/ });
     t.equal((await json(api('/api/v1/inbound?state=failed'))).total, 1, 'listed, never dropped');
   });
 

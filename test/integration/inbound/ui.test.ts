@@ -24,7 +24,7 @@ t.test('inbound pages', async (t) => {
   await tr.sendMail({ from: 'friend@example.org', to: 'support@ours.example', subject: 'Lunch', text: 'see you', messageId: '<ui-2@example.net>' });
   let items: any[] = [];
   for (let i = 0; i < 100 && !(items.length === 2 && items.every((m) => m.state === 'processed')); i++) { items = ((await (await api('/api/v1/inbound')).json()) as any).items; await sleep(50); }
-  const hostile = items.find((m) => m.message_id === 'ui-1@example.net');
+  const hostile = items.find((m) => m.messageId === 'ui-1@example.net');
 
   const ui = new UiClient(url);
   await ui.login('admin', ADMIN_PASSWORD);

@@ -82,7 +82,7 @@ void eachDb(t, async (t, tdb) => {
 
   await t.test('templates: insert by id, the default when nothing is given, placeholders escaped', async (t) => {
     const tpl = await json(post('/api/v1/templates', { name: 'welcome', subject: 'Welcome {Person.firstName}', html: '<p>Hello {Person.firstName}</p>', isDefault: true }));
-    t.equal(tpl.is_default, true);
+    t.equal(tpl.isDefault, true);
     const other = await json(post('/api/v1/templates', { name: 'other', subject: 'Other', html: '<p>Other</p>', text: 'Other text' }));
     const data = { Person: { firstName: '<Ann & "Bo">' } };
     const byId = await json(post('/api/v1/messages', { ...base, to: 'a@example.com', templateId: other.id }));
@@ -96,8 +96,8 @@ void eachDb(t, async (t, tdb) => {
     t.equal(bad.status, 400);
     t.same((await json(bad)).error.fields.map((f: any) => f.field).sort(), ['html', 'name', 'subject']);
     const made = await json(api(`/api/v1/templates/${other.id}`, { method: 'PATCH', body: JSON.stringify({ isDefault: true }) }));
-    t.equal(made.is_default, true);
-    t.equal((await json(api(`/api/v1/templates/${tpl.id}`))).is_default, false, 'one default only');
+    t.equal(made.isDefault, true);
+    t.equal((await json(api(`/api/v1/templates/${tpl.id}`))).isDefault, false, 'one default only');
     t.equal((await api(`/api/v1/templates/${tpl.id}`, { method: 'DELETE' })).status, 204);
     t.equal((await api(`/api/v1/templates/${tpl.id}`)).status, 404);
   });
@@ -145,7 +145,7 @@ void eachDb(t, async (t, tdb) => {
     t.equal(Number((await rowsOf(r.messageId))[0].message_type_id), mt.id);
     t.equal(Number((await k('outbound_messages').where({ id: r.messageId }).first()).message_type_id), mt.id);
     const list = await json(api('/api/v1/message-types'));
-    t.match(list.items.find((x: any) => x.name === 'transactional-t'), { account_count: 1 });
+    t.match(list.items.find((x: any) => x.name === 'transactional-t'), { accountCount: 1 });
     t.match(await json(api(`/api/v1/message-types/${mt.id}`, { method: 'PATCH', body: JSON.stringify({ description: 'weekly' }) })), { description: 'weekly' });
     t.equal((await api(`/api/v1/message-types/${typeId}`, { method: 'DELETE' })).status, 204);
     t.equal((await k('upstream_accounts').where({ id: accountId }).first()).message_type_id, null, 'the account has no default now');

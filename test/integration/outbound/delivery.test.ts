@@ -29,7 +29,7 @@ void eachDb(t, async (t, tdb) => {
   await api('/api/v1/domains', { method: 'POST', body: JSON.stringify({ name: 'bounce.ours.example', kind: 'bounce' }) });
   s.directory.invalidate();
   const acct = await json(api('/api/v1/accounts', { method: 'POST', body: JSON.stringify({ name: 'relay', host: '127.0.0.1', port: up.port, security: 'none', username: 'relay', password: 'secret-pw', isDefault: true, maxConnections: 2 }) }));
-  t.equal(acct.has_password, true);
+  t.equal(acct.hasPassword, true);
   t.notOk('password' in acct || 'password_enc' in acct, 'the password never comes back');
   const q = (id: number) => tdb.db.knex('outbound_queue').where({ message_id: id }).orderBy('id');
   async function until(fn: () => Promise<boolean>, ms = 8000) { const end = Date.now() + ms; while (Date.now() < end) { if (await fn()) return true; await sleep(30); } return false; }
@@ -122,9 +122,9 @@ void eachDb(t, async (t, tdb) => {
     rules = () => 'ok';
     await api(`/api/v1/accounts/${acct.id}`, { method: 'PATCH', body: JSON.stringify({ password: 'wrong' }) });
     const r = await enqueue(s, { message: msg(), recipients: [{ address: 'wait@example.org', kind: 'to' }], uniqueKeyPrefix: 'test:auth' });
-    t.ok(await until(async () => Boolean((await json(api(`/api/v1/accounts/${acct.id}`))).paused_at)));
+    t.ok(await until(async () => Boolean((await json(api(`/api/v1/accounts/${acct.id}`))).pausedAt)));
     const a = await json(api(`/api/v1/accounts/${acct.id}`));
-    t.match(a.paused_reason, /authentication failed/);
+    t.match(a.pausedReason, /authentication failed/);
     const row = (await q(r.messageId))[0];
     t.match(row, { state: 'queued', attempts: 0 }, 'returned without using an attempt');
     const test = await json(api(`/api/v1/accounts/${acct.id}/test`, { method: 'POST' }));

@@ -53,7 +53,7 @@ void eachDb(t, async (t, tdb) => {
     const sorted = await list('sort=recipient&dir=asc&perPage=2&page=2');
     t.same(sorted.items.map((r: any) => r.recipient), ['r3@example.com', 'r4@example.com']);
     const row = (await list(`recipient=r5@example.com`)).items[0];
-    t.match(row, { account_name: 'q-two', message_type_name: 'alerts', subject: 'S', from_addr: 'x@ours.example', rcpt_kind: 'to' });
+    t.match(row, { accountName: 'q-two', messageTypeName: 'alerts', subject: 'S', fromAddr: 'x@ours.example', rcptKind: 'to' });
     t.match(await json(api('/api/v1/queue/counts')), { failed: 3, deferred: 1, sent: 1, queued: 1 });
   });
 
@@ -61,7 +61,7 @@ void eachDb(t, async (t, tdb) => {
     const d = await json(api(`/api/v1/queue/${q2}`));
     t.equal(d.state, 'deferred');
     t.equal(d.attempts, 2);
-    t.same(d.attempt_log.map((a: any) => [a.result, a.code, a.response]), [['deferred', 421, '421 4.7.0 slow down'], ['deferred', 450, '450 4.2.1 mailbox busy']]);
+    t.same(d.attemptLog.map((a: any) => [a.result, a.code, a.response]), [['deferred', 421, '421 4.7.0 slow down'], ['deferred', 450, '450 4.2.1 mailbox busy']]);
     t.match(d.message, { subject: 'S', text: 'T', source: 'single', attachments: [] });
     t.equal((await api('/api/v1/queue/999999')).status, 404);
   });
@@ -69,7 +69,7 @@ void eachDb(t, async (t, tdb) => {
   await t.test('retry: failed/deferred → queued now; other states refused with 409', async (t) => {
     const r = await json(post(`/api/v1/queue/${q2}/retry`));
     t.equal(r.state, 'queued');
-    t.ok(r.run_at <= Date.now() && r.run_at > now - 1000, 'due now');
+    t.ok(r.runAt <= Date.now() && r.runAt > now - 1000, 'due now');
     t.equal((await post(`/api/v1/queue/${q3}/retry`)).status, 409, 'a sent row is not retried');
     t.equal((await post('/api/v1/queue/999999/retry')).status, 404);
   });

@@ -40,8 +40,8 @@ void eachDb(t, async (t, tdb) => {
     t.ok(best >= 10, `at least 10 consecutive ticks ran (longest run ${best}, ${ticks.length} ticks in all)`);
     t.ok(new Set(runs.map((r) => r.node)).size >= 1);
     const job = await (await a.api('/api/v1/jobs/every-second')).json() as any;
-    t.equal(job.run_count, runs.length, 'run_count counts each run once');
-    t.equal(job.last_status, 'ok');
+    t.equal(job.runCount, runs.length, 'runCount counts each run once');
+    t.equal(job.lastStatus, 'ok');
   });
 
   await t.test('deactivating through node A stops the job on both nodes', async (t) => {
@@ -71,14 +71,14 @@ void eachDb(t, async (t, tdb) => {
     const r = await (await b.api('/api/v1/jobs/flaky/run', { method: 'POST' })).json() as any;
     t.same(r, { ok: false, error: 'upstream said no' });
     const job = await (await a.api('/api/v1/jobs/flaky')).json() as any;
-    t.equal(job.last_status, 'failed');
-    t.equal(job.last_error, 'upstream said no');
-    t.ok(job.last_error_at > 0);
+    t.equal(job.lastStatus, 'failed');
+    t.equal(job.lastError, 'upstream said no');
+    t.ok(job.lastErrorAt > 0);
     const ok = await (await b.api('/api/v1/jobs/flaky/run', { method: 'POST' })).json() as any;
     t.same(ok, { ok: true });
     const after = await (await a.api('/api/v1/jobs/flaky')).json() as any;
-    t.equal(after.last_status, 'ok');
-    t.equal(after.last_error, 'upstream said no', 'the last error stays visible');
+    t.equal(after.lastStatus, 'ok');
+    t.equal(after.lastError, 'upstream said no', 'the last error stays visible');
   });
 
   await t.test('run now never overlaps a running job, on any node', async (t) => {

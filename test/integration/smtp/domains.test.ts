@@ -31,7 +31,7 @@ t.test('domains and mailboxes', async (t) => {
   t.match(badForm.html, /value="zz@nowhere.example"/);
   const ok = await ui.submit('/admin/mailboxes/new', '/admin/mailboxes/new', { address: 'team@config.example', name: 'Team', kind: 'group', createCases: 'on', active: 'on' });
   t.equal(ok.res.status, 303);
-  t.match((await json(api('/api/v1/mailboxes?q=team'))).items[0], { address: 'team@config.example', create_cases: true });
+  t.match((await json(api('/api/v1/mailboxes?q=team'))).items[0], { address: 'team@config.example', createCases: true });
   const addDomain = await ui.submit('/admin/domains', '/admin/domains', { name: 'bounce.config.example', kind: 'bounce' });
   t.equal(addDomain.res.status, 303);
   t.match((await ui.get('/admin/domains')).html, /bounce \(VERP\)/);

@@ -25,7 +25,7 @@ void eachDb(t, async (t, tdb) => {
     t.equal(r.blocked, true);
     const res = await lookup('<gone@EXAMPLE.com>');
     t.equal(res.total, 1);
-    t.match(res.items[0], { address: 'gone@example.com', reason: 'userunknown', class: 'hard', blocked: true, last_queue_id: 42, source: 'bounce' });
+    t.match(res.items[0], { address: 'gone@example.com', reason: 'userunknown', class: 'hard', blocked: true, lastQueueId: 42, source: 'bounce' });
   });
 
   await t.test('soft bounces block at the threshold; sender-side refusals never count', async (t) => {
@@ -34,7 +34,7 @@ void eachDb(t, async (t, tdb) => {
     for (let i = 0; i < 4; i++) await svc.recordBounce({ address: 'full@example.net', class: 'soft', reason: 'mailboxfull', side: 'recipient' });
     t.equal((await lookup('full@example.net')).total, 0, 'four soft bounces: not yet');
     const notBlocked = await json(api('/api/v1/suppressions?blocked=false&address=full@example.net'));
-    t.equal(notBlocked.items[0].bounce_count, 4, 'but tracked');
+    t.equal(notBlocked.items[0].bounceCount, 4, 'but tracked');
     await svc.recordBounce({ address: 'full@example.net', class: 'soft', reason: 'mailboxfull', side: 'recipient' });
     t.match((await lookup('full@example.net')).items[0], { reason: 'mailboxfull', class: 'soft' });
   });
@@ -43,7 +43,7 @@ void eachDb(t, async (t, tdb) => {
     await api('/api/v1/bounce-policy', { method: 'PUT', body: JSON.stringify({ threshold: 100 }) });
     await Promise.all(Array.from({ length: 20 }, () => svc.recordBounce({ address: 'busy@example.org', class: 'soft', reason: 'mailboxfull', side: 'recipient' })));
     const r = await json(api('/api/v1/suppressions?blocked=false&address=busy@example.org'));
-    t.equal(r.items[0].bounce_count, 20);
+    t.equal(r.items[0].bounceCount, 20);
     await api('/api/v1/bounce-policy', { method: 'PUT', body: JSON.stringify({ threshold: 5 }) });
   });
 
@@ -114,7 +114,7 @@ void eachDb(t, async (t, tdb) => {
     await processBounceMessage(app.services, { inboundId: 502, raw: Buffer.from(dsn('gone@anybank.test', { diag: '550 5.1.1 <script>alert(1)</script> user unknown' })), verpQueueIds: [] });
     t.equal((await lookup('reported@anybank.test')).total, 0, 'the report blocked nobody');
     const all = await json(api('/api/v1/suppressions/unmatched'));
-    t.match(all.items.find((e: any) => e.recipient === 'reported@anybank.test'), { source: 'arf', reason: 'feedback', inbound_id: 501 });
+    t.match(all.items.find((e: any) => e.recipient === 'reported@anybank.test'), { source: 'arf', reason: 'feedback', inboundId: 501 });
     const arfOnly = await json(api('/api/v1/suppressions/unmatched?source=arf'));
     t.ok(arfOnly.items.length >= 1 && arfOnly.items.every((e: any) => e.source === 'arf'), 'filter by kind');
     t.equal((await api('/api/v1/suppressions/unmatched?source=smtp')).status, 400);

@@ -86,14 +86,14 @@ void eachDb(t, async (t, tdb) => {
     const raw = dsn('carol@example.org', { to: carol.verp });
     await mx.sendMail({ envelope: { from: '', to: carol.verp }, raw });
     await processed(/^Message-ID: <([^>]+)>/m.exec(raw)![1]!);
-    t.match((await json(api('/api/v1/suppressions?address=carol@example.org'))).items[0], { blocked: true, reason: 'userunknown', last_queue_id: carol.id });
+    t.match((await json(api('/api/v1/suppressions?address=carol@example.org'))).items[0], { blocked: true, reason: 'userunknown', lastQueueId: carol.id });
   });
 
   await t.test('an ARF report returning our signed return path still blocks its recipient', async (t) => {
     const raw = arf({ feedback: ['Original-Rcpt-To: redacted@isp.example.net'], returned: [`Return-Path: <${customer.verp}>`, 'To: redacted', `Message-ID: ${cust.messageId}`, 'Subject: News'] });
     await mx.sendMail({ envelope: { from: '', to: 'abuse@ours.example' }, raw });
     await processed(/^Message-ID: <([^>]+)>/m.exec(raw)![1]!);
-    t.match((await json(api('/api/v1/suppressions?address=customer@example.org'))).items[0], { blocked: true, reason: 'feedback', source: 'complaint', last_queue_id: customer.id });
+    t.match((await json(api('/api/v1/suppressions?address=customer@example.org'))).items[0], { blocked: true, reason: 'feedback', source: 'complaint', lastQueueId: customer.id });
     t.same(await suppressions(), ['carol@example.org', 'customer@example.org'], 'exactly these two, nobody else');
   });
 });

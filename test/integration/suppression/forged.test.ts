@@ -80,7 +80,7 @@ void eachDb(t, async (t, tdb) => {
     // Feedback loops often redact the complainer: the token is all there is.
     const r = await run(arf({ feedback: ['Original-Rcpt-To: redacted@isp.example.net'], returned: [`Return-Path: <${gina!.verp}>`, 'To: redacted', 'Subject: News'] }));
     t.match(r, { kind: 'complaint', blocked: ['gina@example.org'] });
-    t.match((await (await api('/api/v1/suppressions?address=gina@example.org')).json() as any).items[0], { reason: 'feedback', source: 'complaint', last_queue_id: gina!.id });
+    t.match((await (await api('/api/v1/suppressions?address=gina@example.org')).json() as any).items[0], { reason: 'feedback', source: 'complaint', lastQueueId: gina!.id });
     t.equal(await tracked('redacted@isp.example.net'), 0);
   });
 

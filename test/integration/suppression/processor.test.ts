@@ -41,9 +41,9 @@ void eachDb(t, async (t, tdb) => {
     const r2 = await processBounceMessage(s, { inboundId: 8, raw, verpQueueIds: [q] });
     t.same(r2.blocked, [], 'the same DSN again');
     const row = ((await (await api('/api/v1/suppressions?address=gone@example.org')).json()) as any).items[0];
-    t.equal(row.bounce_count, 1, 'counted once');
-    t.equal(row.last_queue_id, q);
-    t.equal(row.last_inbound_id, 7);
+    t.equal(row.bounceCount, 1, 'counted once');
+    t.equal(row.lastQueueId, q);
+    t.equal(row.lastInboundId, 7);
     const events = await k('bounce_events').where({ queue_id: q });
     t.equal(events.length, 1);
     t.match(events[0], { source: 'dsn', reason: 'userunknown', class: 'hard', status: '5.1.1' });
