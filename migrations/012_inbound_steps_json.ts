@@ -13,7 +13,7 @@ export const inboundStepsJson: Migration = {
     await knex.schema.alterTable('inbound_messages', (t) => { t.specificType('steps', longText(knex)).nullable(); });
     let after = 0;
     for (;;) {
-      const ids = (await knex('inbound_steps').distinct('message_id').where('message_id', '>', after).orderBy('message_id').limit(500)).map((r: any) => Number(r.message_id));
+      const ids = (await knex('inbound_steps').distinct('message_id').where('message_id', '>', after).orderBy('message_id').limit(500)).map((r: { message_id: number | string }) => Number(r.message_id));
       if (!ids.length) break;
       const rows = await knex('inbound_steps').whereIn('message_id', ids).orderBy('id');
       const by = new Map<number, unknown[]>();

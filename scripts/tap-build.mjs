@@ -4,6 +4,7 @@
 // tap rebuilds itself. Skipped on installs without dev dependencies.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 
 if (!existsSync('node_modules/tap/package.json')) process.exit(0);
 const r = spawnSync(process.execPath, ['node_modules/tap/dist/esm/run.mjs', 'build'], { stdio: 'inherit' });

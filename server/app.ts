@@ -11,16 +11,22 @@ import { migrateLatest } from './db/migrate.js';
 import { systemClock, type Clock, type Ctx } from './context.js';
 import { buildHttp } from './http/server.js';
 import { buildServices } from './services.js';
-import type { Feature, Running } from './feature.js';
+import { serviceDecls, type Feature, type Running } from './feature.js';
 import { adminFeature } from './auth/feature.js';
 import { suppressionFeature } from './suppression/feature.js';
 import { schedulerFeature } from './scheduler/feature.js';
 import { inboundFeature } from './inbound/feature.js';
 import { outboundFeature } from './outbound/feature.js';
-import { sourcesFeature } from './outbound/sources/feature.js';
+import { composeFeature } from './outbound/compose/feature.js';
+import { templatesFeature } from './outbound/templates/feature.js';
+import { queueAdminFeature } from './outbound/queueAdmin/feature.js';
+import { submissionFeature } from './outbound/submission/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
-export const FEATURES: Feature[] = [adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature, sourcesFeature];
+export const FEATURES: Feature[] = [
+  adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
+  composeFeature, templatesFeature, queueAdminFeature, submissionFeature,
+];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }
 export interface AdminCredentials { username: string; password: string; generated: boolean }
@@ -37,11 +43,7 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
   }
   const ctx: Ctx = { config, db, log, clock: opts.clock ?? systemClock, nodeId: config.nodeId };
   const features = opts.features ?? FEATURES;
-  const services = buildServices(ctx, {
-    queues: features.flatMap((f) => f.queues ?? []),
-    jobs: features.flatMap((f) => f.jobs ?? []),
-    hooks: features.flatMap((f) => (f.hooks ? [f.hooks.bind(f)] : [])),
-  });
+  const services = buildServices(ctx, serviceDecls(features));
 
   const running: Array<{ name: string; r: Running }> = [];
   let http: FastifyInstance | undefined;

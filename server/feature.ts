@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Role } from './config.js';
-import type { Services } from './services.js';
+import type { Services, ServiceDecls } from './services.js';
 import type { ApiPlugin } from './http/api/index.js';
 import type { UiPlugin } from './http/ui/index.js';
 import type { MenuEntry } from './http/ui/menu.js';
@@ -42,4 +42,13 @@ export interface Feature {
   hooks?(s: Services): PipelineHook[];
   bootstrap?(s: Services): Promise<void>;
   start?: Partial<Record<Role, (s: Services) => Promise<Running>>>;
+}
+
+/** What buildServices takes from the features: their queues, jobs and pipeline hooks. */
+export function serviceDecls(features: readonly Feature[]): ServiceDecls {
+  return {
+    queues: features.flatMap((f) => f.queues ?? []),
+    jobs: features.flatMap((f) => f.jobs ?? []),
+    hooks: features.flatMap((f) => (f.hooks ? [f.hooks.bind(f)] : [])),
+  };
 }

@@ -24,7 +24,11 @@ import { accountsService } from './outbound/accounts/service.js';
 import { dkimService } from './outbound/dkim/service.js';
 import { createDeliveryWorker } from './outbound/queue/worker.js';
 import { enqueue } from './outbound/enqueue.js';
-import { sourcesService } from './outbound/sources/service.js';
+import { composeService } from './outbound/compose/service.js';
+import { templatesService, messageTypesService } from './outbound/templates/service.js';
+import { queueAdminService } from './outbound/queueAdmin/service.js';
+import { submissionRelay } from './outbound/submission/relay.js';
+import { inboundViewService } from './inbound/view/service.js';
 import { optOutService } from './tracking/optout.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
@@ -36,7 +40,11 @@ import type { CredentialsService } from './inbound/credentials.js';
 import type { InboundPipeline } from './inbound/pipeline/worker.js';
 import type { AccountsService } from './outbound/accounts/service.js';
 import type { DkimService } from './outbound/dkim/service.js';
-import type { SourcesService } from './outbound/sources/service.js';
+import type { ComposeService } from './outbound/compose/service.js';
+import type { TemplatesService, MessageTypesService } from './outbound/templates/service.js';
+import type { QueueAdminService } from './outbound/queueAdmin/service.js';
+import type { SubmissionRelay } from './outbound/submission/relay.js';
+import type { InboundView } from './inbound/view/service.js';
 
 /** Every service, built once per app. */
 export interface Services {
@@ -53,11 +61,20 @@ export interface Services {
   domains: DomainsService;
   credentials: CredentialsService;
   inboundPipeline: InboundPipeline;
+  /** A stored inbound message's raw bytes and recipients, for the pages and the API. */
+  inboundView: InboundView;
   accounts: AccountsService;
   dkim: DkimService;
   sandbox: ReturnType<typeof sandboxRepo>;
   delivery: ReturnType<typeof createDeliveryWorker>;
-  sources: SourcesService;
+  /** Single emails: send and preview. */
+  compose: ComposeService;
+  templates: TemplatesService;
+  messageTypes: MessageTypesService;
+  /** The outbound queue's operator view: list, detail, retry, cancel, retry failed. */
+  queueAdmin: QueueAdminService;
+  /** Submitted mail (listener=submission) relayed out; called by the pipeline hook. */
+  submissionRelay: SubmissionRelay;
   optOut: ReturnType<typeof optOutService>;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
@@ -83,16 +100,21 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   // Filled below, once every service a hook may call exists; read per message.
   const hooks: PipelineHook[] = [];
   const inboundPipeline = createPipeline({ ctx, suppressions, directory, hooks });
+  const inboundView = inboundViewService({ ctx });
   const accounts = accountsService({ ctx });
   const dkim = dkimService({ ctx });
   const delivery = createDeliveryWorker({ ctx, accounts, suppressions, dkim, directory });
-  const sources = sourcesService({ ctx, suppressions }, enqueue);
+  const templates = templatesService({ ctx });
+  const messageTypes = messageTypesService({ ctx });
+  const compose = composeService({ ctx, suppressions, accounts, templates, messageTypes }, enqueue);
+  const queueAdmin = queueAdminService({ ctx });
+  const relay = submissionRelay({ ctx, suppressions, accounts }, enqueue);
   const optOut = optOutService({ ctx, suppressions });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
 
   const services: Services = {
-    ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline,
-    accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, sources, optOut,
+    ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
+    accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

@@ -4,7 +4,7 @@
  * whether the recipient or our sender is the problem); for a complaint, the complainer and
  * what to do about it. Also classifies SMTP-time replies from upstreams with the same rules.
  */
-import { parseMessage, walk, type Part } from './mime.js';
+import { parseMessage, walk, type Part } from '../lib/mime.js';
 import { couldBeReport, detectKind, type Kind } from './detect.js';
 import { parseSes, type SesNotice } from './ses.js';
 import { defaultRules, type CompiledRules, type CompiledVendor } from './rules.js';
@@ -150,7 +150,10 @@ export function classifyMessage(raw: Buffer | string, opts: ClassifyOptions = {}
   let findings = fromDsn(parts.filter((p) => p.contentType.endsWith('delivery-status')).flatMap((p) => parseDsn(p.body).recipients), byAddr, vendor);
   if (!findings.length && /final-recipient:/i.test(text)) findings = fromDsn(parseDsn(text.slice(text.search(/^\s*(reporting-mta|final-recipient|original-recipient):/im))).recipients, byAddr, vendor);
   if (!findings.length) {
-    findings = scraped.map((s) => ({ recipient: s.recipient, action: null, statusField: null, diagnostic: s.diagnostic, diagnosticType: null, remoteMta: s.remoteMta ?? null, block: s.diagnostic, section: s.section }));
+    findings = scraped.map((s) => ({
+      recipient: s.recipient, action: null, statusField: null, diagnostic: s.diagnostic, diagnosticType: null, remoteMta: s.remoteMta ?? null,
+      block: s.diagnostic, section: s.section,
+    }));
   }
   if (!findings.length && res.original?.to) {
     const section = text.replace(/\s+/g, ' ').slice(0, 2000);

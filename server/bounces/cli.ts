@@ -23,7 +23,9 @@ export async function bounceClassifyCommand(files: string[], out: NodeJS.Writabl
     }
     const c = classifyMessage(raw);
     if (c.kind === 'bounce' && c.recipients.length) {
-      for (const r of c.recipients) line({ file, recipient: r.recipient, status: r.status, action: r.action, class: r.class, reason: r.reason, replycode: r.replyCode, side: r.side });
+      for (const r of c.recipients) {
+        line({ file, recipient: r.recipient, status: r.status, action: r.action, class: r.class, reason: r.reason, replycode: r.replyCode, side: r.side });
+      }
       continue;
     }
     const who = c.kind === 'complaint' ? (c.feedback?.recipients.length ? c.feedback.recipients : [null]) : [c.about ?? null];

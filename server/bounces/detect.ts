@@ -4,7 +4,7 @@
  * delivery notification, or normal mail. Out-of-office replies are never bounces, even
  * when they come with a null sender.
  */
-import type { Part } from './mime.js';
+import type { Part } from '../lib/mime.js';
 
 export type Kind = 'bounce' | 'complaint' | 'auto-reply' | 'challenge-response' | 'delivery-notification' | 'normal';
 

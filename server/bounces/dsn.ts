@@ -4,7 +4,7 @@
  * returned original message (message/rfc822, text/rfc822-headers or an inline copy) with
  * its Message-ID, addresses and our own X-Postern-* headers.
  */
-import { parseHeaders, type Part } from './mime.js';
+import { parseHeaders, type Part } from '../lib/mime.js';
 
 export interface DsnRecipient {
   recipient: string; original: string | null; action: string | null; status: string | null;

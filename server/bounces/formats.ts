@@ -5,7 +5,7 @@
  * the line naming the remote MTA, a DSN field whose value is the format's own verdict, and
  * reasons a format gives only in its Subject.
  */
-import { REASONS } from './rules.js';
+import { REASONS } from './vocabulary.js';
 
 export interface FormatExtras {
   /** The shared error message: after a marker (or from the section's start) up to another. */
@@ -29,14 +29,14 @@ const MAX_SHARED = 2000;
 const alt = (list: unknown, where: string): RegExp | null => {
   if (list === undefined) return null;
   if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw new Error(`${where} must be an array of regular expressions`);
-  try { return new RegExp(list.map((p) => `(?:${p})`).join('|'), 'im'); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  try { return new RegExp(list.map((p) => `(?:${p})`).join('|'), 'im'); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`, { cause: e }); }
 };
 
 /** Validates and compiles a vendor rule's format extras; throws a message naming the bad entry. */
 export function compileExtras(v: FormatExtras, where: string): CompiledExtras {
   let rhost: RegExp | null = null;
   if (v.rhost !== undefined) {
-    try { rhost = new RegExp(String(v.rhost), 'im'); } catch (e) { throw new Error(`${where}.rhost: ${(e as Error).message}`); }
+    try { rhost = new RegExp(String(v.rhost), 'im'); } catch (e) { throw new Error(`${where}.rhost: ${(e as Error).message}`, { cause: e }); }
   }
   let dsnField: CompiledExtras['dsnField'] = null;
   if (v.dsnField !== undefined) {

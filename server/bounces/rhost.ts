@@ -3,7 +3,7 @@
  * a host named in the diagnostic or the recipient's domain is one of a provider's, its own
  * code table or wording decides the reason. Pure: the rules file is read by rules.ts.
  */
-import { REASONS } from './rules.js';
+import { REASONS } from './vocabulary.js';
 
 export interface CompiledRhost {
   name: string; hosts: RegExp; code: RegExp | null; codes: Map<string, string>;
@@ -13,11 +13,14 @@ export interface CompiledRhost {
 export function compileRhosts(doc: unknown): CompiledRhost[] {
   const list = (doc as { rhosts?: unknown })?.rhosts;
   if (!Array.isArray(list)) return [];
-  return list.map((r: any, i: number) => {
+  return list.map((entry: unknown, i: number) => {
+    const r = entry as {
+      name?: unknown; hosts?: unknown; code?: unknown; codes?: Record<string, unknown>; ranges?: Array<[number, number, string]>; phrases?: Record<string, unknown>;
+    };
     const where = `bounce-rhosts.json rhosts[${i}]`;
     const check = (x: string) => { if (!REASONS.has(x)) throw new Error(`${where}: unknown reason ${x}`); return x; };
     return {
-      name: String(r.name), hosts: new RegExp(r.hosts, 'i'), code: r.code ? new RegExp(r.code, 'i') : null,
+      name: String(r.name), hosts: new RegExp(r.hosts === undefined ? '' : String(r.hosts), 'i'), code: r.code ? new RegExp(String(r.code), 'i') : null,
       codes: new Map(Object.entries(r.codes ?? {}).map(([k, v]) => [k.toUpperCase(), check(String(v))])),
       ranges: (r.ranges ?? []).map((x: [number, number, string]) => [x[0], x[1], check(x[2])]),
       phrases: Object.entries(r.phrases ?? {}).map(([k, v]) => [check(k), (v as string[]).map((p) => p.toLowerCase())]),

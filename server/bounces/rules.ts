@@ -8,12 +8,9 @@ import { fromRoot } from '../paths.js';
 import { compilePhrases, type PhraseTable } from './phrases.js';
 import { compileRhosts, type CompiledRhost } from './rhost.js';
 import { compileExtras, type CompiledExtras, type FormatExtras } from './formats.js';
+import { REASONS } from './vocabulary.js';
 
-/** Sisimai's reason vocabulary (plus delivered/feedback/vacation for non-bounces). */
-export const REASONS = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'mailboxfull', 'filtered', 'blocked', 'rejected', 'policyviolation',
-  'spamdetected', 'virusdetected', 'contenterror', 'expired', 'toomanyconn', 'authfailure', 'securityerror', 'mesgtoobig', 'exceedlimit', 'systemerror',
-  'systemfull', 'networkerror', 'suspend', 'norelaying', 'syntaxerror', 'speeding', 'badreputation', 'requireptr', 'notcompliantrfc', 'onhold', 'undefined',
-  'mailererror', 'suppressed', 'delivered', 'feedback', 'vacation']);
+export { REASONS };
 
 export interface VendorRule extends FormatExtras {
   name: string;
@@ -111,7 +108,10 @@ function compileVendor(v: unknown, where: string): CompiledVendor {
 
 /** Compiles the base rules and any extra (site) rules; extras take precedence everywhere. */
 export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules {
-  const out: CompiledRules = { status: new Map(), pseudo: new Map(), first: [], second: [], loose: [], yieldsTo: new Map(), text: new Map(), phrases: new Map(), commandReplies: [], rhosts: [], site: [], vendors: [] };
+  const out: CompiledRules = {
+    status: new Map(), pseudo: new Map(), first: [], second: [], loose: [], yieldsTo: new Map(), text: new Map(), phrases: new Map(),
+    commandReplies: [], rhosts: [], site: [], vendors: [],
+  };
   for (const [n, f] of [...extras, base].entries()) {
     const name = n < extras.length ? `extra rules #${n + 1}` : 'base rules';
     if (!isObj(f)) throw new RuleError(`${name} must be a JSON object`);
@@ -147,7 +147,7 @@ export function compileRules(base: unknown, ...extras: unknown[]): CompiledRules
     }
     if (f.commandReplies !== undefined) {
       if (!Array.isArray(f.commandReplies)) throw new RuleError(`${name}.commandReplies must be an array`);
-      f.commandReplies.forEach((c: any, i: number) => out.commandReplies.push({
+      f.commandReplies.forEach((c: { command?: unknown; reply?: unknown; reason?: unknown } | null, i: number) => out.commandReplies.push({
         command: re(`^(?:${c?.command})$`, `${name}.commandReplies[${i}].command`), reply: re(`^(?:${c?.reply})$`, `${name}.commandReplies[${i}].reply`),
         reason: reason(c?.reason, `${name}.commandReplies[${i}].reason`),
       }));

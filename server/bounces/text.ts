@@ -3,7 +3,7 @@
  * cuts out its error section, and pulls each failed recipient with the diagnostic lines
  * that belong to it. Generic fallbacks cover formats no rule names.
  */
-import type { Part } from './mime.js';
+import type { Part } from '../lib/mime.js';
 import type { CompiledRules, CompiledVendor } from './rules.js';
 import { ADDR_RE, ORIGINAL_MARKER } from './dsn.js';
 import { reportedRhost, sharedDiagnostic } from './formats.js';

@@ -18,6 +18,8 @@ export interface Db {
   close(): Promise<void>;
   /** Resolves when every transaction committed before the call is durable (fsynced). */
   durable(): Promise<void>;
+  /** One round trip to the database (the health check). */
+  ping(): Promise<void>;
 }
 
 export const isMysql = (url: string) => /^mysql2?:\/\//i.test(url);
@@ -54,7 +56,10 @@ function openSqlite(path: string): Db {
     },
   });
   const wal = filename === ':memory:' ? null : walSyncer(`${filename}-wal`, () => connections);
-  return { knex, dialect: 'sqlite', close: async () => { await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {} };
+  return {
+    knex, dialect: 'sqlite', close: async () => { await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {},
+    ping: async () => { await knex.raw('SELECT 1'); },
+  };
 }
 
 /**
@@ -85,7 +90,7 @@ async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Pr
     throw e;
   }
   // InnoDB (innodb_flush_log_at_trx_commit=1, checked above) flushes its log inside COMMIT.
-  return { knex, dialect: 'mysql', close: () => knex.destroy(), durable: async () => {} };
+  return { knex, dialect: 'mysql', close: () => knex.destroy(), durable: async () => {}, ping: async () => { await knex.raw('SELECT 1'); } };
 }
 
 /** SKIP LOCKED arrived in MySQL 8.0.1 and MariaDB 10.6: the queues need it. */

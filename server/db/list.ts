@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { invalid } from '../errors.js';
+import { columns, type DbRow } from './row.js';
 
 export interface ListQuery {
   sort?: string;
@@ -28,7 +29,7 @@ export const MAX_PER_PAGE = 200;
 /** Far beyond any list here, well inside every database's OFFSET range. */
 export const MAX_PAGE = 1_000_000;
 
-export async function listPage<T>(base: Knex.QueryBuilder, spec: ListSpec, q: ListQuery, map: (row: any) => T = (r) => r as T): Promise<Page<T>> {
+export async function listPage<T>(base: Knex.QueryBuilder, spec: ListSpec, q: ListQuery, map: (row: DbRow) => T = columns<T>): Promise<Page<T>> {
   const sort = q.sort && spec.sortable.includes(q.sort) ? q.sort : spec.defaultSort;
   const dir = q.dir === 'asc' || q.dir === 'desc' ? q.dir : spec.defaultDir ?? 'asc';
   const perPage = Math.min(Math.max(1, Math.floor(q.perPage ?? 25)), MAX_PER_PAGE);

@@ -75,7 +75,9 @@ export async function complete(db: Db, spec: QueueSpec, id: number, token: strin
 }
 
 /** Returns a claimed row to `state` (default the return state) to run at `runAt`. */
-export async function release(db: Db, spec: QueueSpec, id: number, token: string, o: { now: number; runAt?: number; state?: string; patch?: Record<string, unknown> }): Promise<boolean> {
+export async function release(
+  db: Db, spec: QueueSpec, id: number, token: string, o: { now: number; runAt?: number; state?: string; patch?: Record<string, unknown> },
+): Promise<boolean> {
   return complete(db, spec, id, token, { ...o.patch, state: o.state ?? spec.returnState, run_at: o.runAt ?? o.now }, o.now);
 }
 

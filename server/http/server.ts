@@ -74,7 +74,7 @@ export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<Fa
 
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     try {
-      await s.ctx.db.knex.raw('SELECT 1');
+      await s.ctx.db.ping();
       return { status: 'ok', node: s.ctx.nodeId };
     } catch (e) {
       log.error({ evt: 'health.db_failed', err: e }, 'health check failed');

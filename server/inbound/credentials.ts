@@ -51,7 +51,8 @@ export function credentialsService(s: { ctx: Ctx }) {
     },
     async update(id: number, input: CredentialInput) {
       if (!(await repo.get(id))) throw notFound('Credential');
-      await repo.update(id, { name: input.name?.trim(), allowed_senders: input.allowedSenders ? normalizeSenders(input.allowedSenders) : undefined, rate_per_minute: input.ratePerMinute }, now());
+      const allowed = input.allowedSenders ? normalizeSenders(input.allowedSenders) : undefined;
+      await repo.update(id, { name: input.name?.trim(), allowed_senders: allowed, rate_per_minute: input.ratePerMinute }, now());
       return (await repo.get(id))!;
     },
     async revoke(id: number) { if (!(await repo.revoke(id, now()))) throw notFound('Active credential'); },

@@ -104,7 +104,9 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }
         const p = parseMailbox(m.address);
         if (!p.ok) throw invalid([{ field: `mailboxes.${m.address}`, message: p.message }]);
         if (!(await domains.byName(p.domain))) await this.createDomain({ name: p.domain }).catch(async (e) => { if (!(await domains.byName(p.domain))) throw e; });
-        if (!(await mailboxes.byAddress(p.address.toLowerCase()))) await this.createMailbox({ address: p.address, name: m.name }).catch(async (e) => { if (!(await mailboxes.byAddress(p.address.toLowerCase()))) throw e; });
+        if (!(await mailboxes.byAddress(p.address.toLowerCase()))) {
+          await this.createMailbox({ address: p.address, name: m.name }).catch(async (e) => { if (!(await mailboxes.byAddress(p.address.toLowerCase()))) throw e; });
+        }
         if (m.catchAll) {
           const d = (await domains.byName(p.domain))!, mb = (await mailboxes.byAddress(p.address.toLowerCase()))!;
           if (d.catch_all_mailbox_id !== mb.id) await this.updateDomain(d.id, { catchAllMailboxId: mb.id });

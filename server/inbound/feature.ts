@@ -33,7 +33,9 @@ export const inboundFeature: Feature = {
       const c = s.ctx.config;
       const tls = await smtpTls(s.ctx);
       const committer = createCommitter(s.ctx.db, s.ctx.clock);
-      const common = { host: c.host, hostname: c.smtp.hostname, maxMessageBytes: c.smtp.maxMessageBytes, maxRecipients: c.smtp.maxRecipients, maxConnections: c.smtp.maxConnections, socketTimeoutMs: c.smtp.socketTimeoutMs, tls, committer, log: s.ctx.log,
+      const common = {
+        host: c.host, hostname: c.smtp.hostname, maxMessageBytes: c.smtp.maxMessageBytes, maxRecipients: c.smtp.maxRecipients,
+        maxConnections: c.smtp.maxConnections, socketTimeoutMs: c.smtp.socketTimeoutMs, tls, committer, log: s.ctx.log,
         limits: { commandTimeoutMs: c.smtp.commandTimeoutMs, sessionTimeoutMs: c.smtp.sessionTimeoutMs } };
       const mx = await startMx({ ...common, observeCommit: (sec) => s.metrics.smtpCommit.observe({ listener: 'mx' }, sec), port: c.smtp.port, maxConnectionsPerIpPerMinute: c.smtp.maxConnectionsPerIpPerMinute, directory: s.directory });
       const sub = await startSubmission({ ...common, observeCommit: (sec) => s.metrics.smtpCommit.observe({ listener: 'submission' }, sec), port: c.smtp.submissionPort, credentials: s.credentials, auth: { baseDelayMs: c.smtp.authFailureDelayMs, maxFailures: c.smtp.authMaxFailures } }).catch(async (e) => { await mx.stop(1000); throw e; });

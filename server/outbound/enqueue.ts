@@ -22,6 +22,8 @@ export interface EnqueueArgs { message: EnqueueMessage; recipients: Array<{ addr
 export interface EnqueueResult { messageId: number; queued: number; suppressed: number; duplicates: number }
 
 export interface EnqueueDeps { ctx: Ctx; suppressions: SuppressionService }
+/** The enqueue contract as sources receive it (services.ts passes `enqueue`). */
+export type EnqueueFn = (s: EnqueueDeps, args: EnqueueArgs) => Promise<EnqueueResult>;
 
 export async function enqueue(s: EnqueueDeps, { message, recipients, uniqueKeyPrefix }: EnqueueArgs): Promise<EnqueueResult> {
   const now = s.ctx.clock.now();
@@ -50,7 +52,8 @@ export async function enqueue(s: EnqueueDeps, { message, recipients, uniqueKeyPr
     return { recipient: r.address, rcpt_kind: r.kind, unique_key: uniqueKey(uniqueKeyPrefix, r.address), state: b ? 'suppressed' : 'queued', suppressed_reason: b ? (b.reason ?? 'blocked') : null, run_at: message.send_at ?? now };
   });
   const { attachments = [], headers, ...m } = message;
-  const res = await outboundQueueRepo(s.ctx.db).insertMessage({ ...m, account_id: account.id, message_type_id: m.message_type_id ?? account.message_type_id, headers: headers ? JSON.stringify(headers) : null }, attachments, rows, now);
+  const row = { ...m, account_id: account.id, message_type_id: m.message_type_id ?? account.message_type_id, headers: headers ? JSON.stringify(headers) : null };
+  const res = await outboundQueueRepo(s.ctx.db).insertMessage(row, attachments, rows, now);
   const suppressed = rows.filter((r) => r.state === 'suppressed').length;
   s.ctx.log.child({ mod: 'outbound' }).info({ evt: 'send.queued', messageId: res.messageId, queued: res.inserted - suppressed, suppressed, duplicates: res.duplicates }, 'queued');
   return { messageId: res.messageId ?? 0, queued: Math.max(0, res.inserted - suppressed), suppressed, duplicates: res.duplicates };

@@ -13,7 +13,7 @@ import { senderAllowed } from '../inbound/credentials.js';
 import type { CredentialRow } from '../db/repos/credentials.js';
 import { isLoopbackIp, parseMailbox } from '../lib/addresses.js';
 import { createAuthThrottle, type AuthThrottlePolicy } from '../inbound/authThrottle.js';
-import { checkSubmittedHeaders } from '../outbound/sources/headerCheck.js';
+import { checkSubmittedHeaders } from '../outbound/compose/headerCheck.js';
 import type { TlsPair } from '../inbound/tls.js';
 import { receiveData, headerBytes, smtpError, listen, type Listening } from './data.js';
 import { guardSessions, type SessionLimits } from './guard.js';

@@ -5,7 +5,7 @@
  * reported recipients can be written by anyone, so they are no evidence. No I/O: the
  * caller passes the verifiers (HMAC keys, bounce domains).
  */
-import { parseHeaders, walk, type Part } from '../bounces/mime.js';
+import { parseHeaders, walk, type Part } from '../lib/mime.js';
 import { ADDR_RE, type OriginalMessage } from '../bounces/dsn.js';
 
 /** Each returns the queue row id a signed token names, or null for anything not ours. */

@@ -9,8 +9,9 @@ import type { Ctx } from '../context.js';
 import type { SuppressionService } from './service.js';
 import type { Directory } from '../inbound/directory.js';
 import { classifyMessage, type ClassifiedMessage } from '../bounces/classify.js';
-import { parseMessage, type Part } from '../bounces/mime.js';
+import { parseMessage, type Part } from '../lib/mime.js';
 import { bounceEventsRepo, type QueueRef } from '../db/repos/bounceEvents.js';
+import { accountsRepo } from '../db/repos/accounts.js';
 import { parseVerpAddress } from '../lib/verp.js';
 import { verifyFields } from '../lib/tokens.js';
 import { deriveKey } from '../lib/keys.js';
@@ -100,7 +101,7 @@ export async function processBounceMessage(s: BounceDeps, m: BounceMessage): Pro
     if (!ev.created) continue; // the same DSN again: counted once
     if (!row) continue; // only mail we provably sent can bounce, or count against an account
     if (r.side === 'sender') {
-      if (row.account_id) await events.noteAccountRefusal(row.account_id, `${r.reason} (${r.status}): ${r.diagnostic ?? ''}`, now);
+      if (row.account_id) await accountsRepo(s.ctx.db).noteRefusal(row.account_id, `${r.reason} (${r.status}): ${r.diagnostic ?? ''}`, now);
       continue;
     }
     const { blocked } = await s.suppressions.recordBounce({ address, class: r.class, reason: r.reason, side: r.side, eventId: ev.id, inboundId: m.inboundId, queueId: row.id });

@@ -14,11 +14,14 @@ export async function startUpstream(o: { rules?: (rcpt: string) => Rule; auth?: 
   const err = (code: number, msg: string) => Object.assign(new Error(msg), { responseCode: code });
   const server = new SMTPServer({
     disableReverseLookup: true, logger: false, authOptional: !o.auth, allowInsecureAuth: true, hideSTARTTLS: true,
-    onAuth(auth, _s, cb) { o.auth && auth.username === o.auth.user && auth.password === o.auth.pass ? cb(null, { user: auth.username }) : cb(err(535, '5.7.8 Authentication credentials invalid')); },
+    onAuth(auth, _s, cb) {
+      if (o.auth && auth.username === o.auth.user && auth.password === o.auth.pass) cb(null, { user: auth.username });
+      else cb(err(535, '5.7.8 Authentication credentials invalid'));
+    },
     onRcptTo(addr, session, cb) {
       const r = rules(addr.address);
       if (r === 'ok') return cb();
-      if (r === 'drop') { (session as unknown as { _socket?: unknown }); setImmediate(() => { for (const c of (server as any).connections) if (c.session?.id === session.id) c._socket.destroy(); }); return; }
+      if (r === 'drop') { setImmediate(() => { for (const c of (server as any).connections) if (c.session?.id === session.id) c._socket.destroy(); }); return; }
       if (r === '421') return cb(err(421, '4.7.0 Too many connections, slow down'));
       if (r === '451-4.7.0-toomany') return cb(err(451, '4.7.0 Too many messages from your IP, try later'));
       if (r === '450') return cb(err(450, '4.2.1 Mailbox busy, try again later'));

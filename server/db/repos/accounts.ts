@@ -1,5 +1,12 @@
-/* Upstream SMTP accounts, their per-account lease and usage counters: the only SQL on upstream_accounts / account_usage. */
+/*
+ * Writes: upstream_accounts, account_usage. Reads: upstream_accounts, account_usage.
+ * Upstream SMTP accounts, their per-account lease, health and usage counters: the only
+ * writer of upstream_accounts (other repos call the exported helpers inside their
+ * transactions).
+ */
+import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
+import type { Exec } from '../exec.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 
 export interface AccountRow {
@@ -9,16 +16,41 @@ export interface AccountRow {
   paused_at: number | null; paused_reason: string | null; slow_until: number | null; last_success_at: number | null; last_error: string | null;
   last_error_at: number | null; created_at: number; updated_at: number;
 }
-const toRow = (r: any): AccountRow => ({
-  ...r, id: Number(r.id), port: Number(r.port), verify_cert: Boolean(r.verify_cert), active: Boolean(r.active), is_default: Boolean(r.is_default),
-  max_connections: Number(r.max_connections), allowed_from: JSON.parse(r.allowed_from || '[]'),
+/** An account as the compose form, the submission relay and the queue filters need it. */
+export interface SenderAccount {
+  id: number; name: string; kind: string; allowed_from: string[]; from_name: string; message_type_id: number | null; is_default: boolean; active: boolean;
+}
+/** Account health after a delivery batch. */
+export interface AccountTouch { id: number; lastSuccessAt?: number; lastError?: { text: string; at: number }; slowUntil?: number }
+
+type Raw = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const toRow = (r: Raw): AccountRow => ({
+  ...(r as unknown as AccountRow), id: Number(r.id), port: Number(r.port), verify_cert: Boolean(r.verify_cert), active: Boolean(r.active),
+  is_default: Boolean(r.is_default), max_connections: Number(r.max_connections), allowed_from: JSON.parse(String(r.allowed_from || '[]')) as string[],
 });
+const parseList = (s: unknown) => {
+  try { const v: unknown = JSON.parse(typeof s === 'string' ? s : '[]'); return Array.isArray(v) ? v.map(String) : []; } catch { return []; }
+};
+
+/** Counts `n` sent messages in an account's usage bucket, inside the caller's transaction (the delivery results write). */
+export async function addUsage(x: Exec, accountId: number, bucket: string, n: number) {
+  const tail = x.dialect === 'mysql' ? ' ON DUPLICATE KEY UPDATE sent = sent + VALUES(sent)' : ' ON CONFLICT (account_id, bucket) DO UPDATE SET sent = sent + excluded.sent';
+  await x.run(`INSERT INTO account_usage (account_id, bucket, sent) VALUES (?, ?, ?)${tail}`, [accountId, bucket, n]);
+}
+
+/** Accounts defaulting to a message type being deleted fall back to none (inside the caller's transaction). */
+export async function clearMessageType(trx: Knex | Knex.Transaction, messageTypeId: number, now: number): Promise<void> {
+  await trx('upstream_accounts').where({ message_type_id: messageTypeId }).update({ message_type_id: null, updated_at: now });
+}
 
 export function accountsRepo(db: Db) {
   const k = db.knex;
   return {
     async list(q: ListQuery): Promise<Page<AccountRow>> {
-      return listPage(k('upstream_accounts').select('*'), { sortable: ['name', 'kind', 'created_at', 'last_success_at'], defaultSort: 'name', searchable: ['name', 'host'], filterable: ['kind', 'active'] }, q, toRow);
+      return listPage(k('upstream_accounts').select('*'), {
+        sortable: ['name', 'kind', 'created_at', 'last_success_at'], defaultSort: 'name', searchable: ['name', 'host'], filterable: ['kind', 'active'],
+      }, q, toRow);
     },
     async all(): Promise<AccountRow[]> { return (await k('upstream_accounts').orderBy('id')).map(toRow); },
     async get(id: number) { const r = await k('upstream_accounts').where({ id }).first(); return r ? toRow(r) : undefined; },
@@ -47,9 +79,29 @@ export function accountsRepo(db: Db) {
       return n === 1;
     },
     async unlease(id: number, owner: string) { await k('upstream_accounts').where({ id, lease_owner: owner }).update({ lease_owner: null, lease_until: null }); },
+    /** Account health after a batch: last success, last error, slowed down until (never `updated_at`: that is for edits). */
+    async touchHealth(t: AccountTouch): Promise<void> {
+      const set: Record<string, number | string> = {};
+      if (t.lastSuccessAt !== undefined) set.last_success_at = t.lastSuccessAt;
+      if (t.lastError) { set.last_error = t.lastError.text.slice(0, 1000); set.last_error_at = t.lastError.at; }
+      if (t.slowUntil !== undefined) set.slow_until = t.slowUntil;
+      if (Object.keys(set).length) await k('upstream_accounts').where({ id: t.id }).update(set);
+    },
+    /** A sender-side refusal goes on the upstream account's health, not on the recipient. */
+    async noteRefusal(id: number, message: string, at: number): Promise<void> {
+      await k('upstream_accounts').where({ id }).update({ last_error: message.slice(0, 2000), last_error_at: at, updated_at: at });
+    },
+    /** Accounts as the compose form, the submission relay and the queue filters need them. */
+    async senderAccounts(): Promise<SenderAccount[]> {
+      const rows: Raw[] = await k('upstream_accounts').select('id', 'name', 'kind', 'allowed_from', 'from_name', 'message_type_id', 'is_default', 'active').orderBy('name');
+      return rows.map((r) => ({
+        id: Number(r.id), name: String(r.name), kind: String(r.kind), allowed_from: parseList(r.allowed_from), from_name: String(r.from_name ?? ''),
+        message_type_id: num(r.message_type_id), is_default: Boolean(r.is_default), active: Boolean(r.active),
+      }));
+    },
     async usage(id: number, hour: number, day: number): Promise<{ hour: number; day: number }> {
       const rows = await k('account_usage').where({ account_id: id }).whereIn('bucket', [`h:${hour}`, `d:${day}`]);
-      const get = (b: string) => Number(rows.find((r: any) => r.bucket === b)?.sent ?? 0);
+      const get = (b: string) => Number((rows as Raw[]).find((r) => r.bucket === b)?.sent ?? 0);
       return { hour: get(`h:${hour}`), day: get(`d:${day}`) };
     },
     async countSent(id: number, hour: number, day: number, n = 1) {

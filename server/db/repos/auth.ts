@@ -1,6 +1,10 @@
-/* Sessions, API keys and login-failure counters: the SQL behind authentication. */
+/*
+ * Writes: sessions, api_keys, login_failures. Reads: sessions, api_keys, login_failures.
+ * Sessions, API keys and login-failure counters: the SQL behind authentication.
+ */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns } from '../row.js';
 
 export interface ApiKeyRow {
   id: number; name: string; prefix: string; key_hash: string; created_by: number | null;
@@ -33,7 +37,7 @@ export function apiKeysRepo(db: Db) {
     async list(q: ListQuery): Promise<Page<Omit<ApiKeyRow, 'key_hash'>>> {
       return listPage(k('api_keys').select('id', 'name', 'prefix', 'created_by', 'last_used_at', 'revoked_at', 'created_at'),
         { sortable: ['id', 'name', 'created_at', 'last_used_at'], defaultSort: 'id', defaultDir: 'desc', searchable: ['name', 'prefix'] }, q,
-        (r) => ({ ...r, id: Number(r.id) }));
+        (r) => ({ ...columns<Omit<ApiKeyRow, 'key_hash'>>(r), id: Number(r.id) }));
     },
     async touch(id: number, now: number) { await k('api_keys').where({ id }).update({ last_used_at: now }); },
     async revoke(id: number, now: number): Promise<boolean> {

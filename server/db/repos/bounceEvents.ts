@@ -1,9 +1,11 @@
 /*
+ * Writes: bounce_events. Reads: bounce_events, outbound_queue.
  * Bounce events (SMTP-time, DSN, ARF) merged per (queue row, recipient, source); reports
  * kept without a queue row (unmatched, for an admin); the queue row a signed token names.
  */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns, numOrNull } from '../row.js';
 
 export interface BounceEventInput {
   queue_id: number | null; recipient: string; source: 'smtp' | 'dsn' | 'arf'; status: string | null; action: string | null;
@@ -57,11 +59,7 @@ export function bounceEventsRepo(db: Db) {
       return listPage(k('bounce_events').select('id', 'recipient', 'source', 'status', 'class', 'reason', 'side', 'diagnostic', 'inbound_id', 'at')
         .whereNull('queue_id').whereIn('source', ['dsn', 'arf']), {
         sortable: ['at', 'recipient', 'source', 'reason'], defaultSort: 'at', defaultDir: 'desc', searchable: ['recipient'], filterable: ['source'],
-      }, q, (r: UnmatchedEvent): UnmatchedEvent => ({ ...r, id: Number(r.id), at: Number(r.at), inbound_id: r.inbound_id === null ? null : Number(r.inbound_id) }));
-    },
-    /** A sender-side refusal goes on the upstream account's health, not on the recipient. */
-    async noteAccountRefusal(accountId: number, message: string, at: number) {
-      await k('upstream_accounts').where({ id: accountId }).update({ last_error: message.slice(0, 2000), last_error_at: at, updated_at: at });
+      }, q, (r): UnmatchedEvent => ({ ...columns<UnmatchedEvent>(r), id: Number(r.id), at: Number(r.at), inbound_id: numOrNull(r.inbound_id) }));
     },
   };
 }

@@ -1,13 +1,19 @@
-/* App SMTP credentials and their per-minute usage: the only SQL on smtp_credentials / credential_usage. */
+/*
+ * Writes: smtp_credentials, credential_usage. Reads: smtp_credentials, credential_usage.
+ * App SMTP credentials and their per-minute usage: the only SQL on smtp_credentials / credential_usage.
+ */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 import { withTxRetry } from '../retry.js';
+import { columns, type DbRow } from '../row.js';
 
 export interface CredentialRow {
   id: number; name: string; username: string; secret_hash: string; allowed_senders: string[]; rate_per_minute: number;
   last_used_at: number | null; revoked_at: number | null; created_at: number;
 }
-const toRow = (r: any): CredentialRow => ({ ...r, id: Number(r.id), rate_per_minute: Number(r.rate_per_minute), allowed_senders: JSON.parse(r.allowed_senders || '[]') });
+const toRow = (r: DbRow): CredentialRow => ({
+  ...columns<CredentialRow>(r), id: Number(r.id), rate_per_minute: Number(r.rate_per_minute), allowed_senders: JSON.parse(String(r.allowed_senders || '[]')) as string[],
+});
 
 export function credentialsRepo(db: Db) {
   const k = db.knex;

@@ -1,11 +1,17 @@
 /*
+ * Writes: outbound_queue, outbound_attempts, sandbox_mails (account_usage through accounts.ts#addUsage). Reads: outbound_messages, outbound_queue, outbound_attachments.
  * The delivery worker's writes for a group of finished rows, in one transaction: each row's
  * new state (fenced on its lease, as db/queue.ts#complete), its attempt, sandbox copies,
  * the account's usage counters. Plus account health, and the batched reads a pass needs (the
  * messages of claimed rows, their To/Cc lists and attachments).
  */
 import type { Db } from '../connect.js';
-import { transact, valuesList, onConflictUpdate, type Exec } from '../exec.js';
+import { transact, valuesList, onConflictUpdate } from '../exec.js';
+import type { OutboundMessageRow, AttachmentRow } from './outboundQueue.js';
+import { addUsage } from './accounts.js';
+
+/** A message's To/Cc list and attachments, fetched for a whole batch. */
+export interface MessageParts { recipients: Array<{ recipient: string; rcpt_kind: string }>; attachments: AttachmentRow[] }
 
 export interface RowResult {
   id: number; token: string; accountId: number; recipient: string;
@@ -17,28 +23,23 @@ export interface RowResult {
   sandbox?: { subject: string | null; raw: Buffer };
   sent?: boolean;
 }
-export interface AccountTouch { id: number; lastSuccessAt?: number; lastError?: { text: string; at: number }; slowUntil?: number }
 
 const PATCHABLE = new Set(['state', 'attempts', 'first_attempt_at', 'sent_at', 'run_at', 'upstream_response', 'upstream_queue_id', 'last_error', 'suppressed_reason']);
 const ATTEMPT_COLS = ['queue_id', 'at', 'result', 'code', 'response', 'duration_ms'];
 
-async function usage(x: Exec, accountId: number, bucket: string, n: number) {
-  const tail = x.dialect === 'mysql' ? ' ON DUPLICATE KEY UPDATE sent = sent + VALUES(sent)' : ' ON CONFLICT (account_id, bucket) DO UPDATE SET sent = sent + excluded.sent';
-  await x.run(`INSERT INTO account_usage (account_id, bucket, sent) VALUES (?, ?, ?)${tail}`, [accountId, bucket, n]);
-}
 
 export function deliveryResultsRepo(db: Db) {
   const k = db.knex;
   return {
     /** Message rows by id, for a claimed batch (one query). */
-    async messages(ids: number[]): Promise<Map<number, Record<string, any> & { id: number; from_addr: string; subject: string | null }>> {
-      const rows = ids.length ? await k('outbound_messages').whereIn('id', [...new Set(ids)]) : [];
-      return new Map(rows.map((r: any) => [Number(r.id), r]));
+    async messages(ids: number[]): Promise<Map<number, OutboundMessageRow>> {
+      const rows: OutboundMessageRow[] = ids.length ? await k('outbound_messages').whereIn('id', [...new Set(ids)]) : [];
+      return new Map(rows.map((r) => [Number(r.id), r]));
     },
     /** To/Cc lists and attachments of these messages, for composing them (two queries). */
-    async parts(ids: number[]): Promise<Map<number, { recipients: Array<{ recipient: string; rcpt_kind: string }>; attachments: Array<Record<string, any>> }>> {
+    async parts(ids: number[]): Promise<Map<number, MessageParts>> {
       const unique = [...new Set(ids)];
-      const out = new Map(unique.map((id) => [id, { recipients: [] as Array<{ recipient: string; rcpt_kind: string }>, attachments: [] as Array<Record<string, any>> }]));
+      const out = new Map<number, MessageParts>(unique.map((id) => [id, { recipients: [], attachments: [] }]));
       if (!unique.length) return out;
       const [rcpts, files] = await Promise.all([
         k('outbound_queue').whereIn('message_id', unique).orderBy('id').select('message_id', 'recipient', 'rcpt_kind'),
@@ -47,14 +48,6 @@ export function deliveryResultsRepo(db: Db) {
       for (const r of rcpts) out.get(Number(r.message_id))?.recipients.push({ recipient: r.recipient, rcpt_kind: r.rcpt_kind });
       for (const f of files) out.get(Number(f.message_id))?.attachments.push(f);
       return out;
-    },
-    /** Account health after a batch: last success, last error, slowed down until (never `updated_at`: that is for edits). */
-    async touchAccount(t: AccountTouch): Promise<void> {
-      const set: Record<string, number | string> = {};
-      if (t.lastSuccessAt !== undefined) set.last_success_at = t.lastSuccessAt;
-      if (t.lastError) { set.last_error = t.lastError.text.slice(0, 1000); set.last_error_at = t.lastError.at; }
-      if (t.slowUntil !== undefined) set.slow_until = t.slowUntil;
-      if (Object.keys(set).length) await k('upstream_accounts').where({ id: t.id }).update(set);
     },
     /** Writes a group of results; returns the ids whose lease still held (the others were re-claimed). */
     async write(results: RowResult[], now: number): Promise<Set<number>> {
@@ -80,8 +73,8 @@ export function deliveryResultsRepo(db: Db) {
         const sent = new Map<number, number>();
         for (const r of results) if (r.sent) sent.set(r.accountId, (sent.get(r.accountId) ?? 0) + 1);
         for (const [accountId, n] of sent) {
-          await usage(x, accountId, `h:${Math.floor(now / 3_600_000)}`, n);
-          await usage(x, accountId, `d:${Math.floor(now / 86_400_000)}`, n);
+          await addUsage(x, accountId, `h:${Math.floor(now / 3_600_000)}`, n);
+          await addUsage(x, accountId, `d:${Math.floor(now / 86_400_000)}`, n);
         }
         return applied;
       });

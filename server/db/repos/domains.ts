@@ -1,6 +1,10 @@
-/* Local domains, the bounce domain and mailboxes: the only SQL on domains / mailboxes / mailbox_teams. */
+/*
+ * Writes: domains, mailboxes, mailbox_teams. Reads: domains, mailboxes, mailbox_teams, team_users.
+ * Local domains, the bounce domain and mailboxes: the only SQL on domains / mailboxes / mailbox_teams.
+ */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns, numOrNull, type DbRow } from '../row.js';
 
 export interface DomainRow { id: number; name: string; kind: 'local' | 'bounce'; catch_all_mailbox_id: number | null; active: boolean; created_at: number; updated_at: number; mailbox_count?: number }
 export interface MailboxRow {
@@ -8,8 +12,14 @@ export interface MailboxRow {
   create_cases: boolean; auto_reply: boolean; auto_reply_subject: string | null; auto_reply_body: string | null; active: boolean;
   created_at: number; updated_at: number; teamIds?: number[];
 }
-const toDomain = (r: any): DomainRow => ({ ...r, id: Number(r.id), active: Boolean(r.active), catch_all_mailbox_id: r.catch_all_mailbox_id === null ? null : Number(r.catch_all_mailbox_id), ...(r.mailbox_count !== undefined ? { mailbox_count: Number(r.mailbox_count) } : {}) });
-const toMailbox = (r: any): MailboxRow => ({ ...r, id: Number(r.id), domain_id: Number(r.domain_id), user_id: r.user_id === null ? null : Number(r.user_id), create_cases: Boolean(r.create_cases), auto_reply: Boolean(r.auto_reply), active: Boolean(r.active) });
+const toDomain = (r: DbRow): DomainRow => ({
+  ...columns<DomainRow>(r), id: Number(r.id), active: Boolean(r.active), catch_all_mailbox_id: numOrNull(r.catch_all_mailbox_id),
+  ...(r.mailbox_count !== undefined ? { mailbox_count: Number(r.mailbox_count) } : {}),
+});
+const toMailbox = (r: DbRow): MailboxRow => ({
+  ...columns<MailboxRow>(r), id: Number(r.id), domain_id: Number(r.domain_id), user_id: numOrNull(r.user_id), create_cases: Boolean(r.create_cases),
+  auto_reply: Boolean(r.auto_reply), active: Boolean(r.active),
+});
 
 export function domainsRepo(db: Db) {
   const k = db.knex;
@@ -39,14 +49,16 @@ export function mailboxesRepo(db: Db) {
       const base = k('mailboxes').join('domains', 'domains.id', 'mailboxes.domain_id').select('mailboxes.*', 'domains.name as domain');
       // Domains have a kind too: a bare `kind` in WHERE is ambiguous (a 500), so the filter names the mailbox's.
       const { kind, ...filters } = q.filters ?? {};
-      return listPage(base, { sortable: ['address', 'name', 'kind', 'created_at'], defaultSort: 'address', searchable: ['address', 'mailboxes.name'], filterable: ['mailboxes.kind', 'domain_id', 'mailboxes.active'] }, { ...q, filters: { ...filters, 'mailboxes.kind': kind } },
-        (r) => ({ ...toMailbox(r), domain: r.domain }));
+      return listPage(base, {
+        sortable: ['address', 'name', 'kind', 'created_at'], defaultSort: 'address', searchable: ['address', 'mailboxes.name'],
+        filterable: ['mailboxes.kind', 'domain_id', 'mailboxes.active'],
+      }, { ...q, filters: { ...filters, 'mailboxes.kind': kind } }, (r) => ({ ...toMailbox(r), domain: String(r.domain) }));
     },
     async get(id: number) {
       const r = await k('mailboxes').where({ id }).first();
       if (!r) return undefined;
       const teams = await k('mailbox_teams').where({ mailbox_id: id }).select('team_id');
-      return { ...toMailbox(r), teamIds: teams.map((t: any) => Number(t.team_id)) };
+      return { ...toMailbox(r), teamIds: teams.map((t: DbRow) => Number(t.team_id)) };
     },
     async byAddress(address: string) { const r = await k('mailboxes').where({ address }).first(); return r ? toMailbox(r) : undefined; },
     /** The mailboxes a user reaches: those linked to it (personal) and those of its teams. */
@@ -59,7 +71,7 @@ export function mailboxesRepo(db: Db) {
     async forDomain(domainId: number): Promise<MailboxRow[]> { return (await k('mailboxes').where({ domain_id: domainId }).orderBy('address')).map(toMailbox); },
     /** Every active address → mailbox id, for the RCPT-time lookup cache. */
     async activeAddresses(): Promise<Array<{ address: string; id: number; domain_id: number }>> {
-      return (await k('mailboxes').where({ active: true }).select('address', 'id', 'domain_id')).map((r: any) => ({ address: r.address, id: Number(r.id), domain_id: Number(r.domain_id) }));
+      return (await k('mailboxes').where({ active: true }).select('address', 'id', 'domain_id')).map((r: DbRow) => ({ address: String(r.address), id: Number(r.id), domain_id: Number(r.domain_id) }));
     },
     async create(m: Omit<MailboxRow, 'id' | 'created_at' | 'updated_at' | 'teamIds'>, teamIds: number[], now: number): Promise<number> {
       return k.transaction(async (trx) => {

@@ -1,15 +1,21 @@
-/* Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in inboundBatch.ts. */
+/*
+ * Writes: inbound_messages (reprocess). Reads: inbound_messages, inbound_recipients.
+ * Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in inboundBatch.ts.
+ */
 import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 import { stepsOf, type StepRecord } from './inboundBatch.js';
+import { columns, jsonList, type DbRow } from '../row.js';
 
 export interface InboundRow {
   id: number; state: string; listener: string; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean; size: number;
   message_id: string | null; subject: string | null; from_addr: string | null; kind: string | null; spf: string | null; dkim: string | null; dmarc: string | null;
   parse_error: string | null; received_at: number; processed_at: number | null; attempts: number;
 }
-export const toInboundRow = (r: any): InboundRow => ({ ...r, id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: (() => { try { return JSON.parse(r.rcpt_to); } catch { return []; } })() });
+export const toInboundRow = (r: DbRow): InboundRow => ({
+  ...columns<InboundRow>(r), id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: jsonList(r.rcpt_to),
+});
 
 /** Narrows to messages with a recipient in one of these mailboxes (undefined: no narrowing). */
 export interface InboundScope { mailboxIds: number[] }

@@ -1,4 +1,5 @@
 /*
+ * Writes: inbound_messages. Reads: inbound_raw, inbound_recipients.
  * The pipeline's reads and writes for a claimed batch: what each message needs (raw bytes,
  * recipients) in two queries per group, and every message's results (parsed fields, its
  * step results as one JSON column, final state, fenced on its lease) in one transaction.
@@ -35,12 +36,18 @@ export function inboundBatchRepo(db: Db) {
         k('inbound_recipients').whereIn('message_id', ids).orderBy('id').select('message_id', 'address', 'kind', 'mailbox_id', 'target_id'),
       ]);
       const parts = new Map<number, Buffer[]>();
-      for (const c of chunks) { const id = Number(c.message_id); if (!parts.has(id)) parts.set(id, []); parts.get(id)!.push(Buffer.isBuffer(c.chunk) ? c.chunk : Buffer.from(c.chunk)); }
+      for (const c of chunks) {
+        const id = Number(c.message_id);
+        if (!parts.has(id)) parts.set(id, []);
+        parts.get(id)!.push(Buffer.isBuffer(c.chunk) ? c.chunk : Buffer.from(c.chunk));
+      }
       const recipients = new Map<number, StoredRecipient[]>();
       for (const r of rcpts) {
         const id = Number(r.message_id);
         if (!recipients.has(id)) recipients.set(id, []);
-        recipients.get(id)!.push({ address: r.address, kind: r.kind, mailbox_id: r.mailbox_id === null ? null : Number(r.mailbox_id), target_id: r.target_id === null ? null : Number(r.target_id) });
+        recipients.get(id)!.push({
+          address: r.address, kind: r.kind, mailbox_id: r.mailbox_id === null ? null : Number(r.mailbox_id), target_id: r.target_id === null ? null : Number(r.target_id),
+        });
       }
       return ids.map((id) => ({
         id,

@@ -1,10 +1,12 @@
 /*
+ * Writes: inbound_messages, inbound_raw, inbound_recipients. Reads: inbound_messages, inbound_raw, inbound_recipients.
  * Writes accepted messages: one transaction per batch stores each message's row (state
  * `received`), its raw bytes in ≤1 MiB chunks and its classified recipients. Reads the raw
  * back chunk by chunk.
  */
 import type { Db } from '../connect.js';
 import { transact, valuesList, type Exec } from '../exec.js';
+import { numOrNull, type DbRow } from '../row.js';
 
 export interface StoredRecipient { address: string; kind: string; mailbox_id: number | null; target_id: number | null }
 export interface NewInbound {
@@ -53,7 +55,8 @@ export function inboundStoreRepo(db: Db) {
       return Buffer.concat(parts);
     },
     async recipients(id: number): Promise<StoredRecipient[]> {
-      return (await db.knex('inbound_recipients').where({ message_id: id }).orderBy('id')).map((r: any) => ({ address: r.address, kind: r.kind, mailbox_id: r.mailbox_id === null ? null : Number(r.mailbox_id), target_id: r.target_id === null ? null : Number(r.target_id) }));
+      const rows: DbRow[] = await db.knex('inbound_recipients').where({ message_id: id }).orderBy('id');
+      return rows.map((r) => ({ address: String(r.address), kind: String(r.kind), mailbox_id: numOrNull(r.mailbox_id), target_id: numOrNull(r.target_id) }));
     },
     async get(id: number) { return db.knex('inbound_messages').where({ id }).first(); },
   };

@@ -1,8 +1,10 @@
 /*
+ * Writes: jobs. Reads: jobs.
  * Scheduled jobs table: definitions an admin can edit (cron, active) and the per-tick lease
  * that lets exactly one node run each tick: a conditional UPDATE that only one node wins.
  */
 import type { Db } from '../connect.js';
+import { columns, type DbRow } from '../row.js';
 
 export interface JobRow {
   name: string; description: string; cron: string; active: boolean; last_tick: number | null;
@@ -10,7 +12,7 @@ export interface JobRow {
   last_status: string | null; last_error: string | null; last_error_at: number | null; next_run_at: number | null;
   run_count: number; updated_at: number;
 }
-const toRow = (r: any): JobRow => ({ ...r, active: Boolean(r.active), run_count: Number(r.run_count) });
+const toRow = (r: DbRow): JobRow => ({ ...columns<JobRow>(r), active: Boolean(r.active), run_count: Number(r.run_count) });
 
 export function jobsRepo(db: Db) {
   const k = db.knex;

@@ -1,14 +1,17 @@
 /*
+ * Writes: message_types (upstream_accounts.message_type_id through accounts.ts#clearMessageType). Reads: message_types, upstream_accounts.
  * Message types (labels that classify outbound mail: "transactional", "newsletter", …):
  * the only SQL for `message_types`, plus the per-account default label it is referenced by.
  */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { clearMessageType } from './accounts.js';
+import { type DbRow } from '../row.js';
 
 export interface MessageType { id: number; name: string; description: string; created_at: number; updated_at: number; account_count?: number }
 
-const toType = (r: any): MessageType => ({
-  id: Number(r.id), name: r.name, description: r.description ?? '', created_at: Number(r.created_at), updated_at: Number(r.updated_at),
+const toType = (r: DbRow): MessageType => ({
+  id: Number(r.id), name: String(r.name), description: String(r.description ?? ''), created_at: Number(r.created_at), updated_at: Number(r.updated_at),
   ...(r.account_count !== undefined ? { account_count: Number(r.account_count) } : {}),
 });
 
@@ -39,7 +42,7 @@ export function messageTypesRepo(db: Db) {
     /** Accounts defaulting to it fall back to no label (the FK says SET NULL; done here too for SQLite without FK enforcement). */
     async remove(id: number, now: number): Promise<boolean> {
       return k.transaction(async (trx) => {
-        await trx('upstream_accounts').where({ message_type_id: id }).update({ message_type_id: null, updated_at: now });
+        await clearMessageType(trx, id, now);
         return (await trx('message_types').where({ id }).delete()) === 1;
       });
     },

@@ -1,8 +1,25 @@
-/* The outbound queue's writes: messages with their recipients (unique keys), and what rendering reads: recipients, attachments. */
+/*
+ * Writes: outbound_messages, outbound_attachments, outbound_queue. Reads: outbound_messages, outbound_attachments, outbound_queue, upstream_accounts, sandbox_mails.
+ * The outbound queue's writes: messages with their recipients (unique keys), and what rendering reads: recipients, attachments.
+ */
 import { createHash } from 'node:crypto';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery } from '../list.js';
 import { withTxRetry } from '../retry.js';
+import { claim, type LeasedRow, type QueueSpec } from '../queue.js';
+import { columns, numOrNull, type DbRow } from '../row.js';
+
+/** An outbound_messages row as the renderer reads it (numbers may arrive as strings, booleans as 0/1). */
+export interface OutboundMessageRow {
+  id: number | string; from_addr: string; from_name?: string | null; reply_to?: string | null; subject: string | null;
+  html?: string | null; text?: string | null; headers?: string | null; bulk?: unknown; inbound_id?: number | string | null;
+  [col: string]: unknown;
+}
+/** An outbound_attachments row. */
+export interface AttachmentRow { filename: string; content_type: string; content: Buffer | Uint8Array | string; [col: string]: unknown }
+
+/** The outbound queue as db/queue.ts claims, sweeps and gauges it. */
+export const OUTBOUND_QUEUE: QueueSpec = { table: 'outbound_queue', readyStates: ['queued', 'deferred'], claimedState: 'sending', returnState: 'queued' };
 
 export const QUEUE_KEY_MAX = 191;
 /** Unique keys stay within the column: long ones keep their prefix and a hash of the rest. */
@@ -20,7 +37,7 @@ export function outboundQueueRepo(db: Db) {
       // InnoDB may pick this insert as a deadlock victim against claimers' locks: the whole
       // transaction rolled back, so running it again is safe.
       return withTxRetry(() => k.transaction(async (trx) => {
-        const existing = new Set((await trx('outbound_queue').whereIn('unique_key', rows.map((r) => r.unique_key)).select('unique_key')).map((r: any) => r.unique_key));
+        const existing = new Set((await trx('outbound_queue').whereIn('unique_key', rows.map((r) => r.unique_key)).select('unique_key') as DbRow[]).map((r) => String(r.unique_key)));
         const fresh = rows.filter((r) => !existing.has(r.unique_key));
         if (!fresh.length) {
           // Everything was queued before: answer with the message that holds those rows.
@@ -35,6 +52,10 @@ export function outboundQueueRepo(db: Db) {
         }
         return { messageId, inserted: fresh.length, duplicates: rows.length - fresh.length };
       }), 5);
+    },
+    /** Claims up to `limit` due rows of one upstream account under a lease (db/queue.ts#claim). */
+    async claimForAccount<T extends LeasedRow>(accountId: number, o: { workerId: string; leaseMs: number; limit: number; now: number }): Promise<T[]> {
+      return claim<T>(db, OUTBOUND_QUEUE, { ...o, filter: (q) => q.where('account_id', accountId) });
     },
     async message(id: number) { return k('outbound_messages').where({ id }).first(); },
     async recipientsOf(messageId: number): Promise<Array<{ recipient: string; rcpt_kind: string }>> { return k('outbound_queue').where({ message_id: messageId }).select('recipient', 'rcpt_kind'); },
@@ -56,11 +77,16 @@ export function outboundQueueRepo(db: Db) {
 }
 
 /* The sandbox account's stored messages. */
+export interface SandboxRow { id: number; queue_id: number; account_id: number | null; recipient: string; subject: string | null; created_at: number }
+
 export function sandboxRepo(db: Db) {
   const k = db.knex;
   return {
     list: (q: ListQuery) => listPage(k('sandbox_mails').select('id', 'queue_id', 'account_id', 'recipient', 'subject', 'created_at'),
-      { sortable: ['id', 'created_at', 'recipient'], defaultSort: 'id', defaultDir: 'desc', searchable: ['recipient', 'subject'] }, q, (r) => ({ ...r, id: Number(r.id), queue_id: Number(r.queue_id) })),
+      { sortable: ['id', 'created_at', 'recipient'], defaultSort: 'id', defaultDir: 'desc', searchable: ['recipient', 'subject'] }, q,
+      (r): SandboxRow => ({
+        ...columns<SandboxRow>(r), id: Number(r.id), queue_id: Number(r.queue_id), account_id: numOrNull(r.account_id), created_at: Number(r.created_at),
+      })),
     async get(id: number): Promise<{ id: number; recipient: string; subject: string | null; raw: Buffer } | undefined> {
       const r = await k('sandbox_mails').where({ id }).first();
       return r && { id: Number(r.id), recipient: r.recipient, subject: r.subject, raw: Buffer.isBuffer(r.raw) ? r.raw : Buffer.from(r.raw) };

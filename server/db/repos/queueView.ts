@@ -1,4 +1,5 @@
 /*
+ * Writes: outbound_queue (retry, cancel). Reads: outbound_queue, outbound_messages, outbound_attachments, outbound_attempts, upstream_accounts, message_types.
  * Read and admin-action side of the outbound queue: filtered lists, one row with its
  * message, attachments and every attempt, and the operator actions (retry now, cancel, bulk
  * "retry failed only"). Every action is a guarded UPDATE on the row's current state, so it
@@ -7,9 +8,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
-
-export const QUEUE_STATES = ['queued', 'sending', 'sent', 'deferred', 'failed', 'canceled', 'suppressed'] as const;
-export type QueueState = typeof QUEUE_STATES[number];
+import { columns, strOrNull, type DbRow } from '../row.js';
 
 export interface QueueFilters {
   state?: string; accountId?: number; source?: string; messageTypeId?: number; messageId?: number;
@@ -27,16 +26,14 @@ export interface QueueRow {
   subject: string | null; from_addr: string | null; account_name: string | null; message_type_name: string | null;
 }
 export interface Attempt { id: number; at: number; result: string; code: number | null; response: string | null; duration_ms: number | null }
-export interface SenderAccount { id: number; name: string; kind: string; allowed_from: string[]; from_name: string; message_type_id: number | null; is_default: boolean; active: boolean }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-const toRow = (r: any): QueueRow => ({
-  ...r, id: Number(r.id), run_at: Number(r.run_at), attempts: Number(r.attempts), message_id: Number(r.message_id),
+const toRow = (r: DbRow): QueueRow => ({
+  ...columns<QueueRow>(r), id: Number(r.id), run_at: Number(r.run_at), attempts: Number(r.attempts), message_id: Number(r.message_id),
   account_id: num(r.account_id), message_type_id: num(r.message_type_id), sent_at: num(r.sent_at),
   created_at: Number(r.created_at), updated_at: Number(r.updated_at),
-  subject: r.subject ?? null, from_addr: r.from_addr ?? null, account_name: r.account_name ?? null, message_type_name: r.message_type_name ?? null,
+  subject: strOrNull(r.subject), from_addr: strOrNull(r.from_addr), account_name: strOrNull(r.account_name), message_type_name: strOrNull(r.message_type_name),
 });
-const parseList = (s: string | null) => { try { const v = JSON.parse(s ?? '[]'); return Array.isArray(v) ? v.map(String) : []; } catch { return []; } };
 
 /** The filters as WHERE clauses on outbound_queue (no joins: the list adds names by sub-select). */
 function applyFilters(qb: Knex.QueryBuilder, f: QueueFilters) {
@@ -85,7 +82,9 @@ export function queueViewRepo(db: Db) {
     },
     async attempts(queueId: number): Promise<Attempt[]> {
       const rows = await k('outbound_attempts').where({ queue_id: queueId }).orderBy([{ column: 'at' }, { column: 'id' }]);
-      return rows.map((r: any) => ({ id: Number(r.id), at: Number(r.at), result: r.result, code: num(r.code), response: r.response ?? null, duration_ms: num(r.duration_ms) }));
+      return (rows as DbRow[]).map((r) => ({
+        id: Number(r.id), at: Number(r.at), result: String(r.result), code: num(r.code), response: strOrNull(r.response), duration_ms: num(r.duration_ms),
+      }));
     },
     async message(messageId: number) {
       const m = await k('outbound_messages').where({ id: messageId }).first();
@@ -94,7 +93,7 @@ export function queueViewRepo(db: Db) {
       return {
         ...m, id: Number(m.id), account_id: num(m.account_id), message_type_id: num(m.message_type_id), inbound_id: num(m.inbound_id),
         bulk: Boolean(m.bulk), send_at: num(m.send_at), created_at: Number(m.created_at),
-        attachments: atts.map((a: any) => ({ id: Number(a.id), filename: a.filename, content_type: a.content_type, size: Number(a.size) })),
+        attachments: (atts as DbRow[]).map((a) => ({ id: Number(a.id), filename: String(a.filename), content_type: String(a.content_type), size: Number(a.size) })),
       };
     },
     async attachment(messageId: number, attId: number) {
@@ -117,12 +116,7 @@ export function queueViewRepo(db: Db) {
     },
     async countByState(f: QueueFilters = {}): Promise<Record<string, number>> {
       const rows = await applyFilters(k('outbound_queue'), { ...f, state: undefined }).select('state').count({ n: '*' }).groupBy('state');
-      return Object.fromEntries(rows.map((r: any) => [r.state, Number(r.n)]));
-    },
-    /** Accounts as the compose form and the queue filters need them. */
-    async senderAccounts(): Promise<SenderAccount[]> {
-      const rows = await k('upstream_accounts').select('id', 'name', 'kind', 'allowed_from', 'from_name', 'message_type_id', 'is_default', 'active').orderBy('name');
-      return rows.map((r: any) => ({ id: Number(r.id), name: r.name, kind: r.kind, allowed_from: parseList(r.allowed_from), from_name: r.from_name ?? '', message_type_id: num(r.message_type_id), is_default: Boolean(r.is_default), active: Boolean(r.active) }));
+      return Object.fromEntries((rows as DbRow[]).map((r) => [String(r.state), Number(r.n)]));
     },
   };
 }

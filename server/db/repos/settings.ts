@@ -1,4 +1,7 @@
-/* Named JSON settings an admin can change at run time (bounce policy, …). */
+/*
+ * Writes: settings. Reads: settings.
+ * Named JSON settings an admin can change at run time (bounce policy, …).
+ */
 import type { Db } from '../connect.js';
 
 export function settingsRepo(db: Db) {

@@ -1,7 +1,11 @@
-/* Per-address bounce state and the block list: the only SQL on `suppressions`. */
+/*
+ * Writes: suppressions. Reads: suppressions.
+ * Per-address bounce state and the block list: the only SQL on `suppressions`.
+ */
 import type { Db } from '../connect.js';
 import { withTxRetry } from '../retry.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns, type DbRow } from '../row.js';
 
 export interface SuppressionRow {
   id: number; address: string; domain: string; blocked: boolean; reason: string | null; class: string | null; source: string | null;
@@ -10,8 +14,8 @@ export interface SuppressionRow {
   last_queue_id: number | null; note: string | null; created_at: number; updated_at: number;
 }
 
-const toRow = (r: any): SuppressionRow => ({
-  ...r, id: Number(r.id), blocked: Boolean(r.blocked), bounce_count: Number(r.bounce_count), hard_count: Number(r.hard_count),
+const toRow = (r: DbRow): SuppressionRow => ({
+  ...columns<SuppressionRow>(r), id: Number(r.id), blocked: Boolean(r.blocked), bounce_count: Number(r.bounce_count), hard_count: Number(r.hard_count),
   soft_count: Number(r.soft_count), clean_streak: Number(r.clean_streak),
 });
 
@@ -44,7 +48,7 @@ export function suppressionsRepo(db: Db) {
     },
     async groupCounts(by: 'reason' | 'domain', blocked = true): Promise<Array<{ key: string; n: number }>> {
       const rows = await k('suppressions').where('blocked', blocked).select({ key: by }).count({ n: '*' }).groupBy(by).orderBy('n', 'desc').limit(100);
-      return rows.map((r: any) => ({ key: r.key ?? '(none)', n: Number(r.n) }));
+      return (rows as DbRow[]).map((r) => ({ key: String(r.key ?? '(none)'), n: Number(r.n) }));
     },
     /**
      * Read-modify-write of one address under a row lock (FOR UPDATE on MySQL; SQLite has one

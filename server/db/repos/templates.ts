@@ -1,10 +1,12 @@
 /*
+ * Writes: templates. Reads: templates.
  * Templates for single emails (and other sources): the only SQL for the `templates` table.
  * Exactly one row may carry `is_default`; setting a new default clears the old one in the
  * same transaction.
  */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns, type DbRow } from '../row.js';
 
 export interface Template {
   id: number; name: string; subject: string; html: string; text: string | null; is_default: boolean;
@@ -12,7 +14,9 @@ export interface Template {
 }
 export type TemplateInput = Pick<Template, 'name' | 'subject' | 'html' | 'text' | 'is_default'>;
 
-const toTemplate = (r: any): Template => ({ ...r, id: Number(r.id), is_default: Boolean(r.is_default), created_at: Number(r.created_at), updated_at: Number(r.updated_at) });
+const toTemplate = (r: DbRow): Template => ({
+  ...columns<Template>(r), id: Number(r.id), is_default: Boolean(r.is_default), created_at: Number(r.created_at), updated_at: Number(r.updated_at),
+});
 
 export function templatesRepo(db: Db) {
   const k = db.knex;
@@ -24,7 +28,7 @@ export function templatesRepo(db: Db) {
     },
     async all(): Promise<Array<Pick<Template, 'id' | 'name' | 'is_default'>>> {
       const rows = await k('templates').select('id', 'name', 'is_default').orderBy('name');
-      return rows.map((r: any) => ({ id: Number(r.id), name: r.name, is_default: Boolean(r.is_default) }));
+      return (rows as DbRow[]).map((r) => ({ id: Number(r.id), name: String(r.name), is_default: Boolean(r.is_default) }));
     },
     async get(id: number): Promise<Template | undefined> {
       const r = await k('templates').where({ id }).first();

@@ -1,6 +1,10 @@
-/* Users and teams: the only SQL for accounts of people who use the admin UI. */
+/*
+ * Writes: users, teams, team_users. Reads: users, teams, team_users.
+ * Users and teams: the only SQL for accounts of people who use the admin UI.
+ */
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
+import { columns, type DbRow } from '../row.js';
 
 export type Role = 'admin' | 'agent';
 export interface User {
@@ -13,7 +17,7 @@ export interface UserWithHash extends User { password_hash: string }
 export interface Team { id: number; name: string; description: string; created_at: number; updated_at: number; member_count?: number }
 
 const USER_COLS = ['id', 'username', 'email', 'name', 'role', 'active', 'last_login_at', 'created_at', 'updated_at', 'locale', 'time_zone'];
-const toUser = (r: any): User => ({ ...r, id: Number(r.id), active: Boolean(r.active) });
+const toUser = (r: DbRow): User => ({ ...columns<User>(r), id: Number(r.id), active: Boolean(r.active) });
 
 export function usersRepo(db: Db) {
   const k = db.knex;
@@ -62,7 +66,7 @@ export function teamsRepo(db: Db) {
     async list(q: ListQuery): Promise<Page<Team>> {
       const base = k('teams').select('teams.*', k('team_users').count('*').whereRaw('team_users.team_id = teams.id').as('member_count'));
       return listPage(base, { sortable: ['id', 'name', 'created_at'], defaultSort: 'name', searchable: ['name', 'description'] }, q,
-        (r) => ({ ...r, id: Number(r.id), member_count: Number(r.member_count) }));
+        (r) => ({ ...columns<Team>(r), id: Number(r.id), member_count: Number(r.member_count) }));
     },
     async all(): Promise<Team[]> { return k('teams').orderBy('name'); },
     async get(id: number): Promise<Team | undefined> { return k('teams').where({ id }).first(); },

@@ -61,7 +61,9 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
           resolver: c.s.resolver,
           // Fields as they came: DMARC's From domain is read before encoded words are decoded (lib/sender.ts).
           headers: readHeaderSection(c.raw).fields });
-        Object.assign(c.fields, { spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details) });
+        Object.assign(c.fields, {
+          spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details),
+        });
         return { status: 'ok', result: v.details };
       },
     },

@@ -61,7 +61,10 @@ export function createPipeline(s: { ctx: Ctx; suppressions: SuppressionService; 
   /** Runs a message's remaining steps in memory; the group's results are written together. */
   async function processOne(row: Claimed, loaded: { raw: Buffer; recipients: StepContext['recipients'] }): Promise<BatchResult & { log(): void }> {
     const msg = toInboundRow(row);
-    const ctx: StepContext = { s: { ctx: s.ctx, suppressions: s.suppressions, directory: s.directory, resolver: api.resolver }, msg, raw: loaded.raw, recipients: loaded.recipients, kind: msg.kind ?? undefined, fields: {} };
+    const ctx: StepContext = {
+      s: { ctx: s.ctx, suppressions: s.suppressions, directory: s.directory, resolver: api.resolver },
+      msg, raw: loaded.raw, recipients: loaded.recipients, kind: msg.kind ?? undefined, fields: {},
+    };
     // Results of an earlier run (before a crash or a retry) stay, and their steps are not run again.
     const records: StepRecord[] = stepsOf(row.steps);
     const done = new Map(records.map((r) => [r.step, r.status]));

@@ -7,7 +7,7 @@
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
-import { parseMessage, walk, LIMITS, type Part } from '../../bounces/mime.js';
+import { parseMessage, walk, LIMITS, type Part } from '../../lib/mime.js';
 import { withHeaderBoundary } from '../../lib/headers.js';
 import { displayText } from '../../lib/display.js';
 

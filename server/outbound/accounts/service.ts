@@ -75,6 +75,8 @@ export function accountsService(s: { ctx: Ctx }) {
       return toPublic((await repo.get(id))!);
     },
     async get(id: number) { const a = await repo.get(id); if (!a) throw notFound('Account'); return a; },
+    /** Every account as compose, the submission relay and the queue filters need it (no secrets). */
+    senderAccounts: () => repo.senderAccounts(),
     async pause(id: number, reason: string) { await repo.update(id, { paused_at: now(), paused_reason: reason.slice(0, 1000) }, now()); },
     async resume(id: number) { await this.get(id); await repo.update(id, { paused_at: null, paused_reason: null }, now()); },
     async health(a: AccountRow) {

@@ -13,6 +13,8 @@ import type { Ctx } from '../../context.js';
 import type { DkimService } from '../dkim/service.js';
 import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
+import type { OutboundMessageRow, AttachmentRow } from '../../db/repos/outboundQueue.js';
+import type { MessageParts } from '../../db/repos/deliveryResults.js';
 import { normalizeLineEndings } from '../../lib/headers.js';
 import { prepareRelayRaw } from '../render/raw.js';
 import { makeVerpAddress } from '../../lib/verp.js';
@@ -21,9 +23,9 @@ import { signFields } from '../../lib/tokens.js';
 import { insertHeaders, toHeader, unsubscribeHeaders } from './personalize.js';
 
 export interface Composed { raw: Buffer; messageId: string; subject: string | null; fromDomain: string; bulk: boolean }
-export type MessageRow = Record<string, any> & { id: number | string; from_addr: string; subject: string | null };
+export type MessageRow = OutboundMessageRow;
 /** A message's To/Cc list and attachments, when the caller fetched them for a whole batch. */
-export interface MessageParts { recipients: Array<{ recipient: string; rcpt_kind: string }>; attachments: Array<Record<string, any>> }
+export type { MessageParts };
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 const CACHED_MESSAGES = 200;
@@ -51,7 +53,9 @@ export function createRenderer(s: { ctx: Ctx; dkim: DkimService }) {
     const [rows, attachmentRows] = parts ? [bulk ? [] : parts.recipients, parts.attachments]
       : await Promise.all([bulk ? [] : repo.recipientsOf(messageId), repo.attachments(messageId)]);
     const headers: Record<string, string> = m.headers ? JSON.parse(m.headers) : {};
-    const attachments = attachmentRows.map((a: any) => ({ filename: a.filename, contentType: a.content_type, content: Buffer.isBuffer(a.content) ? a.content : Buffer.from(a.content) }));
+    const attachments = (attachmentRows as AttachmentRow[]).map((a) => ({
+      filename: a.filename, contentType: a.content_type, content: Buffer.isBuffer(a.content) ? a.content : Buffer.from(a.content),
+    }));
     const mail = new MailComposer({
       from: m.from_name ? { name: m.from_name, address: m.from_addr } : m.from_addr,
       to: rows.filter((r) => r.rcpt_kind === 'to').map((r) => r.recipient), cc: rows.filter((r) => r.rcpt_kind === 'cc').map((r) => r.recipient),

@@ -12,12 +12,12 @@ import type { Ctx } from '../../context.js';
 import type { SuppressionService } from '../../suppression/service.js';
 import type { DkimService } from '../dkim/service.js';
 import type { Directory } from '../../inbound/directory.js';
-import { claim, release, type QueueSpec } from '../../db/queue.js';
-import { outboundQueueRepo } from '../../db/repos/outboundQueue.js';
-import { deliveryResultsRepo, type RowResult, type AccountTouch } from '../../db/repos/deliveryResults.js';
+import { release } from '../../db/queue.js';
+import { outboundQueueRepo, OUTBOUND_QUEUE } from '../../db/repos/outboundQueue.js';
+import { deliveryResultsRepo, type RowResult } from '../../db/repos/deliveryResults.js';
 import { bounceEventsRepo } from '../../db/repos/bounceEvents.js';
 import { classifyReply } from '../../bounces/classify.js';
-import type { AccountRow } from '../../db/repos/accounts.js';
+import type { AccountRow, AccountTouch } from '../../db/repos/accounts.js';
 import { nextDelayMs } from '../../lib/backoff.js';
 import { createRenderer, type MessageParts, type MessageRow } from './render.js';
 import { outcomeOf, upstreamQueueId, type Outcome, type SendError } from './outcome.js';
@@ -25,7 +25,7 @@ import { createResultWriter } from './results.js';
 import { pollLoop } from '../../lib/poll.js';
 import type { AccountsService } from '../accounts/service.js';
 
-export const OUTBOUND_QUEUE: QueueSpec = { table: 'outbound_queue', readyStates: ['queued', 'deferred'], claimedState: 'sending', returnState: 'queued' };
+export { OUTBOUND_QUEUE };
 const SLOW_MS = 10 * 60_000;
 /** Messages handed to the pool per connection at once (the shared anchor keeps 4 × connections). */
 const IN_FLIGHT_PER_CONNECTION = 4;
@@ -82,11 +82,15 @@ export function createDeliveryWorker(s: DeliveryDeps) {
   }
 
   /** Sends one claimed row; returns its result for the writer and, when it was refused, the outcome. */
-  async function deliver(a: AccountRow, row: Row, m: MessageRow, parts: MessageParts | undefined, bounceDomain: string | undefined): Promise<{ result: RowResult; outcome?: Outcome }> {
+  async function deliver(
+    a: AccountRow, row: Row, m: MessageRow, parts: MessageParts | undefined, bounceDomain: string | undefined,
+  ): Promise<{ result: RowResult; outcome?: Outcome }> {
     const started = Date.now();
     const first = row.first_attempt_at ?? now();
     const base = { id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient };
-    const attempt = (result: string, code: number | null, response: string | null) => ({ at: now(), result, code, response: response?.slice(0, 2000) ?? null, duration_ms: Date.now() - started });
+    const attempt = (result: string, code: number | null, response: string | null) => ({
+      at: now(), result, code, response: response?.slice(0, 2000) ?? null, duration_ms: Date.now() - started,
+    });
     const r = await renderer.render(m, row.id, row.recipient, parts);
     const from = renderer.envelopeFrom(row.id, bounceDomain, m.from_addr);
     try {
@@ -183,7 +187,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
     // Rows not started because the account was paused go back without an attempt.
     for (const r of rows.slice(next)) await release(s.ctx.db, OUTBOUND_QUEUE, r.id, r.locked_by, { now: now() });
     const done = await Promise.all(written);
-    await results.touchAccount(touch);
+    await accounts.repo.touchHealth(touch);
     await afterWrite(a, bounced, done);
     return done.length;
   }
@@ -199,7 +203,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
   /** The bounce policy for refusals, account health for sender-side ones, and bounce-count decay for clean deliveries. */
   async function afterWrite(a: AccountRow, bounced: Bounced[], done: Array<{ result: RowResult; applied: boolean }>) {
     for (const { row, c, eventId, text } of bounced) {
-      if (c.side === 'sender') await events.noteAccountRefusal(a.id, `${c.reason}: ${text}`, now());
+      if (c.side === 'sender') await accounts.repo.noteRefusal(a.id, `${c.reason}: ${text}`, now());
       else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId, queueId: row.id });
     }
     const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient);
@@ -219,15 +223,26 @@ export function createDeliveryWorker(s: DeliveryDeps) {
       if (!(await accounts.repo.lease(id, workerId, now() + s.ctx.config.worker.leaseMs, now()))) continue;
       const n = await budget(a);
       if (!n) continue;
-      const rows = await claim<Row & { locked_by: string }>(s.ctx.db, OUTBOUND_QUEUE, { workerId, leaseMs: s.ctx.config.worker.leaseMs, limit: n, now: now(), filter: (q) => q.where('account_id', id) });
-      const typed = rows.map((r) => ({ ...r, id: Number(r.id), message_id: Number(r.message_id), attempts: Number(r.attempts), first_attempt_at: r.first_attempt_at === null ? null : Number(r.first_attempt_at), account_id: id }));
+      const rows = await queueRepo.claimForAccount<Row>(id, { workerId, leaseMs: s.ctx.config.worker.leaseMs, limit: n, now: now() });
+      const typed = rows.map((r) => ({
+        ...r, id: Number(r.id), message_id: Number(r.message_id), attempts: Number(r.attempts),
+        first_attempt_at: r.first_attempt_at === null ? null : Number(r.first_attempt_at), account_id: id,
+      }));
       handled += await sendBatch(a, typed);
     }
     return handled;
   }
 
+  /** Writes what is pending and closes the pooled upstream connections (after the last pass). */
+  async function close() {
+    await writer.flush();
+    for (const { t } of transports.values()) t.close();
+    transports.clear();
+  }
+
   return {
     runOnce,
+    close,
     start() {
       // Any pass that sent something goes again at once: budgets and leases decide the pace.
       const loop = pollLoop({
@@ -239,7 +254,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
           await loop.stop();
           await writer.flush();
           for (const a of await accounts.repo.all()) await accounts.repo.unlease(a.id, workerId);
-          for (const { t } of transports.values()) t.close();
+          await close();
         },
       };
     },

@@ -28,7 +28,7 @@ t.test('features that are not built are marked as coming', async (t) => {
   const created = await ui.submit('/admin/mailboxes/new', '/admin/mailboxes/new', { address: 'help@ours.example', name: 'Help', kind: 'group', createCases: 'on', autoReply: 'on', autoReplySubject: 'Thanks', autoReplyBody: 'We got it', active: 'on' });
   t.equal(created.res.status, 303);
   const box = ((await (await api('/api/v1/mailboxes')).json()) as { items: Array<{ address: string }> }).items.find((m) => m.address === 'help@ours.example');
-  t.match(box, { create_cases: true, auto_reply: true }, 'the settings are stored for when the features land');
+  t.match(box, { createCases: true, autoReply: true }, 'the settings are stored for when the features land');
   const list = (await ui.get('/admin/domains')).html;
   t.match(list.slice(list.indexOf('help@ours.example')), /creates cases, auto-reply <span class="muted">\(not active yet\)/, 'the list does not present them as working');
 });

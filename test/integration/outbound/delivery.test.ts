@@ -32,7 +32,11 @@ void eachDb(t, async (t, tdb) => {
   t.equal(acct.hasPassword, true);
   t.notOk('password' in acct || 'password_enc' in acct, 'the password never comes back');
   const q = (id: number) => tdb.db.knex('outbound_queue').where({ message_id: id }).orderBy('id');
-  async function until(fn: () => Promise<boolean>, ms = 8000) { const end = Date.now() + ms; while (Date.now() < end) { if (await fn()) return true; await sleep(30); } return false; }
+  async function until(fn: () => Promise<boolean>, ms = 8000) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { if (await fn()) return true; await sleep(30); }
+    return false;
+  }
 
   await t.test('the sandbox is the default on a fresh install and stores instead of sending', async (t) => {
     const sandbox = (await json(api('/api/v1/accounts'))).items.find((a: any) => a.kind === 'sandbox');

@@ -73,7 +73,7 @@ void eachDb(t, async (t, tdb) => {
     r = await ui.post(`/admin/queue/${d1}/cancel`, { back: 'https://evil.example/' }, csrf);
     t.equal(r.res.headers.get('location'), `/admin/queue/${d1}`, 'never redirects off-site');
     t.match((await ui.get(`/admin/queue/${d1}`)).html, /Only queued or deferred rows can be canceled/);
-    r = await ui.post(`/admin/queue/${f1}/retry`, { back: `/admin/queue/${f1}` }, csrf);
+    await ui.post(`/admin/queue/${f1}/retry`, { back: `/admin/queue/${f1}` }, csrf);
     t.equal(await stateOf(f1), 'queued');
     t.equal((await ui.post(`/admin/queue/${f2}/retry`, {})).res.status, 403, 'no CSRF token, no action');
     t.equal(await stateOf(f2), 'failed');

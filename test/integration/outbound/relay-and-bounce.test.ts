@@ -26,7 +26,11 @@ void eachDb(t, async (t, tdb) => {
   const cred = await json(api('/api/v1/smtp-credentials', { method: 'POST', body: JSON.stringify({ name: 'crm', allowedSenders: ['app.example'] }) }));
   const sub = nodemailer.createTransport({ host: '127.0.0.1', port: app.services.smtpPorts!.submission!, secure: false, ignoreTLS: true, auth: { user: cred.username, pass: cred.password } });
   t.teardown(() => sub.close());
-  async function until(fn: () => Promise<boolean>, ms = 10_000) { const end = Date.now() + ms; while (Date.now() < end) { if (await fn()) return true; await sleep(40); } return false; }
+  async function until(fn: () => Promise<boolean>, ms = 10_000) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { if (await fn()) return true; await sleep(40); }
+    return false;
+  }
 
   await sub.sendMail({ from: 'crm@app.example', to: 'Gone@Example.org', subject: 'Invoice 42', text: 'Please pay', headers: { 'X-App-Ref': 'inv-42' }, messageId: '<inv-42@app.example>' });
   t.ok(await until(async () => up.received.length === 1), 'relayed to the upstream');

@@ -25,7 +25,7 @@ void eachDb(t, async (t, tdb) => {
     credential_id: listener === 'submission' ? 1 : null, size: raw.length, chunks: async function* () { yield raw.subarray(0, 20); yield raw.subarray(20); },
     recipients: rcpts.map(([address, kind]) => ({ address, kind, mailbox_id: null, target_id: null })),
   }], now))[0]!;
-  const relay = app.services.sources.submission;
+  const relay = app.services.submissionRelay;
 
   await t.test('a submission becomes one message + a queue row per envelope recipient', async (t) => {
     const id = await store('submission', [['cust@example.com', 'relay'], ['hidden-bcc@example.org', 'relay']]);
@@ -38,7 +38,7 @@ void eachDb(t, async (t, tdb) => {
     t.equal(Number(m.account_id), appAcct, 'the account allowed to send as the From domain');
     t.equal(Number(m.message_type_id), Number(typeId), "the account's default message type");
     const rows = await k('outbound_queue').where({ message_id: r.messageId }).orderBy('id');
-    t.same(rows.map((x: any) => [x.recipient, x.source, x.unique_key]), [
+    t.same(rows.map((x: { recipient: string; source: string; unique_key: string }) => [x.recipient, x.source, x.unique_key]), [
       ['cust@example.com', 'submission', `submission:${id}:cust@example.com`],
       ['hidden-bcc@example.org', 'submission', `submission:${id}:hidden-bcc@example.org`]]);
     const again = await relay.relay(id);

@@ -1,6 +1,6 @@
 /* The bounded MIME reader: header unfolding and RFC 2047 words, multipart walking, transfer encodings, limits. */
 import t from 'tap';
-import { decodeWords, parseHeaders, parseMessage, walk, LIMITS } from '../../../server/bounces/mime.js';
+import { decodeWords, parseHeaders, parseMessage, walk, LIMITS } from '../../../server/lib/mime.js';
 import { parseDsn, parseFeedback, originalFromParts } from '../../../server/bounces/dsn.js';
 import { classifyMessage } from '../../../server/bounces/classify.js';
 

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { authenticate } from 'mailauth';
 import DKIM from 'nodemailer/lib/dkim';
 import { verdicts, type DnsResolver, type AuthVerdicts } from '../../../server/inbound/pipeline/auth.js';
-import { parseMessage } from '../../../server/bounces/mime.js';
+import { parseMessage } from '../../../server/lib/mime.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 

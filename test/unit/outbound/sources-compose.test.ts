@@ -1,8 +1,8 @@
 /* Pure compose rules, table-driven: address lists, allowed From, send time, placeholders, field errors. */
 import t from 'tap';
-import { splitAddresses, addressOf, fromAllowed, parseSendAt, compose, type ComposeInput } from '../../../server/outbound/sources/compose.js';
-import { renderPlaceholders } from '../../../server/outbound/sources/placeholders.js';
-import { headerProblem } from '../../../server/outbound/sources/headerCheck.js';
+import { splitAddresses, addressOf, fromAllowed, parseSendAt, compose, type ComposeInput } from '../../../server/outbound/compose/compose.js';
+import { renderPlaceholders } from '../../../server/lib/placeholders.js';
+import { headerProblem } from '../../../server/outbound/compose/headerCheck.js';
 
 t.test('splitAddresses and addressOf', async (t) => {
   t.same(splitAddresses('a@x.example, B <b@y.example>;c@z.example\n'), ['a@x.example', 'B <b@y.example>', 'c@z.example']);

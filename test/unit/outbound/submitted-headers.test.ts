@@ -4,7 +4,7 @@
  * section that really ends at its empty line; whether the message carries a Date.
  */
 import t from 'tap';
-import { checkSubmittedHeaders } from '../../../server/outbound/sources/headerCheck.js';
+import { checkSubmittedHeaders } from '../../../server/outbound/compose/headerCheck.js';
 
 const allowed = (a: string) => a.endsWith('@example.test');
 const check = (head: string) => checkSubmittedHeaders(Buffer.from(`${head}\r\n\r\nbody\r\n`), allowed);

@@ -1,6 +1,6 @@
 /* Evidence in returned messages: which signed tokens count, where they are looked for, and what is never evidence. */
 import t from 'tap';
-import { parseMessage } from '../../../server/bounces/mime.js';
+import { parseMessage } from '../../../server/lib/mime.js';
 import { classifyMessage } from '../../../server/bounces/classify.js';
 import { returnedFields, signedRowIds, type TokenVerifiers } from '../../../server/suppression/evidence.js';
 import { makeVerpAddress, parseVerpAddress } from '../../../server/lib/verp.js';

@@ -8,7 +8,10 @@ import { convert } from 'html-to-text';
 import { parseMailbox } from '../../lib/addresses.js';
 import type { FieldError } from '../../errors.js';
 import { fromAllowed, fromProblem } from '../../auth/access.js';
+import type { PlaceholderRender } from '../../lib/placeholders.js';
 import { headerProblem } from './headerCheck.js';
+
+export type { PlaceholderRender };
 
 export interface AttachmentInput { filename: string; contentType?: string; contentBase64: string }
 export interface ComposeInput {
@@ -27,8 +30,6 @@ export interface Composed {
   recipients: Array<{ address: string; kind: Kind }>; subject: string; html: string | null; text: string;
   attachments: Array<{ filename: string; contentType: string; content: Buffer }>; sendAt: number | null;
 }
-/** Renders `{Person.firstName}`-style placeholders; `html` says whether values get HTML-escaped. */
-export type PlaceholderRender = (template: string, data: Record<string, unknown>, html: boolean) => string;
 
 export const LIMITS = { recipients: 100, attachments: 20, attachmentBytes: 20 * 1024 * 1024, subject: 998, body: 5 * 1024 * 1024 };
 

@@ -1,8 +1,8 @@
 /*
- * A small, bounded MIME reader for bounce processing: header blocks (unfolded, RFC 2047
- * decoded), nested multipart walking, base64 / quoted-printable bodies, message/rfc822
- * recursion. Limits on depth, part count and bytes scanned keep hostile input cheap
- * (mailparser costs ~0.5 ms per 5 KB message; this reads only what classification needs).
+ * A small, bounded MIME reader (bounce classification, the inbound pipeline, the message
+ * view): header blocks (unfolded, RFC 2047 decoded), nested multipart walking, base64 /
+ * quoted-printable bodies, message/rfc822 recursion. Limits on depth, part count and bytes
+ * scanned keep hostile input cheap (mailparser costs ~0.5 ms per 5 KB message; this reads only what classification needs).
  */
 import { TextDecoder } from 'node:util';
 

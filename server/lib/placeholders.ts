@@ -1,8 +1,10 @@
 /*
- * The placeholder renderer sources use for templates: `{Person.firstName}`, `{optOutUrl}` —
- * a lookup in plain data, never code. HTML bodies get every value HTML-escaped.
+ * The placeholder renderer for templates: `{Person.firstName}`, `{optOutUrl}` — a lookup in
+ * plain data, never code. HTML bodies get every value HTML-escaped. Pure, no I/O.
  */
-import type { PlaceholderRender } from './compose.js';
+
+/** Renders `{Person.firstName}`-style placeholders; `html` says whether values get HTML-escaped. */
+export type PlaceholderRender = (template: string, data: Record<string, unknown>, html: boolean) => string;
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

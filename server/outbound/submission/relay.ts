@@ -6,12 +6,13 @@
  * Return-Path); nothing is re-composed. Unique keys `submission:<inbound id>:<rcpt>` make a
  * re-run of the pipeline step queue nothing twice.
  */
-import type { EnqueueDeps } from '../enqueue.js';
-import { queueViewRepo } from '../../db/repos/queueView.js';
+import type { EnqueueDeps, EnqueueFn, EnqueueResult } from '../enqueue.js';
+import type { AccountsService } from '../accounts/service.js';
 import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
-import { addressOf, fromAllowed } from './compose.js';
-import type { EnqueueFn, EnqueueResult } from './enqueueTypes.js';
+import { addressOf, fromAllowed } from '../compose/compose.js';
 
+export type SubmissionRelay = ReturnType<typeof submissionRelay>;
+export interface RelayDeps extends EnqueueDeps { accounts: Pick<AccountsService, 'senderAccounts'> }
 export type RelayOutcome = { relayed: false; reason: string } | ({ relayed: true } & EnqueueResult);
 
 /** From address and subject out of the header block (only when the pipeline did not parse them). */
@@ -19,7 +20,9 @@ async function headersOf(head: Buffer): Promise<{ from: string | null; subject: 
   const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') : head.indexOf('\n\n');
   // mailparser (~7 MB of heap) loads on first use: only nodes relaying submissions need it.
   const { simpleParser } = await import('mailparser');
-  const parsed = await simpleParser(end >= 0 ? head.subarray(0, end + 2) : head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  const parsed = await simpleParser(end >= 0 ? head.subarray(0, end + 2) : head, {
+    skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true,
+  });
   const from = parsed.from?.value?.[0]?.address ?? null;
   return { from: from ? addressOf(from) : null, subject: parsed.subject ?? '' };
 }
@@ -36,9 +39,8 @@ async function headBytes(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export function submissionRelay(s: EnqueueDeps, enqueue: EnqueueFn) {
+export function submissionRelay(s: RelayDeps, enqueue: EnqueueFn) {
   const store = inboundStoreRepo(s.ctx.db);
-  const queue = queueViewRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'outbound.submission' });
 
   return {
@@ -56,20 +58,23 @@ export function submissionRelay(s: EnqueueDeps, enqueue: EnqueueFn) {
       }
       const sender = from ?? addressOf(String(m.mail_from ?? '')) ?? String(m.mail_from ?? '');
       // The account that may send as this From (the default account first), else the default.
-      const accounts = (await queue.senderAccounts()).filter((a) => a.active).sort((a, b) => Number(b.is_default) - Number(a.is_default));
+      const accounts = (await s.accounts.senderAccounts()).filter((a) => a.active).sort((a, b) => Number(b.is_default) - Number(a.is_default));
       // An account that names this sender's domain or address beats one that allows anyone (like the sandbox).
-      const account = accounts.find((a) => a.allowed_from.length > 0 && fromAllowed(sender, a.allowed_from)) ?? accounts.find((a) => fromAllowed(sender, a.allowed_from)) ?? accounts[0];
+      const account = accounts.find((a) => a.allowed_from.length > 0 && fromAllowed(sender, a.allowed_from))
+        ?? accounts.find((a) => fromAllowed(sender, a.allowed_from)) ?? accounts[0];
       if (!account) return { relayed: false, reason: 'no active upstream account' };
       const r = await enqueue(s, {
         message: {
           source: 'submission', account_id: account.id, message_type_id: account.message_type_id, from_addr: sender.slice(0, 320), from_name: '',
-          reply_to: null, subject: (subject ?? '').slice(0, 2000), html: null, text: null, headers: null, bulk: false, created_by: null, send_at: null,
+          reply_to: null, subject: (subject ?? '').slice(0, 2000), html: null, text: null, headers: null, bulk: false, created_by: null,
+          send_at: null,
           inbound_id: inboundId,
         },
         recipients: rcpts.map((address) => ({ address, kind: 'to' as const })),
         uniqueKeyPrefix: `submission:${inboundId}`,
       });
-      log.info({ evt: 'outbound.submission_queued', inboundId, messageId: r.messageId, queued: r.queued, duplicates: r.duplicates, account: account.id }, 'submission queued for relay');
+      log.info({ evt: 'outbound.submission_queued', inboundId, messageId: r.messageId, queued: r.queued, duplicates: r.duplicates, account: account.id },
+        'submission queued for relay');
       return { relayed: true, ...r };
     },
   };

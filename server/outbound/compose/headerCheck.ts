@@ -6,7 +6,7 @@
  */
 import { assertHeaderValue, HeaderInjectionError, readHeaderSection } from '../../lib/headers.js';
 import { parseMailbox } from '../../lib/addresses.js';
-import { decodeWords } from '../../bounces/mime.js';
+import { decodeWords } from '../../lib/mime.js';
 
 export function headerProblem(v: string): string | null {
   try {
