@@ -18,6 +18,9 @@ export type MailScope =
   | { all: false; userId: number; mailboxIds: number[]; addresses: string[]; sendFrom: string[] };
 export interface MailboxLink { id: number; address: string; active: boolean }
 
+/** The mailbox ids a scope may see, or undefined for all of them (admins). */
+export const mailboxIdsOf = (scope: MailScope): number[] | undefined => (scope.all ? undefined : scope.mailboxIds);
+
 /** A signed-in user acts with its role; an inactive one reaches nothing. */
 export function principalOf(u: { id: number; role: Role; active?: boolean }): Principal {
   return u.role === 'admin' && u.active !== false ? { role: 'admin', userId: u.id } : { role: 'agent', userId: u.id };

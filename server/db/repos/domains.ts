@@ -45,8 +45,10 @@ export function domainsRepo(db: Db) {
 export function mailboxesRepo(db: Db) {
   const k = db.knex;
   return {
-    async list(q: ListQuery): Promise<Page<MailboxRow & { domain: string }>> {
+    /** `onlyIds`: an agent's mailboxes (auth/access.ts); undefined lists all. */
+    async list(q: ListQuery, onlyIds?: number[]): Promise<Page<MailboxRow & { domain: string }>> {
       const base = k('mailboxes').join('domains', 'domains.id', 'mailboxes.domain_id').select('mailboxes.*', 'domains.name as domain');
+      if (onlyIds) base.whereIn('mailboxes.id', onlyIds.length ? onlyIds : [0]);
       // Domains have a kind too: a bare `kind` in WHERE is ambiguous (a 500), so the filter names the mailbox's.
       const { kind, ...filters } = q.filters ?? {};
       return listPage(base, {

@@ -5,6 +5,7 @@ import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs, camelPage } from './schemas.js';
 import { camelKeys } from '../../lib/case.js';
 import { notFound } from '../../errors.js';
+import { mailboxIdsOf } from '../../auth/access.js';
 
 const Domain = Type.Object({
   id: Type.Integer(), name: Type.String(), kind: Type.String(), catchAllMailboxId: Nullable(Type.Integer()), active: Type.Boolean(), createdAt: Ms(), updatedAt: Ms(),
@@ -38,11 +39,18 @@ export function domainsApi(app: Api, s: Services) {
 
   const mtags = ['mailboxes'];
   app.get('/mailboxes', { schema: { tags: mtags, summary: 'Mailboxes', querystring: Type.Intersect([ListQuery, Type.Object({ kind: Type.Optional(Type.String()), domainId: Type.Optional(Type.Integer()) })]), response: { 200: pageOf(Mailbox) } } },
-    async (req) => { const { kind, domainId, ...q } = req.query; return camelPage(await s.domains.mailboxes.list({ ...listArgs(q), filters: { kind, domain_id: domainId } })); });
+    async (req) => {
+      const { kind, domainId, ...q } = req.query;
+      const only = mailboxIdsOf(await s.access.scopeOf(req.principal ?? { role: 'admin', userId: null }));
+      return camelPage(await s.domains.mailboxes.list({ ...listArgs(q), filters: { kind, domain_id: domainId } }, only));
+    });
   app.post('/mailboxes', { schema: { tags: mtags, summary: 'Create a group or personal mailbox', body: MailboxInput, response: { 201: Mailbox, ...errors(400) } } },
     async (req, reply) => { reply.status(201); return camelKeys(await s.domains.createMailbox(req.body)); });
   app.get('/mailboxes/:id', { schema: { tags: mtags, summary: 'One mailbox', params: IdParams, response: { 200: Mailbox, ...errors(404) } } }, async (req) => {
-    const m = await s.domains.mailboxes.get(req.params.id); if (!m) throw notFound('Mailbox'); return camelKeys(m);
+    const m = await s.domains.mailboxes.get(req.params.id);
+    const only = mailboxIdsOf(await s.access.scopeOf(req.principal ?? { role: 'admin', userId: null }));
+    if (!m || (only && !only.includes(m.id))) throw notFound('Mailbox');
+    return camelKeys(m);
   });
   app.patch('/mailboxes/:id', { schema: { tags: mtags, summary: 'Update a mailbox', params: IdParams, body: Type.Partial(MailboxInput), response: { 200: Mailbox, ...errors(400, 404) } } },
     async (req) => camelKeys(await s.domains.updateMailbox(req.params.id, req.body)));

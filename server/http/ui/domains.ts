@@ -9,16 +9,20 @@ import { requireUser, requireAdmin, flash } from './session.js';
 import { str, bool, ids, type Body } from './forms.js';
 import { formAction, back } from './formAction.js';
 import { notFound } from '../../errors.js';
+import { principalOf, mailboxIdsOf } from '../../auth/access.js';
 
 export function domainsUi(app: FastifyInstance, s: Services) {
   const page = async (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
     const query = req.query as Record<string, string>;
     const lq = listQueryFrom(query, ['kind']);
-    const mailboxes = await s.domains.mailboxes.list({ ...lq, filters: { ...lq.filters, domain_id: query.domainId ? Number(query.domainId) : undefined } });
+    // Agents see only their teams' mailboxes and their own (auth/access.ts), here as in the mail views.
+    const only = mailboxIdsOf(await s.access.scopeOf(principalOf(req.user!)));
+    const mailboxes = await s.domains.mailboxes.list({ ...lq, filters: { ...lq.filters, domain_id: query.domainId ? Number(query.domainId) : undefined } }, only);
     const domains = await s.domains.domains.list({ perPage: 200 });
     // Each catch-all select offers every mailbox of its domain, whatever page of the list is shown.
     const catchAllOptions = Object.fromEntries(await Promise.all(domains.items.filter((d) => d.kind === 'local')
-      .map(async (d) => [d.id, (await s.domains.mailboxes.forDomain(d.id)).map((m) => ({ id: m.id, address: m.address }))] as const)));
+      .map(async (d) => [d.id, (await s.domains.mailboxes.forDomain(d.id)).filter((m) => !only || only.includes(m.id))
+        .map((m) => ({ id: m.id, address: m.address }))] as const)));
     return render(req, reply, 'pages/domains/index.eta', {
       title: tr(req).t('domains.title'), domains: domains.items, catchAllOptions, page: mailboxes, query, links: listLinks('/admin/domains', query, mailboxes), values: {}, ...extra,
     });
@@ -67,7 +71,8 @@ export function domainsUi(app: FastifyInstance, s: Services) {
   });
   app.get('/mailboxes/:id', { preHandler: requireUser }, async (req, reply) => {
     const m = await s.domains.mailboxes.get(Number((req.params as { id: string }).id));
-    if (!m) throw notFound('Mailbox');
+    const only = mailboxIdsOf(await s.access.scopeOf(principalOf(req.user!)));
+    if (!m || (only && !only.includes(m.id))) throw notFound('Mailbox');
     return form(req, reply, {
       title: m.address, editing: m,
       values: { ...m, userId: m.user_id, createCases: m.create_cases, autoReply: m.auto_reply, autoReplySubject: m.auto_reply_subject, autoReplyBody: m.auto_reply_body },

@@ -160,6 +160,22 @@ void eachDb(t, async (t, tdb) => {
     t.equal((await k('outbound_queue').where({ id: rowB }).first()).state, 'failed', 'no action out of scope');
   });
 
+  await t.test('mailboxes: an agent lists and opens only its own, in the UI and the API', async (t) => {
+    const listed = ((await (await annApi('/api/v1/mailboxes')).json()) as Page<{ address: string; id: number }>).items;
+    t.same(listed.map((m) => m.address).sort(), ['a@ours.example', 'ann@ours.example']);
+    const every = ((await (await api('/api/v1/mailboxes')).json()) as Page<{ address: string; id: number }>).items;
+    t.equal(every.length, 4, 'the admin key lists all four');
+    const bobBox = every.find((m) => m.address === 'bob@ours.example')!.id;
+    const teamB = every.find((m) => m.address === 'b@ours.example')!.id;
+    for (const other of [bobBox, teamB]) {
+      t.equal((await annApi(`/api/v1/mailboxes/${other}`)).status, 404, 'API: another team\'s or person\'s mailbox is 404');
+      t.equal((await ui.get(`/admin/mailboxes/${other}`)).res.status, 404, 'UI: the same');
+    }
+    const page = (await ui.get('/admin/domains')).html;
+    t.match(page, /ann@ours\.example/);
+    t.notMatch(page, /bob@ours\.example|b@ours\.example/, 'the domains page lists none of the others');
+  });
+
   await t.test("a deleted user's keys end with it (never an admin key)", async (t) => {
     const { key } = await s.auth.createApiKey('bob-key', bob.id);
     const bobApi = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
