@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../server/config.js';
 import { createApp } from '../server/app.js';
 import { silentLogger } from '../server/log.js';
-import { uniqueKey } from '../server/db/repos/outboundQueue.js';
+import { uniqueKey } from '../server/db/repos/outbound/queue.js';
 
 const N = Number(process.env.N ?? 20000), PORT = Number(process.env.SINK_PORT ?? 2529);
 const dir = mkdtempSync(join(tmpdir(), 'postern-outbench-'));

@@ -7,7 +7,7 @@
 import type { Ctx } from './context.js';
 import type { QueueSpec } from './db/queue.js';
 import { countByState } from './db/queue.js';
-import { sandboxRepo } from './db/repos/outboundQueue.js';
+import { sandboxRepo } from './db/repos/outbound/queue.js';
 import { createMetrics } from './http/metrics.js';
 import { authService } from './auth/service.js';
 import { teamsService } from './auth/teams.js';

@@ -8,8 +8,8 @@
 import type { Db } from '../db/connect.js';
 import type { Role, User } from '../db/repos/users.js';
 import { mailboxesRepo } from '../db/repos/domains.js';
-import type { InboundScope } from '../db/repos/inbound.js';
-import type { OutboundScope } from '../db/repos/queueView.js';
+import type { InboundScope } from '../db/repos/inbound/views.js';
+import type { OutboundScope } from '../db/repos/outbound/admin.js';
 import { domainOf, matchesDomainList } from '../lib/addresses.js';
 
 export type Principal = { role: 'admin'; userId: number | null } | { role: 'agent'; userId: number };

@@ -6,7 +6,7 @@
  * batch fails, each message is retried alone, so one bad message cannot fail its neighbours.
  */
 import type { Db } from '../db/connect.js';
-import { inboundStoreRepo, type NewInbound } from '../db/repos/inboundStore.js';
+import { inboundStoreRepo, type NewInbound } from '../db/repos/inbound/store.js';
 import type { Clock } from '../context.js';
 
 interface Waiting { m: NewInbound; resolve(id: number): void; reject(e: unknown): void }

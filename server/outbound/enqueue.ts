@@ -9,7 +9,7 @@ import type { SuppressionService } from '../suppression/service.js';
 import { invalid } from '../errors.js';
 import { assertHeaderValue, isValidHeaderName } from '../lib/headers.js';
 import { parseMailbox } from '../lib/addresses.js';
-import { outboundQueueRepo, uniqueKey } from '../db/repos/outboundQueue.js';
+import { outboundQueueRepo, uniqueKey } from '../db/repos/outbound/queue.js';
 import { accountsRepo } from '../db/repos/accounts.js';
 
 export interface EnqueueMessage {

@@ -37,7 +37,7 @@ const Detail = Type.Intersect([Row, Type.Object({
     attachments: Type.Array(Type.Object({ id: Type.Integer(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() })),
   })),
 })]);
-/** The message of a queue row as queueView reads it (its row is untyped). */
+/** The message of a queue row as db/repos/outbound/admin.ts reads it (its row is untyped). */
 interface MessageRow {
   id: number; source: string; from_addr: string; from_name: string; reply_to: string | null; subject: string; html: string | null; text: string | null;
   inbound_id: number | null; send_at: number | null; created_at: number; attachments: Array<{ id: number; filename: string; content_type: string; size: number }>;

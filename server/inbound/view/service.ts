@@ -4,7 +4,7 @@
  * repository.
  */
 import type { Ctx } from '../../context.js';
-import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
+import { inboundStoreRepo } from '../../db/repos/inbound/store.js';
 
 export type InboundView = ReturnType<typeof inboundViewService>;
 

@@ -6,7 +6,7 @@
  * lease still held (a late result after a re-claim changes nothing).
  */
 import type { Db } from '../../db/connect.js';
-import type { RowResult } from '../../db/repos/deliveryResults.js';
+import type { RowResult } from '../../db/repos/outbound/results.js';
 
 interface Pending { result: RowResult; resolve(v: { result: RowResult; applied: boolean }): void; reject(e: unknown): void }
 type Writes = { write(results: RowResult[], now: number): Promise<Set<number>> };

@@ -1,11 +1,11 @@
 /*
  * The outbound queue's operator view: list and counts (filtered), one row with its message
  * and every attempt, retry now, cancel, bulk "retry failed only". Adapters (API, UI) call
- * only this; the guarded updates live in db/repos/queueView.ts.
+ * only this; the guarded updates live in db/repos/outbound/admin.ts.
  */
 import type { Ctx } from '../../context.js';
 import { AppError, conflict, invalid, notFound } from '../../errors.js';
-import { queueViewRepo, type QueueFilters, type OutboundScope } from '../../db/repos/queueView.js';
+import { queueViewRepo, type QueueFilters, type OutboundScope } from '../../db/repos/outbound/admin.js';
 import type { ListQuery } from '../../db/list.js';
 
 export type { QueueFilters, OutboundScope };

@@ -8,7 +8,7 @@
  */
 import type { EnqueueDeps, EnqueueFn, EnqueueResult } from '../enqueue.js';
 import type { AccountsService } from '../accounts/service.js';
-import { inboundStoreRepo } from '../../db/repos/inboundStore.js';
+import { inboundStoreRepo } from '../../db/repos/inbound/store.js';
 import { addressOf, fromAllowed } from '../compose/compose.js';
 
 export type SubmissionRelay = ReturnType<typeof submissionRelay>;

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp } from '../../helpers/app.js';
-import { inboundStoreRepo } from '../../../server/db/repos/inboundStore.js';
+import { inboundStoreRepo } from '../../../server/db/repos/inbound/store.js';
 
 void eachDb(t, async (t, tdb) => {
   const { app } = await startTestApp(t, { tdb });

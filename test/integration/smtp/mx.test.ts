@@ -9,7 +9,7 @@ import { startTestApp } from '../../helpers/app.js';
 import { RawSmtp } from '../../helpers/smtp-client.js';
 import { makeVerpAddress } from '../../../server/lib/verp.js';
 import { deriveKey } from '../../../server/lib/keys.js';
-import { inboundStoreRepo } from '../../../server/db/repos/inboundStore.js';
+import { inboundStoreRepo } from '../../../server/db/repos/inbound/store.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 

@@ -10,7 +10,7 @@ import { eachDb } from '../../helpers/db.js';
 import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
 import { RawSmtp } from '../../helpers/smtp-client.js';
 import { UiClient } from '../../helpers/session.js';
-import { inboundStoreRepo } from '../../../server/db/repos/inboundStore.js';
+import { inboundStoreRepo } from '../../../server/db/repos/inbound/store.js';
 
 void eachDb(t, async (t, tdb) => {
   const DELAY = 40;

@@ -1,14 +1,16 @@
 /*
+ * The outbound owner (db/repos/outbound/: queue.ts, results.ts, admin.ts) is the only writer of outbound_messages,
+ * outbound_attachments, outbound_queue, outbound_attempts and sandbox_mails; this file is its delivery-results part.
  * Writes: outbound_queue, outbound_attempts, sandbox_mails (account_usage through accounts.ts#addUsage). Reads: outbound_messages, outbound_queue, outbound_attachments.
  * The delivery worker's writes for a group of finished rows, in one transaction: each row's
  * new state (fenced on its lease, as db/queue.ts#complete), its attempt, sandbox copies,
  * the account's usage counters. Plus account health, and the batched reads a pass needs (the
  * messages of claimed rows, their To/Cc lists and attachments).
  */
-import type { Db } from '../connect.js';
-import { transact, valuesList, onConflictUpdate } from '../exec.js';
-import type { OutboundMessageRow, AttachmentRow } from './outboundQueue.js';
-import { addUsage } from './accounts.js';
+import type { Db } from '../../connect.js';
+import { transact, valuesList, onConflictUpdate } from '../../exec.js';
+import type { OutboundMessageRow, AttachmentRow } from './queue.js';
+import { addUsage } from '../accounts.js';
 
 /** A message's To/Cc list and attachments, fetched for a whole batch. */
 export interface MessageParts { recipients: Array<{ recipient: string; rcpt_kind: string }>; attachments: AttachmentRow[] }

@@ -1,12 +1,14 @@
 /*
+ * The inbound owner (db/repos/inbound/: store.ts, pipeline.ts, views.ts) is the only writer of inbound_messages,
+ * inbound_raw and inbound_recipients; this file is its accept part (SMTP commits).
  * Writes: inbound_messages, inbound_raw, inbound_recipients. Reads: inbound_messages, inbound_raw, inbound_recipients.
  * Writes accepted messages: one transaction per batch stores each message's row (state
  * `received`), its raw bytes in ≤1 MiB chunks and its classified recipients. Reads the raw
  * back chunk by chunk.
  */
-import type { Db } from '../connect.js';
-import { transact, valuesList, type Exec } from '../exec.js';
-import { numOrNull, type DbRow } from '../row.js';
+import type { Db } from '../../connect.js';
+import { transact, valuesList, type Exec } from '../../exec.js';
+import { numOrNull, type DbRow } from '../../row.js';
 
 export interface StoredRecipient { address: string; kind: string; mailbox_id: number | null; target_id: number | null }
 export interface NewInbound {

@@ -1,12 +1,14 @@
 /*
+ * The inbound owner (db/repos/inbound/: store.ts, pipeline.ts, views.ts) is the only writer of inbound_messages,
+ * inbound_raw and inbound_recipients; this file is its pipeline part.
  * Writes: inbound_messages. Reads: inbound_raw, inbound_recipients.
  * The pipeline's reads and writes for a claimed batch: what each message needs (raw bytes,
  * recipients) in two queries per group, and every message's results (parsed fields, its
  * step results as one JSON column, final state, fenced on its lease) in one transaction.
  */
-import type { Db } from '../connect.js';
-import { transact } from '../exec.js';
-import type { StoredRecipient } from './inboundStore.js';
+import type { Db } from '../../connect.js';
+import { transact } from '../../exec.js';
+import type { StoredRecipient } from './store.js';
 
 export interface StepRecord { step: string; status: 'ok' | 'skipped' | 'failed'; result: unknown; at: number }
 /** Columns of inbound_messages a pipeline run may set. */

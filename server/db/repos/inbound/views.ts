@@ -1,12 +1,14 @@
 /*
+ * The inbound owner (db/repos/inbound/: store.ts, pipeline.ts, views.ts) is the only writer of inbound_messages,
+ * inbound_raw and inbound_recipients; this file is its views part.
  * Writes: inbound_messages (reprocess). Reads: inbound_messages, inbound_recipients.
- * Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in inboundBatch.ts.
+ * Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in pipeline.ts.
  */
 import type { Knex } from 'knex';
-import type { Db } from '../connect.js';
-import { listPage, type ListQuery, type Page } from '../list.js';
-import { stepsOf, type StepRecord } from './inboundBatch.js';
-import { columns, jsonList, type DbRow } from '../row.js';
+import type { Db } from '../../connect.js';
+import { listPage, type ListQuery, type Page } from '../../list.js';
+import { stepsOf, type StepRecord } from './pipeline.js';
+import { columns, jsonList, type DbRow } from '../../row.js';
 
 export interface InboundRow {
   id: number; state: string; listener: string; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean; size: number;

@@ -1,13 +1,15 @@
 /*
+ * The outbound owner (db/repos/outbound/: queue.ts, results.ts, admin.ts) is the only writer of outbound_messages,
+ * outbound_attachments, outbound_queue, outbound_attempts and sandbox_mails; this file is its enqueue and render part.
  * Writes: outbound_messages, outbound_attachments, outbound_queue. Reads: outbound_messages, outbound_attachments, outbound_queue, upstream_accounts, sandbox_mails.
  * The outbound queue's writes: messages with their recipients (unique keys), and what rendering reads: recipients, attachments.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../connect.js';
-import { listPage, type ListQuery } from '../list.js';
-import { withTxRetry } from '../retry.js';
-import { claim, type LeasedRow, type QueueSpec } from '../queue.js';
-import { columns, numOrNull, type DbRow } from '../row.js';
+import type { Db } from '../../connect.js';
+import { listPage, type ListQuery } from '../../list.js';
+import { withTxRetry } from '../../retry.js';
+import { claim, type LeasedRow, type QueueSpec } from '../../queue.js';
+import { columns, numOrNull, type DbRow } from '../../row.js';
 
 /** An outbound_messages row as the renderer reads it (numbers may arrive as strings, booleans as 0/1). */
 export interface OutboundMessageRow {

@@ -1,4 +1,6 @@
 /*
+ * The outbound owner (db/repos/outbound/: queue.ts, results.ts, admin.ts) is the only writer of outbound_messages,
+ * outbound_attachments, outbound_queue, outbound_attempts and sandbox_mails; this file is its operator part.
  * Writes: outbound_queue (retry, cancel). Reads: outbound_queue, outbound_messages, outbound_attachments, outbound_attempts, upstream_accounts, message_types.
  * Read and admin-action side of the outbound queue: filtered lists, one row with its
  * message, attachments and every attempt, and the operator actions (retry now, cancel, bulk
@@ -6,9 +8,9 @@
  * never races the worker: a row being sent (leased) is never touched.
  */
 import type { Knex } from 'knex';
-import type { Db } from '../connect.js';
-import { listPage, type ListQuery, type Page } from '../list.js';
-import { columns, strOrNull, type DbRow } from '../row.js';
+import type { Db } from '../../connect.js';
+import { listPage, type ListQuery, type Page } from '../../list.js';
+import { columns, strOrNull, type DbRow } from '../../row.js';
 
 export interface QueueFilters {
   state?: string; accountId?: number; source?: string; messageTypeId?: number; messageId?: number;
