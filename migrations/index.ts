@@ -12,5 +12,6 @@ import { credentialUsage } from './011_credential_usage.js';
 import { inboundStepsJson } from './012_inbound_steps_json.js';
 import { loginThrottle } from './013_login_throttle.js';
 import { userPrefs } from './003_user_prefs.js';
+import { records } from './040_records.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records];
