@@ -9,8 +9,11 @@ import type { RecordFilter } from '../../../records/types.js';
 import { normalizeEmail } from '../../../records/normalize.js';
 
 const COLS: Record<string, string> = { firstName: 'first_name', lastName: 'last_name', name: 'name', title: 'title', phone: 'phone', externalId: 'external_id' };
-/** LIKE with the user's % and _ taken literally. */
+/** LIKE with the user's % and _ taken literally (backslash escapes, named by ESCAPE ? on both databases). */
 const like = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const ESC = '\\';
+/** `LOWER(col) LIKE ? ESCAPE ?` — SQLite has no default escape character, MySQL's is backslash: say it. */
+const likeSql = (col: string) => `LOWER(${col}) LIKE ? ESCAPE ?`;
 
 /** Ids of the records (or users, for type `user`) that match every condition of `f`. */
 export function recordFilterQuery(k: Knex, f: RecordFilter): Knex.QueryBuilder {
@@ -29,13 +32,13 @@ function recordQuery(k: Knex, f: RecordFilter): Knex.QueryBuilder {
   if (f.search?.trim()) {
     const s = like(f.search.trim().toLowerCase());
     q.where((w) => {
-      w.whereRaw('LOWER(r.name) LIKE ?', [s]).orWhereRaw('LOWER(r.first_name) LIKE ?', [s]).orWhereRaw('LOWER(r.last_name) LIKE ?', [s])
-        .orWhereRaw('LOWER(r.external_id) LIKE ?', [s]).orWhereExists(emailsOf(k, (e) => e.where('fa.address', 'like', s)));
+      w.whereRaw(likeSql('r.name'), [s, ESC]).orWhereRaw(likeSql('r.first_name'), [s, ESC]).orWhereRaw(likeSql('r.last_name'), [s, ESC])
+        .orWhereRaw(likeSql('r.external_id'), [s, ESC]).orWhereExists(emailsOf(k, (e) => e.whereRaw('fa.address LIKE ? ESCAPE ?', [s, ESC])));
     });
   }
   for (const [key, v] of Object.entries(f.fields ?? {})) {
     const col = COLS[key];
-    if (col && v !== undefined && v !== '') q.whereRaw(`LOWER(r.${col}) LIKE ?`, [like(String(v).toLowerCase())]);
+    if (col && v !== undefined && v !== '') q.whereRaw(likeSql(`r.${col}`), [like(String(v).toLowerCase()), ESC]);
   }
   for (const [key, v] of Object.entries(f.attributes ?? {})) {
     // Attributes are a JSON object; compare through the JSON functions both databases have.
@@ -66,11 +69,11 @@ function userQuery(k: Knex, f: RecordFilter): Knex.QueryBuilder {
   const q = k('users as u').select('u.id').where('u.active', true);
   if (f.search?.trim()) {
     const s = like(f.search.trim().toLowerCase());
-    q.where((w) => w.whereRaw('LOWER(u.name) LIKE ?', [s]).orWhereRaw('LOWER(u.username) LIKE ?', [s]).orWhereRaw('LOWER(u.email) LIKE ?', [s]));
+    q.where((w) => w.whereRaw(likeSql('u.name'), [s, ESC]).orWhereRaw(likeSql('u.username'), [s, ESC]).orWhereRaw(likeSql('u.email'), [s, ESC]));
   }
-  if (f.fields?.name) q.whereRaw('LOWER(u.name) LIKE ?', [like(f.fields.name.toLowerCase())]);
+  if (f.fields?.name) q.whereRaw(likeSql('u.name'), [like(f.fields.name.toLowerCase()), ESC]);
   if (f.teamId !== undefined) q.whereExists(k('team_users as tu').select(k.raw('1')).whereRaw('tu.user_id = u.id').where('tu.team_id', f.teamId));
-  if (f.emailDomain?.trim()) q.whereRaw('LOWER(u.email) LIKE ?', [`%@${f.emailDomain.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}`]);
+  if (f.emailDomain?.trim()) q.whereRaw('LOWER(u.email) LIKE ? ESCAPE ?', [`%@${f.emailDomain.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}`, ESC]);
   if (f.email?.trim()) q.whereRaw('LOWER(u.email) = ?', [normalizeEmail(f.email) ?? f.email.trim().toLowerCase()]);
   const byAddress = (e: Knex.QueryBuilder) => e.select(k.raw('1')).whereRaw('LOWER(u.email) = ea.address');
   if (f.optedOut !== undefined) {
