@@ -1,6 +1,6 @@
 /*
  * The `postern` command: serve, migrate, user create / reset-password, apikey create,
- * bounce classify. Each subcommand has --help. Exit codes: 0 ok, 1 failure, 2 bad usage.
+ * bounce classify, import records. Each subcommand has --help. Exit codes: 0 ok, 1 failure, 2 bad usage.
  */
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
@@ -14,6 +14,10 @@ import { randomPassword } from './auth/passwords.js';
 import { createApp } from './app.js';
 import { parseArgs } from './cli/args.js';
 import { isAppError } from './errors.js';
+import { buildServices } from './services.js';
+import { serviceDecls } from './feature.js';
+import { FEATURES } from './app.js';
+import { IMPORT_RECORDS_HELP, importArgs, importRecordsCommand } from './cli/importRecords.js';
 
 const HELP: Record<string, string> = {
   '': `Usage: postern <command> [options]
@@ -25,6 +29,7 @@ Commands:
   user reset-password   set a new password for a user
   apikey create         create an API key for /api/v1
   bounce classify FILE… classify bounce messages, one JSON line per recipient
+  import records        import accounts, contacts or leads from a CSV file
 
 Run 'postern <command> --help' for a command's options. Configuration comes from
 config/default.json, the POSTERN_CONFIG file and POSTERN_* environment variables.`,
@@ -47,15 +52,16 @@ Prints a new API key once. Use it as 'Authorization: Bearer <key>' on /api/v1.`,
 
 Prints one JSON line per bounced recipient:
 {"file","recipient","status","action","class":"hard"|"soft"|"none","reason"}`,
+  'import records': IMPORT_RECORDS_HELP,
 };
 
 export interface Io { out(s: string): void; err(s: string): void }
 const std: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
 export async function main(argv: string[], io: Io = std): Promise<number> {
-  const { words, flags } = parseArgs(argv);
+  const { words, flags } = parseArgs(argv, ['help', 'dry-run']);
   const cmd = words[0] ?? '';
-  const sub = ['user', 'apikey', 'bounce'].includes(cmd) ? `${cmd} ${words[1] ?? ''}`.trim() : cmd;
+  const sub = ['user', 'apikey', 'bounce', 'import'].includes(cmd) ? `${cmd} ${words[1] ?? ''}`.trim() : cmd;
   if (cmd === '' || cmd === 'help') { (cmd === '' && !flags.help ? io.err : io.out)(HELP['']!); return cmd === '' && !flags.help ? 2 : 0; }
   if (!(sub in HELP)) { io.err(`postern: unknown command '${sub}'\n\n${HELP['']}`); return 2; }
   if (flags.help) { io.out(HELP[sub]!); return 0; }
@@ -79,6 +85,17 @@ export async function main(argv: string[], io: Io = std): Promise<number> {
         if (!files.length) { io.err(HELP['bounce classify']!); return 2; }
         const { bounceClassifyCommand } = await import('./bounces/cli.js');
         return await bounceClassifyCommand(files, process.stdout);
+      }
+      case 'import records': {
+        const a = importArgs(words.slice(2), flags);
+        if (!a) { io.err(IMPORT_RECORDS_HELP); return 2; }
+        return await withDb(async (db, cfg) => {
+          await migrateLatest(db.knex);
+          const log = createLogger('warn');
+          const s = buildServices({ config: cfg, db, log, clock: systemClock, nodeId: cfg.nodeId }, serviceDecls(FEATURES));
+          const tty = io === std && process.stderr.isTTY;
+          return importRecordsCommand(s.recordsCsv, a, io, { tty, progress: (x) => process.stderr.write(x) });
+        });
       }
     }
     return 2;

@@ -30,6 +30,9 @@ import { queueAdminService } from './outbound/queueAdmin/service.js';
 import { submissionRelay } from './outbound/submission/relay.js';
 import { inboundViewService } from './inbound/view/service.js';
 import { optOutService } from './tracking/optout.js';
+import { recordsService, type RecordsService } from './records/service.js';
+import { targetListsService, type TargetListsService } from './targetLists/service.js';
+import { recordsCsvService, type RecordsCsvService } from './records/csvService.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -76,6 +79,12 @@ export interface Services {
   /** Submitted mail (listener=submission) relayed out; called by the pipeline hook. */
   submissionRelay: SubmissionRelay;
   optOut: ReturnType<typeof optOutService>;
+  /** CRM records (accounts, contacts, leads) and their shared addresses: bulk upsert, CRUD, opt-out. */
+  records: RecordsService;
+  /** Target lists: members of mixed types, filled by picking, by filter (set-based) or by criteria. */
+  targetLists: TargetListsService;
+  /** CSV import (streaming; background jobs for the admin UI) and export of records. */
+  recordsCsv: RecordsCsvService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -110,11 +119,14 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const queueAdmin = queueAdminService({ ctx });
   const relay = submissionRelay({ ctx, suppressions, accounts }, enqueue);
   const optOut = optOutService({ ctx, suppressions });
+  const targetLists = targetListsService({ ctx });
+  const records = recordsService({ ctx, onRemoved: (type, id) => targetLists.forgetMember(type, id) });
+  const recordsCsv = recordsCsvService({ ctx, records });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
 
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
-    accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut,
+    accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

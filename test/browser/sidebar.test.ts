@@ -39,6 +39,7 @@ t.test('the sidebar is grouped by area', async (t) => {
     { area: 'Overview', items: ['Dashboard'] },
     { area: 'Inbound', items: ['Inbound mail', 'Domains & mailboxes', 'App credentials'] },
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
+    { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Import / export CSV'] },
     { area: 'Deliverability', items: ['Blocked addresses'] },
     { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'My settings'] },
   ], 'admin: every area, in order');
@@ -51,5 +52,6 @@ t.test('the sidebar is grouped by area', async (t) => {
   const areas = await sidebar(agent);
   const items = areas.flatMap((a) => a.items);
   for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
-  t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Deliverability', 'Administration'], 'agent: areas in the same order');
+  t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Records & lists', 'Deliverability', 'Administration'], 'agent: areas in the same order');
+  t.notOk(items.includes('Import / export CSV'), 'agent does not see the CSV import');
 });

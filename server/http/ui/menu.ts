@@ -2,7 +2,7 @@
  * The admin sidebar: entries that features declare (area, order, label key), grouped into
  * areas in a fixed order and filtered by role. Pure: one menu per app, built per request.
  */
-export const MENU_AREAS = ['overview', 'inbound', 'outbound', 'deliverability', 'administration'] as const;
+export const MENU_AREAS = ['overview', 'inbound', 'outbound', 'crm', 'deliverability', 'administration'] as const;
 export type MenuArea = (typeof MENU_AREAS)[number];
 
 export interface MenuEntry {

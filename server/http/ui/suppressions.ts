@@ -27,6 +27,7 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
     const groups = groupBy ? await svc.repo.groupCounts(groupBy) : null;
     return render(req, reply, 'pages/suppressions/list.eta', {
       title: tr(req).t('suppressions.list.title'), page, query, links: listLinks('/admin/suppressions', query, page), groups, groupBy,
+      targetLists: (await s.targetLists.all()).filter((l) => l.kind === 'static'),
       exportHref: `/admin/suppressions/export.csv?${new URLSearchParams(Object.entries(query).filter(([k, v]) => v && !['page', 'sort', 'dir', 'group'].includes(k))).toString()}`,
     });
   });
@@ -41,6 +42,21 @@ export function suppressionsUi(app: FastifyInstance, s: Services) {
     if (!chosen.length) flash(reply, 'error', t('suppressions.flash.selectOne'));
     else if (str(b, 'action') === 'unblock') flash(reply, 'ok', t('suppressions.flash.unblocked', { n: fmt.number(await svc.unblock(chosen)) }));
     else if (str(b, 'action') === 'delete') flash(reply, 'ok', t('suppressions.flash.deleted', { n: fmt.number(await svc.remove(chosen)) }));
+    else if (str(b, 'action') === 'addToList') {
+      // Their records join a target list (a new one by name, or an existing one).
+      const to = `/admin/suppressions${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`;
+      return formAction(reply, {
+        act: () => s.targetLists.addFromBlocked({ listId: Number(str(b, 'listId')) || undefined, newName: str(b, 'newList') || undefined }, chosen),
+        done: (r) => (r.added || r.created
+          ? { to, flash: t('suppressions.bulk.addedToList', { n: fmt.number(r.added), name: r.name }) }
+          : { to, flash: t('suppressions.bulk.noRecords'), kind: 'error' }),
+        retry: (fe) => back(reply, to, Object.values(fe.errors).join('; ') || fe.error),
+      });
+    } else if (str(b, 'action') === 'formerEmployee') {
+      const contacts = await s.targetLists.recordsOfBlocked(chosen, 'contact');
+      if (!contacts.length) flash(reply, 'error', t('suppressions.bulk.noRecords'));
+      else flash(reply, 'ok', t('suppressions.bulk.markedFormer', { n: fmt.number(await s.records.setFormerEmployee(contacts.map((c) => c.id), true)) }));
+    }
     else flash(reply, 'error', t('suppressions.flash.unknownAction'));
     return reply.redirect(`/admin/suppressions${str(b, 'back').startsWith('?') ? str(b, 'back') : ''}`, 303);
   });

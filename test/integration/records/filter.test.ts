@@ -24,7 +24,10 @@ void eachDb(t, async (t, tdb) => {
   await k('suppressions').insert({ address: 'x@pct.example', domain: 'pct.example', blocked: true, first_seen: now, last_seen: now, created_at: now, updated_at: now });
   await k('users').insert({ username: 'uma', name: 'Uma', email: 'uma@under.example', role: 'agent', active: true, password_hash: 'x', created_at: now, updated_at: now });
 
-  const ids = async (f: RecordFilter) => (await recordFilterQuery(k, f)).map((r: { id: number }) => Number(r.id)).sort((a, b) => a - b);
+  const ids = async (f: RecordFilter): Promise<number[]> => {
+    const rows: Array<{ id: number }> = await recordFilterQuery(k, f);
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  };
   const cases: Array<[string, RecordFilter, number[]]> = [
     ['underscore is literal', { type: 'contact', search: 'a_b' }, [under]],
     ['percent is literal', { type: 'contact', search: '100%' }, [pct]],

@@ -1,0 +1,53 @@
+/*
+ * A real browser builds a target list by "filter then select all": records are created
+ * through the records API, the admin creates a list, filters contacts by email domain, sees
+ * the preview count, adds all matches (more than one page) and sees the member count.
+ */
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+t.test('filter then select all in a real browser', async (t) => {
+  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
+  const { url, api, app } = await startTestApp(t);
+  const items = Array.from({ length: 120 }, (_, i) => ({ externalId: `b${i}`, firstName: `Bea${i}`, lastName: 'Test', email: `b${i}@${i % 3 ? 'keep' : 'skip'}.example` }));
+  const res = await api('/api/v1/records/contacts/bulk', { method: 'POST', body: JSON.stringify({ items }) });
+  t.equal(res.status, 200, 'records created through the API');
+  t.match(await res.json(), { created: 120, errors: [] });
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  t.teardown(() => browser.close());
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${url}/admin/login`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${url}/admin`);
+
+  await page.getByRole('link', { name: 'Target lists' }).click();
+  await page.waitForURL(`${url}/admin/target-lists`);
+  await page.getByLabel('Name', { exact: true }).last().fill('Keepers');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  await page.waitForURL(/\/admin\/target-lists\/\d+$/);
+  await page.getByRole('link', { name: 'Add members' }).click();
+  await page.waitForURL(/\/add\?/);
+  await page.getByLabel('Email domain').fill('keep.example');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.waitForURL(/f_emailDomain=keep.example/);
+  t.equal((await page.textContent('#match-count'))?.trim(), '80 records match', 'the preview counts all matches');
+  t.equal(await page.locator('input[name="ids"]').count(), 50, 'the page shows 50 of them');
+  await page.getByRole('button', { name: 'Add all 80 matches' }).click();
+  await page.waitForURL(/\/admin\/target-lists\/\d+\?type=contact$/);
+  t.match(await page.textContent('.flash'), /80 member\(s\) added/);
+  t.match(await page.textContent('#member-total'), /^80 members/, 'the member count');
+  t.equal((await page.textContent('.tabs [data-type="contact"]'))?.trim(), '80');
+
+  await page.getByRole('link', { name: 'Target lists' }).click();
+  t.equal((await page.textContent('td[data-count="total"]'))?.trim(), '80', 'the lists page shows the count');
+  const lists = await app.services.targetLists.all();
+  t.equal((await app.services.targetLists.counts(lists[0]!.id)).contact, 80);
+});
