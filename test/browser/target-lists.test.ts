@@ -1,7 +1,7 @@
 /*
- * A real browser builds a target list by "filter then select all": records are created
- * through the records API, the admin creates a list, filters contacts by email domain, sees
- * the preview count, adds all matches (more than one page) and sees the member count.
+ * A real browser imports a small CSV of contacts (one bad row reported by line), then builds
+ * a target list by "filter then select all": creates a list, filters contacts by email
+ * domain, sees the preview count, adds all matches (more than one page) and sees the count.
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -13,11 +13,10 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 
 t.test('filter then select all in a real browser', async (t) => {
   if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
-  const { url, api, app } = await startTestApp(t);
-  const items = Array.from({ length: 120 }, (_, i) => ({ externalId: `b${i}`, firstName: `Bea${i}`, lastName: 'Test', email: `b${i}@${i % 3 ? 'keep' : 'skip'}.example` }));
-  const res = await api('/api/v1/records/contacts/bulk', { method: 'POST', body: JSON.stringify({ items }) });
-  t.equal(res.status, 200, 'records created through the API');
-  t.match(await res.json(), { created: 120, errors: [] });
+  const { url, app } = await startTestApp(t);
+  const rows = Array.from({ length: 120 }, (_, i) => `b${i},Bea${i},Test,b${i}@${i % 3 ? 'keep' : 'skip'}.example`);
+  rows.splice(60, 0, 'bad1,Bad,Row,not-an-address');
+  const csv = `external_id,First Name,lastName,Email\n${rows.join('\n')}\n`;
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   t.teardown(() => browser.close());
@@ -27,6 +26,15 @@ t.test('filter then select all in a real browser', async (t) => {
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${url}/admin`);
+
+  await page.getByRole('link', { name: 'Import / export CSV' }).click();
+  await page.waitForURL(`${url}/admin/records/import`);
+  await page.getByLabel('Record type').selectOption('contact');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.waitForSelector('[data-import-summary]', { timeout: 20_000 });
+  t.match(await page.textContent('[data-import-summary]'), /Imported 121 rows: 120 created, 0 updated, 1 failed/, 'the import summary');
+  t.match(await page.textContent('[data-import-errors]'), /line 62/, 'the bad row by its line (header is line 1)');
 
   await page.getByRole('link', { name: 'Target lists' }).click();
   await page.waitForURL(`${url}/admin/target-lists`);
