@@ -8,7 +8,8 @@ import { SMTPServer } from 'smtp-server';
 export type Rule = 'ok' | '421' | '450' | '550' | 'drop' | '451-4.7.0-toomany';
 export interface Received { from: string; to: string[]; raw: Buffer }
 
-export async function startUpstream(o: { rules?: (rcpt: string) => Rule; auth?: { user: string; pass: string } } = {}) {
+/** `delayMs`: how long the upstream takes to answer each message's DATA (a slow provider). */
+export async function startUpstream(o: { rules?: (rcpt: string) => Rule; auth?: { user: string; pass: string }; delayMs?: number } = {}) {
   const received: Received[] = [];
   const rules = o.rules ?? (() => 'ok' as Rule);
   const err = (code: number, msg: string) => Object.assign(new Error(msg), { responseCode: code });
@@ -30,7 +31,11 @@ export async function startUpstream(o: { rules?: (rcpt: string) => Rule; auth?: 
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => { received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) }); cb(null, `OK queued as U${received.length}`); });
+      stream.on('end', () => {
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
+        const n = received.length;
+        setTimeout(() => cb(null, `OK queued as U${n}`), o.delayMs ?? 0);
+      });
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
