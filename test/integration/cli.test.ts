@@ -4,30 +4,15 @@
  * made on the command line work against a running app on the same database (every database).
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../server/paths.js';
 import { eachDb } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestApp } from '../helpers/app.js';
 import { UiClient } from '../helpers/session.js';
 
-interface Run { code: number | null; out: string; err: string }
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // `node --import tsx` is what `npx tsx` runs, minus npx's own second of start-up.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-      cwd: projectRoot, env: { ...process.env, POSTERN_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${out}${err}`)); }, 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
+const run = runCli;
 
 function tempDb(t: Test) {
   const dir = mkdtempSync(join(tmpdir(), 'postern-cli-'));

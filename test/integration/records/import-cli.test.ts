@@ -4,27 +4,13 @@
  * address) with one summary line on stdout, on every database.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../../server/paths.js';
 import { eachDb } from '../../helpers/db.js';
+import { runCli } from '../../helpers/cli.js';
 
-interface Run { code: number | null; out: string; err: string }
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-      cwd: projectRoot, env: { ...process.env, POSTERN_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${out}${err}`)); }, 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
-  });
-}
+const run = runCli;
 
 const dir = mkdtempSync(join(tmpdir(), 'postern-import-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
