@@ -5,7 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { flash } from './session.js';
-import { isAppError } from '../../errors.js';
+import { formErrors } from './forms.js';
 import { messages, type MessageKey } from '../../i18n/catalog.js';
 
 /** Success: go there (303) with an optional flash, or stay and show a page (preview, a secret shown once). */
@@ -24,13 +24,11 @@ export async function formAction<T>(reply: FastifyReply, o: FormAction<T>): Prom
   try {
     result = await o.act();
   } catch (e) {
-    if (!isAppError(e) || e.status >= 500) throw e;
-    // Field messages in the user's language where the service named a catalog key.
     const { t } = messages(reply.request.user?.locale, reply.request.user?.time_zone);
-    const errors: Record<string, string> = {};
-    for (const f of e.fields ?? []) errors[f.field] = f.key ? t(f.key as MessageKey) : f.message;
+    const fe = formErrors(e, (key) => t(key as MessageKey));
+    if (!fe) throw e;
     reply.status(400);
-    return o.retry({ errors, error: e.message });
+    return o.retry(fe);
   }
   const d = o.done(result);
   if ('show' in d) return d.show();

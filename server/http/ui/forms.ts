@@ -23,9 +23,10 @@ export const ids = (b: Body, k: string) => {
 };
 
 /** For a validation error: `{field: message}` and a summary, so the form can be re-shown. */
-export function formErrors(e: unknown): { errors: Record<string, string>; error: string } | null {
+export function formErrors(e: unknown, translate?: (key: string) => string): { errors: Record<string, string>; error: string } | null {
   if (!isAppError(e) || e.status >= 500) return null;
   const errors: Record<string, string> = {};
-  for (const f of e.fields ?? []) errors[f.field] = f.message;
+  // A field error that names a catalog key is shown in the user's language when the caller can translate.
+  for (const f of e.fields ?? []) errors[f.field] = f.key && translate ? translate(f.key) : f.message;
   return { errors, error: e.message };
 }
