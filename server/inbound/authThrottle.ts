@@ -6,6 +6,7 @@
  * not become a flood of writes to the shared store (the secrets are 192 random bits, so the
  * point is cost and noise, not guessing odds). A right secret clears its address.
  */
+import { delayAfter } from '../auth/throttle.js';
 
 export interface AuthThrottlePolicy { baseDelayMs: number; maxFailures: number }
 
@@ -15,10 +16,9 @@ export const FORGET_MS = 15 * 60_000;
 const MAX_DOUBLINGS = 4;
 const MAX_ADDRESSES = 100_000;
 
-/** Delay before answering an attempt that follows `failures` recent failures. */
+/** Delay before answering an attempt that follows `failures` recent failures (the login throttle's doubling rule). */
 export function authDelayMs(failures: number, p: AuthThrottlePolicy): number {
-  if (failures <= 0) return 0;
-  return p.baseDelayMs * 2 ** Math.min(failures - 1, MAX_DOUBLINGS);
+  return delayAfter(failures, { free: 1, baseMs: p.baseDelayMs, capMs: p.baseDelayMs * 2 ** MAX_DOUBLINGS });
 }
 
 export function createAuthThrottle(p: AuthThrottlePolicy, now: () => number = Date.now) {
