@@ -80,8 +80,7 @@ export function readHeaderSection(raw: Buffer, maxFields = 2000): HeaderSection 
  * The message with an empty line where its header section really ends, for parsers that
  * skip a line that is not a header and read on: their headers are then the message's own.
  */
-export function withHeaderBoundary(raw: Buffer): Buffer {
-  const h = readHeaderSection(raw, 0);
+export function withHeaderBoundary(raw: Buffer, h: HeaderSection = readHeaderSection(raw, 0)): Buffer {
   if (h.separated || h.end >= raw.length) return raw;
   return Buffer.concat([raw.subarray(0, h.end), Buffer.from('\r\n'), raw.subarray(h.end)]);
 }

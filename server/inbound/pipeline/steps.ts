@@ -16,7 +16,7 @@ import { parseMessage, type Part } from '../../lib/mime.js';
 import { classifyMessage, type ClassifiedMessage } from '../../bounces/classify.js';
 import { processBounceMessage } from '../../suppression/processor.js';
 import { verdicts } from './auth.js';
-import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
+import { readHeaderSection, withHeaderBoundary, type HeaderSection } from '../../lib/headers.js';
 import { senderAddress } from '../../lib/sender.js';
 
 /** What the steps use besides the message: the context, the suppression list and bounce domains (bounces) and DNS. */
@@ -26,6 +26,7 @@ export interface StepContext {
   s: PipelineDeps; msg: InboundRow; raw: Buffer; recipients: StoredRecipient[]; kind?: string; fields: InboundFields;
   /** Parsed once, by the first step that needs it (a resumed message may start past `parse`). */
   root?: Part;
+  head?: HeaderSection;
   classified?: ClassifiedMessage;
 }
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
@@ -34,7 +35,9 @@ export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok
 export interface PipelineHook { name: string; when(c: StepContext): boolean; run(c: StepContext): Promise<unknown> }
 
 // The header section ends at its first non-header line (server/lib/headers.ts), whatever the MIME reader would skip.
-const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw)));
+/** The header section as it came, read once per message (parse, authenticate and the MIME reader use it). */
+const headOf = (c: StepContext) => (c.head ??= readHeaderSection(c.raw));
+const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw, headOf(c))));
 
 export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
   return [
@@ -47,7 +50,7 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
           message_id: (h.get('message-id') ?? '').replace(/^<|>$/g, '').slice(0, 500) || null,
           subject: h.get('subject')?.slice(0, 5000) ?? null,
           // From the field as it came: a decoded display name may itself look like an address.
-          from_addr: senderAddress(readHeaderSection(c.raw).fields.find(([k]) => k === 'from')?.[1]),
+          from_addr: senderAddress(headOf(c).fields.find(([k]) => k === 'from')?.[1]),
         };
         if (!h.list.length) throw Object.assign(new Error('no message headers'), { unparseable: true });
         Object.assign(c.fields, fields);
@@ -60,7 +63,7 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
         const v = await verdicts(c.raw, { ip: c.msg.remote_ip, helo: c.msg.helo, sender: c.msg.mail_from, mta: c.s.ctx.config.smtp.hostname,
           resolver: c.s.resolver,
           // Fields as they came: DMARC's From domain is read before encoded words are decoded (lib/sender.ts).
-          headers: readHeaderSection(c.raw).fields });
+          headers: headOf(c).fields });
         Object.assign(c.fields, {
           spf: v.spf.slice(0, 16), dkim: v.dkim.slice(0, 16), dmarc: v.dmarc.slice(0, 16), arc: v.arc.slice(0, 16), auth_results: JSON.stringify(v.details),
         });
@@ -82,7 +85,7 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
       name: 'bounce',
       async run(c) {
         if (c.kind !== 'bounce' && c.kind !== 'complaint') return { status: 'skipped', result: { reason: `kind ${c.kind}` } };
-        const out = await processBounceMessage(c.s, { inboundId: c.msg.id, raw: c.raw, classified: c.classified, verpQueueIds: c.recipients.filter((r) => r.kind === 'verp' && r.target_id).map((r) => r.target_id!) });
+        const out = await processBounceMessage(c.s, { inboundId: c.msg.id, raw: c.raw, root: rootOf(c), classified: c.classified, verpQueueIds: c.recipients.filter((r) => r.kind === 'verp' && r.target_id).map((r) => r.target_id!) });
         return { status: 'ok', result: out };
       },
     },
