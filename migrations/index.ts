@@ -13,5 +13,6 @@ import { inboundStepsJson } from './012_inbound_steps_json.js';
 import { loginThrottle } from './013_login_throttle.js';
 import { userPrefs } from './003_user_prefs.js';
 import { records } from './040_records.js';
+import { campaigns } from './050_campaigns.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns];

@@ -23,11 +23,12 @@ import { queueAdminFeature } from './outbound/queueAdmin/feature.js';
 import { submissionFeature } from './outbound/submission/feature.js';
 import { targetListsFeature } from './targetLists/feature.js';
 import { recordsFeature } from './records/feature.js';
+import { campaignsFeature } from './campaigns/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
-  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature,
+  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

@@ -33,6 +33,11 @@ import { optOutService } from './tracking/optout.js';
 import { recordsService, type RecordsService } from './records/service.js';
 import { targetListsService, type TargetListsService } from './targetLists/service.js';
 import { recordsCsvService, type RecordsCsvService } from './records/csvService.js';
+import { campaignsService, type CampaignsService } from './campaigns/service.js';
+import { createMassSender } from './campaigns/sender.js';
+import { testSender } from './campaigns/testSend.js';
+import { campaignRenderer } from './campaigns/personal.js';
+import { preflightChecker } from './campaigns/checks.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -85,6 +90,12 @@ export interface Services {
   targetLists: TargetListsService;
   /** CSV import (streaming; background jobs for the admin UI) and export of records. */
   recordsCsv: RecordsCsvService;
+  /** Campaigns and mass emails: CRUD, settings, preflight, operator actions. */
+  campaigns: CampaignsService;
+  /** The "Send mass emails" job: start, expand, release in portions, guard, complete. */
+  massSender: ReturnType<typeof createMassSender>;
+  /** Test sends of a mass email. */
+  testSend: ReturnType<typeof testSender>;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -112,7 +123,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const inboundView = inboundViewService({ ctx });
   const accounts = accountsService({ ctx });
   const dkim = dkimService({ ctx });
-  const delivery = createDeliveryWorker({ ctx, accounts, suppressions, dkim, directory });
+  const delivery = createDeliveryWorker({ ctx, accounts, suppressions, dkim, directory, campaigns: campaignRenderer({ ctx, dkim, directory }) });
   const templates = templatesService({ ctx });
   const messageTypes = messageTypesService({ ctx });
   const compose = composeService({ ctx, suppressions, accounts, templates, messageTypes }, enqueue);
@@ -122,11 +133,16 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const targetLists = targetListsService({ ctx });
   const records = recordsService({ ctx, onRemoved: (type, id) => targetLists.forgetMember(type, id) });
   const recordsCsv = recordsCsvService({ ctx, records });
+  const preflightOf = preflightChecker({ ctx, accounts, dkim, templates, targetLists, directory });
+  const campaigns = campaignsService({ ctx }, preflightOf);
+  const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf });
+  const testSend = testSender({ ctx, campaigns, templates, accounts });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
 
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
+    campaigns, massSender, testSend,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

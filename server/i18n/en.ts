@@ -27,6 +27,7 @@ export const en = {
   'menu.recordLeads': 'Leads',
   'menu.recordImport': 'Import / export CSV',
   'menu.targetLists': 'Target lists',
+  'menu.campaigns': 'Campaigns',
   'menu.users': 'Users',
   'menu.teams': 'Teams',
   'menu.apikeys': 'API keys',

@@ -30,13 +30,30 @@ const SLOW_MS = 10 * 60_000;
 /** Messages handed to the pool per connection at once (the shared anchor keeps 4 × connections). */
 const IN_FLIGHT_PER_CONNECTION = 4;
 
-type Row = { id: number; locked_by: string; message_id: number; recipient: string; attempts: number; first_attempt_at: number | null; account_id: number };
+type Row = {
+  id: number; locked_by: string; message_id: number; recipient: string; attempts: number; first_attempt_at: number | null; account_id: number;
+  record_type?: string | null; record_id?: number | string | null;
+};
+
+/** What a campaign renderer answers for one row: its signed copy (and return-path domain), or why it is skipped. */
+export type CampaignRowRender = { composed: Awaited<ReturnType<ReturnType<typeof createRenderer>['render']>>; bounceDomain?: string } | { skip: string };
+/**
+ * Renders the rows of messages it owns (campaign mass email and its test sends: one copy per
+ * recipient from their record), prepared once per claimed batch. Given by the campaigns feature.
+ */
+export interface CampaignRenderHook {
+  owns(m: MessageRow): boolean;
+  batch(rows: Row[], messages: Map<number, MessageRow>): Promise<(row: Row, m: MessageRow) => Promise<CampaignRowRender>>;
+}
 type Bounced = { row: Row; c: ReturnType<typeof classifyReply>; eventId: number; text: string };
 
 /** Connection settings only: health writes must not recycle the pool. */
 const fingerprint = (a: AccountRow) => JSON.stringify([a.host, a.port, a.security, a.username, a.password_enc, a.verify_cert, a.max_connections]);
 
-export interface DeliveryDeps { ctx: Ctx; accounts: AccountsService; suppressions: SuppressionService; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'> }
+export interface DeliveryDeps {
+  ctx: Ctx; accounts: AccountsService; suppressions: SuppressionService; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'>;
+  campaigns?: CampaignRenderHook;
+}
 
 export function createDeliveryWorker(s: DeliveryDeps) {
   const { accounts } = s;
@@ -84,6 +101,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
   /** Sends one claimed row; returns its result for the writer and, when it was refused, the outcome. */
   async function deliver(
     a: AccountRow, row: Row, m: MessageRow, parts: MessageParts | undefined, bounceDomain: string | undefined,
+    own?: Extract<CampaignRowRender, { composed: unknown }>,
   ): Promise<{ result: RowResult; outcome?: Outcome }> {
     const started = Date.now();
     const first = row.first_attempt_at ?? now();
@@ -91,8 +109,8 @@ export function createDeliveryWorker(s: DeliveryDeps) {
     const attempt = (result: string, code: number | null, response: string | null) => ({
       at: now(), result, code, response: response?.slice(0, 2000) ?? null, duration_ms: Date.now() - started,
     });
-    const r = await renderer.render(m, row.id, row.recipient, parts);
-    const from = renderer.envelopeFrom(row.id, bounceDomain, m.from_addr);
+    const r = own ? own.composed : await renderer.render(m, row.id, row.recipient, parts);
+    const from = renderer.envelopeFrom(row.id, own ? own.bounceDomain : bounceDomain, m.from_addr);
     try {
       let response: string;
       let sandbox: RowResult['sandbox'];
@@ -142,6 +160,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
     const [blocked, messages, parts, bounceDomains] = await Promise.all([
       s.suppressions.blockedAmong(rows.map((r) => r.recipient)), results.messages(ids), results.parts(ids), s.directory.bounceDomains(),
     ]);
+    const campaign = s.campaigns && [...messages.values()].some((m) => s.campaigns!.owns(m)) ? await s.campaigns.batch(rows, messages) : null;
     const written: Array<Promise<{ result: RowResult; applied: boolean }>> = [];
     const bounced: Bounced[] = [];
     const touch: AccountTouch = { id: a.id };
@@ -156,18 +175,18 @@ export function createDeliveryWorker(s: DeliveryDeps) {
       written.push(p);
       return p;
     };
+    const suppress = (row: Row, why: string) => record({ id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient,
+      patch: { state: 'suppressed', suppressed_reason: why }, attempt: { at: now(), result: 'suppressed', code: null, response: why, duration_ms: 0 } });
     const lane = async () => {
       while (next < rows.length && !paused && !broken && now() < startBy) {
         const row = rows[next++]!;
-        if (blocked.has(row.recipient.toLowerCase())) {
-          record({ id: row.id, token: row.locked_by, accountId: a.id, recipient: row.recipient, patch: { state: 'suppressed', suppressed_reason: 'blocked before sending' },
-            attempt: { at: now(), result: 'suppressed', code: null, response: 'blocked before sending', duration_ms: 0 } });
-          continue;
-        }
+        if (blocked.has(row.recipient.toLowerCase())) { void suppress(row, 'blocked before sending'); continue; }
         const m = messages.get(row.message_id);
         // Its message was deleted meanwhile: the row is gone with it (ON DELETE CASCADE).
         if (!m) continue;
-        const { result, outcome } = await deliver(a, row, m, parts.get(row.message_id), bounceDomains[0]);
+        const own = campaign && s.campaigns!.owns(m) ? await campaign(row, m) : undefined;
+        if (own && 'skip' in own) { void suppress(row, own.skip); continue; }
+        const { result, outcome } = await deliver(a, row, m, parts.get(row.message_id), bounceDomains[0], own);
         // The bounce event is on record before the row shows `failed` (a retry after a crash
         // merges into the same event); the policy that counts it runs after the write.
         if (outcome?.kind === 'failed') bounced.push(await bounceEvent(a, row, outcome));
