@@ -4,8 +4,9 @@
  * feature.ts) may join any parts; everything else keeps to its layer.
  */
 const DOMAIN = '^server/(inbound|outbound|suppression|bounces|auth|scheduler|tracking|routing|records|targetLists|campaigns|imap|webhooks|operations)/';
-// Pure contracts a repository may share with its domain: the records types and the address normal form (no I/O, no imports of server/ but lib/).
-const CONTRACTS = '^server/records/(types|normalize)\\.ts$';
+// Pure contracts a repository may share with its domain: the records types and the address normal form, the campaign
+// types and a campaign recipient's record shape (no I/O, no imports of server/ but lib/).
+const CONTRACTS = '^server/(records/(types|normalize)|campaigns/(types|render/data))\\.ts$';
 const COMPOSITION = '(^server/(app|main|services|feature)\\.ts$|/feature\\.ts$)';
 
 module.exports = {

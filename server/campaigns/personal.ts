@@ -34,7 +34,8 @@ export function campaignRenderer(s: { ctx: Ctx; dkim: DkimService; directory: Pi
   const cache = new Map<number, Promise<Prepared | null>>();
   const publicUrl = () => s.ctx.config.publicUrl.replace(/\/$/, '');
 
-  async function prepare(m: { id: number | string; source?: unknown; source_id?: unknown; subject: string | null; html?: string | null; text?: string | null; from_addr: string }): Promise<Prepared | null> {
+  type Message = { id: number | string; source?: unknown; source_id?: unknown; subject: string | null; html?: string | null; text?: string | null; from_addr: string };
+  async function prepare(m: Message): Promise<Prepared | null> {
     const meta = await repo.meta(Number(m.source_id));
     if (!meta) return null;
     const set = await settings.get<MassEmailSettings>('massEmail', DEFAULT_SETTINGS);

@@ -25,7 +25,9 @@ const Counts = Type.Object({
   total: Type.Integer({ description: 'queue rows (recipients) of the mass email' }), queued: Type.Integer({ description: 'waiting for their portion or for the worker' }),
   sending: Type.Integer(), sent: Type.Integer(), deferred: Type.Integer(), failed: Type.Integer(), cancelled: Type.Integer(),
   skipped: Type.Integer({ description: 'members that got no row, and rows closed before sending' }),
-  skippedByReason: Type.Record(Type.String(), Type.Integer(), { description: 'former_employee, no_address, list_opted_out, opted_out, excluded, blocked, duplicate' }),
+  skippedByReason: Type.Record(Type.String(), Type.Integer(), {
+    description: 'former_employee, no_address, list_opted_out, opted_out, excluded, blocked, duplicate',
+  }),
 });
 const MassEmailSchema = Type.Object({
   id: Type.Integer(), campaignId: Type.Integer(), name: Type.String(), status: lit(MASS_EMAIL_STATUSES), statusReason: Nullable(Type.String()),
@@ -38,11 +40,15 @@ const MassEmailBody = Type.Object({
   campaignId: Type.Integer({ minimum: 1 }), name: Type.String({ minLength: 1, maxLength: 200 }),
   status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('pending')], { description: 'pending: start at startAt (now when none) once the preflight passes' })),
   startAt: Type.Optional(Nullable(TimeIn('start'))), templateId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))), accountId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
-  fromAddress: Type.String({ maxLength: 320 }), fromName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), replyTo: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
+  fromAddress: Type.String({ maxLength: 320 }), fromName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  replyTo: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
   tracking: Type.Optional(Type.Boolean()), targetListIds: Type.Optional(Ids), excludingTargetListIds: Type.Optional(Ids),
 }, { additionalProperties: false });
 const Problem = Type.Object({ check: Type.String(), message: Type.String() });
-const Window = Type.Object({ days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7 }), from: Type.String({ maxLength: 5 }), to: Type.String({ maxLength: 5 }), timeZone: Type.String({ maxLength: 64 }) });
+const Window = Type.Object({
+  days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7, description: '1 = Monday … 7 = Sunday' }),
+  from: Type.String({ maxLength: 5, description: 'HH:MM' }), to: Type.String({ maxLength: 5, description: 'HH:MM, exclusive' }), timeZone: Type.String({ maxLength: 64 }),
+});
 const SettingsSchema = Type.Object({
   maxPerHour: Type.Integer({ minimum: 0, description: 'messages released per sliding hour, all mass emails together (0: no limit)' }),
   portionSize: Type.Integer({ minimum: 1, description: 'messages one run of the job releases at most' }),

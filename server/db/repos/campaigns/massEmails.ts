@@ -102,7 +102,10 @@ export function massEmailsRepo(db: Db) {
     async skips(id: number, q: ListQuery): Promise<Page<{ member_type: string; member_id: number; list_id: number | null; address: string | null; reason: string; at: number }>> {
       return listPage(k('mass_email_skips').where('mass_email_id', id).select('member_type', 'member_id', 'list_id', 'address', 'reason', 'at'), {
         sortable: ['at', 'reason', 'address', 'member_id'], defaultSort: 'member_id', searchable: ['address'], filterable: ['reason', 'member_type'],
-      }, q, (r) => ({ member_type: String(r.member_type), member_id: Number(r.member_id), list_id: numOrNull(r.list_id), address: strOrNull(r.address), reason: String(r.reason), at: Number(r.at) }));
+      }, q, (r) => ({
+        member_type: String(r.member_type), member_id: Number(r.member_id), list_id: numOrNull(r.list_id),
+        address: strOrNull(r.address), reason: String(r.reason), at: Number(r.at),
+      }));
     },
     /**
      * The reputation figures of a mass email: hard bounces among its first `sample` rows
