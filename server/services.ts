@@ -38,6 +38,7 @@ import { createMassSender } from './campaigns/sender.js';
 import { testSender } from './campaigns/testSend.js';
 import { campaignRenderer } from './campaigns/personal.js';
 import { preflightChecker } from './campaigns/checks.js';
+import { campaignProgress } from './campaigns/progress.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -96,6 +97,8 @@ export interface Services {
   massSender: ReturnType<typeof createMassSender>;
   /** Test sends of a mass email. */
   testSend: ReturnType<typeof testSender>;
+  /** Progress reads for the campaign pages (mass emails per campaign, the observed send rate). */
+  campaignProgress: ReturnType<typeof campaignProgress>;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -142,7 +145,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
-    campaigns, massSender, testSend,
+    campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }),
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {
