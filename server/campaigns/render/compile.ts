@@ -6,17 +6,22 @@
  */
 import { lookupText, type PlaceholderData } from './data.js';
 import { htmlToText } from './text.js';
+import { markLinks, markTrackingUrls, trackSlot, type TrackUrl, type TrackingOptions } from './links.js';
 
 export interface CampaignTemplate { subject: string; html: string; text: string | null }
 /** 'required': every message carries an opt-out link (a footer is added when the template has none). */
-export interface CompileOptions { optOut: 'none' | 'required'; optOutLabel?: string }
+export interface CompileOptions { optOut: 'none' | 'required'; optOutLabel?: string; tracking?: TrackingOptions }
 
-/** One value of a recipient: its data and the opt-out URL ('' when there is none). */
-type Slot = (d: PlaceholderData, optOutUrl: string) => string;
+/** One value of a recipient: its data, the opt-out URL ('' when there is none) and its tracked URLs. */
+type Slot = (d: PlaceholderData, optOutUrl: string, track?: TrackUrl) => string;
 export type Escape = (s: string) => string;
 /** statics.length === slots.length + 1: statics[0] slots[0] statics[1] … */
 export interface CompiledPart { statics: string[]; slots: Slot[]; escape: Escape }
-export interface CompiledCampaign { subject: CompiledPart; html: CompiledPart; text: CompiledPart; optOut: 'none' | 'required' }
+export interface CompiledCampaign {
+  subject: CompiledPart; html: CompiledPart; text: CompiledPart; optOut: 'none' | 'required';
+  /** Automatically tracked links by index (links.ts): where a click on `a<i>` goes. */
+  links: string[];
+}
 
 const OPT_OUT = '{optOutUrl}';
 // The CRM's syntax: a dotted path of identifiers in braces. `{trackingUrl:ID}` does not match and stays as written.
@@ -37,6 +42,10 @@ function slotFor(path: string, optOut: CompileOptions['optOut']): Slot | null | 
   if (path === 'optOutUrl') return optOut === 'required' ? (_d, url) => url : '';
   const [root, first, ...rest] = path.split('.');
   if (first === undefined) return null;
+  if (root === '__track') {
+    const t = rest.length ? null : trackSlot(first);
+    return t ? (_d, _u, track) => (track ? track(t.kind, t.id) : '') : null;
+  }
   if (root === 'Person') {
     if (PERSON_FIELDS.has(first)) {
       if (rest.length) return '';
@@ -76,9 +85,9 @@ export function compilePart(template: string, escape: Escape, optOut: CompileOpt
 }
 
 /** One part filled for one recipient. */
-export function fillPart(p: CompiledPart, d: PlaceholderData, optOutUrl: string): string {
+export function fillPart(p: CompiledPart, d: PlaceholderData, optOutUrl: string, track?: TrackUrl): string {
   let out = p.statics[0]!;
-  for (let i = 0; i < p.slots.length; i++) out += p.escape(p.slots[i]!(d, optOutUrl)) + p.statics[i + 1]!;
+  for (let i = 0; i < p.slots.length; i++) out += p.escape(p.slots[i]!(d, optOutUrl, track)) + p.statics[i + 1]!;
   return out;
 }
 
@@ -106,9 +115,11 @@ export function withHtmlFooter(html: string, footer: string): string {
 /** Compiles a mass email's template once; `renderRecipient` fills it per recipient. */
 export function compileCampaign(t: CampaignTemplate, opts: CompileOptions): CompiledCampaign {
   const label = opts.optOutLabel ?? 'Unsubscribe';
-  let html = t.html;
-  // Derived before the html footer is added, so the text gets its own, plain footer.
+  // Derived before links become slots and the html footer is added, so the text gets its own, plain footer.
   let text = t.text ?? htmlToText(t.html);
+  const marked = opts.tracking ? markLinks(t.html, opts.tracking) : { html: t.html, links: [] };
+  let html = marked.html;
+  if (opts.tracking) text = markTrackingUrls(text, opts.tracking.urlIds);
   if (opts.optOut === 'required') {
     if (!html.includes(OPT_OUT)) html = withHtmlFooter(html, footerHtml(label));
     if (!text.includes(OPT_OUT)) text += `\n\n-- \n${label}: ${OPT_OUT}\n`;
@@ -118,5 +129,6 @@ export function compileCampaign(t: CampaignTemplate, opts: CompileOptions): Comp
     html: compilePart(html, escapeHtml, opts.optOut),
     text: compilePart(text, raw, opts.optOut),
     optOut: opts.optOut,
+    links: marked.links,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { CompiledCampaign } from './compile.js';
 import { fillPart } from './compile.js';
+import type { TrackUrl } from './links.js';
 import { placeholderData, type RecipientRecord } from './data.js';
 import { buildCampaignMessage, type CampaignMessage } from './mime.js';
 
@@ -13,6 +14,8 @@ export interface RecipientInput extends Omit<CampaignMessage, 'to' | 'subject' |
   record: RecipientRecord | null;
   /** This recipient's opt-out page; null renders `{optOutUrl}` empty (as does a campaign compiled with optOut 'none'). */
   optOutUrl: string | null;
+  /** This recipient's tracked URLs (open pixel, tracking URLs, tracked links); none: slots render empty. */
+  track?: TrackUrl;
 }
 
 export interface RenderedRecipient { raw: Buffer; subject: string }
@@ -21,7 +24,7 @@ export function renderRecipient(c: CompiledCampaign, r: RecipientInput): Rendere
   const d = placeholderData(r.record, r.address);
   const url = r.optOutUrl ?? '';
   const subject = fillPart(c.subject, d, url);
-  const { address, record: _record, optOutUrl: _url, ...headers } = r;
-  const raw = buildCampaignMessage({ ...headers, to: address, subject, text: fillPart(c.text, d, url), html: fillPart(c.html, d, url) });
+  const { address, record: _record, optOutUrl: _url, track, ...headers } = r;
+  const raw = buildCampaignMessage({ ...headers, to: address, subject, text: fillPart(c.text, d, url, track), html: fillPart(c.html, d, url, track) });
   return { raw, subject };
 }
