@@ -102,7 +102,11 @@ try {
   const sum = await importRecordsCsv(createReadStream(csvPath, { highWaterMark: 256 * 1024 }), (t, items, o) => s.records.bulkUpsert(t, items, o), {
     type: 'contact', batchSize: BATCH, totalBytes: size,
     onProgress: (p) => {
-      if (p.rows - lastLog >= 100_000) { lastLog = p.rows; log(`${p.rows} rows, rss ${Math.round(process.memoryUsage().rss / 1048576)} MB`); }
+      if (p.rows - lastLog >= 100_000) {
+        lastLog = p.rows;
+        const m = process.memoryUsage(), mb = (n: number) => Math.round(n / 1048576);
+        log(`${p.rows} rows, rss ${mb(m.rss)} MB (heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB), peak ${vmHwmMb()} MB`);
+      }
     },
   });
   const cpu = process.cpuUsage(cpu0);

@@ -19,11 +19,30 @@ const MAX_ATTRS = 100;
 const ATTR_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 const LIMITS = { firstName: 200, lastName: 200, name: 400, title: 200, phone: 64 } as const;
 const COL = { firstName: 'first_name', lastName: 'last_name', name: 'name', title: 'title', phone: 'phone' } as const;
+const TEXT_FIELDS = ['firstName', 'lastName', 'name', 'title', 'phone'] as const;
 
 export interface BulkOptions { match?: 'externalId' | 'email'; dryRun?: boolean }
 export type RecordListQuery = ListQuery & { filter?: Omit<RecordFilter, 'type'> };
 
 type Match = 'externalId' | 'email' | 'none' | { id: number };
+
+// prepareRecord runs once per imported row: its helpers are module functions, not closures made per call.
+/** A text field: trimmed, '' → null; undefined when absent or wrong (the problem is pushed to `errors`). */
+function text(v: unknown, field: string, max: number, errors: FieldError[]): string | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (typeof v !== 'string' && typeof v !== 'number') { errors.push({ field, message: 'must be a string' }); return undefined; }
+  const s = String(v).trim();
+  if (s.length > max) { errors.push({ field, message: `is too long (at most ${max} characters)` }); return undefined; }
+  return s === '' ? null : s;
+}
+/** Adds an address's normal form to `list` (once); blank is nothing, a non-address a problem. */
+function addAddress(raw: unknown, field: string, list: string[], errors: FieldError[]): void {
+  if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return;
+  const n = typeof raw === 'string' ? normalizeEmail(raw) : null;
+  if (!n) errors.push({ field, message: `${JSON.stringify(raw)} is not a valid address` });
+  else if (!list.includes(n)) list.push(n);
+}
 
 /** One input row → a validated upsert row, or its field errors. Pure. */
 export function prepareRecord(type: RecordType, input: RecordInput, index: number, match: Match): { row?: UpsertRow; errors: FieldError[] } {
@@ -31,17 +50,9 @@ export function prepareRecord(type: RecordType, input: RecordInput, index: numbe
   const err = (field: string, message: string) => errors.push({ field, message });
   if (!input || typeof input !== 'object' || Array.isArray(input)) return { errors: [{ field: 'item', message: 'must be an object' }] };
   const fields: RecordFields = {};
-  const text = (v: unknown, field: string, max: number): string | null | undefined => {
-    if (v === undefined) return undefined;
-    if (v === null) return null;
-    if (typeof v !== 'string' && typeof v !== 'number') { err(field, 'must be a string'); return undefined; }
-    const s = String(v).trim();
-    if (s.length > max) { err(field, `is too long (at most ${max} characters)`); return undefined; }
-    return s === '' ? null : s;
-  };
-  const externalId = text(input.externalId, 'externalId', 191);
-  for (const key of ['firstName', 'lastName', 'name', 'title', 'phone'] as const) {
-    const v = text(input[key], key, LIMITS[key]);
+  const externalId = text(input.externalId, 'externalId', 191, errors);
+  for (const key of TEXT_FIELDS) {
+    const v = text(input[key], key, LIMITS[key], errors);
     if (v === undefined) continue;
     // A person without a display name is named by first and last name (deriveName below).
     if (key === 'name') { if (v !== null || type === 'account') fields.name = v ?? ''; } else fields[COL[key]] = v;
@@ -59,8 +70,8 @@ export function prepareRecord(type: RecordType, input: RecordInput, index: numbe
 
   // A contact's account: by id, by the account's externalId, or by its name.
   let account: UpsertRow['account'];
-  const accExt = text(input.accountExternalId, 'accountExternalId', 191);
-  const accName = text(input.accountName, 'accountName', 400);
+  const accExt = text(input.accountExternalId, 'accountExternalId', 191, errors);
+  const accName = text(input.accountName, 'accountName', 400, errors);
   const hasAccountRef = (input.accountId !== undefined && input.accountId !== null) || accExt || accName;
   if (hasAccountRef && type !== 'contact') err(input.accountId != null ? 'accountId' : accExt ? 'accountExternalId' : 'accountName', 'only contacts belong to an account');
   else if (input.accountId !== undefined) {
@@ -73,16 +84,10 @@ export function prepareRecord(type: RecordType, input: RecordInput, index: numbe
   // Addresses: `email` (the primary) and/or `emails` (the first is primary unless `primaryEmail` says).
   let emails: UpsertRow['emails'];
   const list: string[] = [];
-  const addr = (raw: unknown, field: string) => {
-    if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return;
-    const n = typeof raw === 'string' ? normalizeEmail(raw) : null;
-    if (!n) err(field, `${JSON.stringify(raw)} is not a valid address`);
-    else if (!list.includes(n)) list.push(n);
-  };
-  addr(input.email, 'email');
+  addAddress(input.email, 'email', list, errors);
   if (input.emails !== undefined && input.emails !== null) {
     if (!Array.isArray(input.emails)) err('emails', 'must be a list of addresses');
-    else input.emails.forEach((e, i) => addr(e, `emails[${i}]`));
+    else for (let i = 0; i < input.emails.length; i++) addAddress(input.emails[i], `emails[${i}]`, list, errors);
   }
   let primary = list[0];
   if (input.primaryEmail) {
@@ -103,7 +108,7 @@ export function prepareRecord(type: RecordType, input: RecordInput, index: numbe
       if (entries.length > MAX_ATTRS) err('attributes', `at most ${MAX_ATTRS} attributes`);
       for (const [key, v] of entries) {
         if (!ATTR_KEY.test(key)) { err('attributes', `${JSON.stringify(key)} is not an attribute name (letters, digits, _ . -; at most 64)`); continue; }
-        if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) { err('attributes', `${key} must be a string, number, boolean or null`); continue; }
+        if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') { err('attributes', `${key} must be a string, number, boolean or null`); continue; }
         if (typeof v === 'string' && v.length > 2000) { err('attributes', `${key} is too long (at most 2000 characters)`); continue; }
         if (typeof v === 'number' && !Number.isFinite(v)) { err('attributes', `${key} must be a finite number`); continue; }
         attributes[key] = v;

@@ -57,26 +57,56 @@ const bindOf = (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : v === und
 const qs = (n: number) => `(${Array(n).fill('?').join(',')})`;
 const COLS_SQL = REC_COLS.join(', ');
 
+type InsertTail = { ignore?: string[]; mergeOn?: string[]; merge?: readonly string[]; returning?: string };
+const insertSqls = new Map<string, string>();
+/** The INSERT for `n` rows (built once per shape: the same string finds the same prepared statement). */
+function insertSql(dialect: Exec['dialect'], table: string, cols: readonly string[], n: number, tail: InsertTail): string {
+  const key = `${dialect}|${table}|${cols.join(',')}|${n}|${tail.ignore?.join(',') ?? ''}|${tail.mergeOn?.join(',') ?? ''}|${tail.merge?.join(',') ?? ''}|${tail.returning ?? ''}`;
+  let sql = insertSqls.get(key);
+  if (sql !== undefined) return sql;
+  const ph = qs(cols.length);
+  sql = `${dialect === 'mysql' && tail.ignore ? 'INSERT IGNORE' : 'INSERT'} INTO ${table} (${cols.join(',')}) VALUES ${Array(n).fill(ph).join(',')}`;
+  if (tail.ignore && dialect === 'sqlite') sql += ` ON CONFLICT (${tail.ignore.join(',')}) DO NOTHING`;
+  if (tail.merge) {
+    sql += dialect === 'mysql'
+      ? ` ON DUPLICATE KEY UPDATE ${tail.merge.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+      : ` ON CONFLICT (${tail.mergeOn!.join(',')}) DO UPDATE SET ${tail.merge.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  }
+  if (tail.returning) sql += ` RETURNING ${tail.returning}`;
+  if (insertSqls.size >= 256) insertSqls.clear();
+  insertSqls.set(key, sql);
+  return sql;
+}
+/** The bind values of rows[from, to) in one flat list. */
+function flatParams(rows: unknown[][], from: number, to: number): unknown[] {
+  const out: unknown[] = [];
+  for (let i = from; i < to; i++) for (const v of rows[i]!) out.push(bindOf(v));
+  return out;
+}
+const rowsPer = (cols: readonly string[]) => Math.min(CHUNK, Math.max(1, Math.floor(20_000 / cols.length)));
+
 /** Multi-row INSERT … VALUES (…),(…) in chunks of the same size (SQLite reuses the prepared statement). */
-async function insertValues(x: Exec, table: string, cols: readonly string[], rows: unknown[][],
-  tail: { ignore?: string[]; mergeOn?: string[]; merge?: readonly string[] } = {}): Promise<number[] | null> {
+async function insertValues(x: Exec, table: string, cols: readonly string[], rows: unknown[][], tail: InsertTail = {}): Promise<number[] | null> {
   const ids: number[] = [];
   let sequential = x.dialect === 'sqlite';
-  const per = Math.min(CHUNK, Math.max(1, Math.floor(20_000 / cols.length)));
-  const ph = qs(cols.length);
-  for (const part of chunks(rows, per)) {
-    let sql = `${x.dialect === 'mysql' && tail.ignore ? 'INSERT IGNORE' : 'INSERT'} INTO ${table} (${cols.join(',')}) VALUES ${Array(part.length).fill(ph).join(',')}`;
-    if (tail.ignore && x.dialect === 'sqlite') sql += ` ON CONFLICT (${tail.ignore.join(',')}) DO NOTHING`;
-    if (tail.merge) {
-      sql += x.dialect === 'mysql'
-        ? ` ON DUPLICATE KEY UPDATE ${tail.merge.map((c) => `${c} = VALUES(${c})`).join(', ')}`
-        : ` ON CONFLICT (${tail.mergeOn!.join(',')}) DO UPDATE SET ${tail.merge.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-    }
-    const r = await x.run(sql, part.flat().map(bindOf));
-    if (r.changes !== part.length) sequential = false;
-    else for (let i = part.length - 1; i >= 0; i--) ids.push(r.lastId - i);
+  const per = rowsPer(cols);
+  for (let at = 0; at < rows.length; at += per) {
+    const n = Math.min(per, rows.length - at);
+    const r = await x.run(insertSql(x.dialect, table, cols, n, tail), flatParams(rows, at, at + n));
+    if (r.changes !== n) sequential = false;
+    else for (let i = n - 1; i >= 0; i--) ids.push(r.lastId - i);
   }
   return sequential ? ids : null;
+}
+/** SQLite: INSERT … RETURNING `returning`, in chunks; the rows it wrote. */
+async function insertReturning<T = DbRow>(x: Exec, table: string, cols: readonly string[], rows: unknown[][], tail: InsertTail & { returning: string }): Promise<T[]> {
+  const out: T[] = [];
+  const per = rowsPer(cols);
+  for (let at = 0; at < rows.length; at += per) {
+    const n = Math.min(per, rows.length - at);
+    for (const r of await x.all<T>(insertSql(x.dialect, table, cols, n, tail), flatParams(rows, at, at + n))) out.push(r);
+  }
+  return out;
 }
 /** Rows of `sql` (which ends with `IN `) for each chunk of `values`. */
 async function eachIn<T = DbRow>(x: Exec, sql: string, pre: unknown[], values: unknown[], post = ''): Promise<T[]> {
@@ -98,6 +128,12 @@ const parseAttrs = (v: unknown): Record<string, AttrValue> => {
 /** A column value as written vs as read back (booleans come back as 0/1, big numbers as strings on MySQL). */
 const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || (typeof a === 'boolean' ? Number(a) === Number(b) : a !== null && b !== null && String(a) === String(b));
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1);
+/** The distinct values `pick` gives (undefined: none), in first-seen order. */
+function distinct<T, V>(xs: readonly T[], pick: (x: T) => V | undefined): V[] {
+  const seen = new Set<V>();
+  for (const x of xs) { const v = pick(x); if (v !== undefined) seen.add(v); }
+  return [...seen];
+}
 
 export function recordsWriteRepo(db: Db) {
   const k = db.knex;
@@ -107,6 +143,15 @@ export function recordsWriteRepo(db: Db) {
     const ids = new Map<string, number>();
     const uniq = [...new Set(addresses)];
     const readIds = async (xs: string[]) => { for (const r of await eachIn(x, 'SELECT id, address FROM email_addresses WHERE address IN ', [], xs)) ids.set(String(r.address), Number(r.id)); };
+    if (x.dialect === 'sqlite') {
+      // One statement inserts the new addresses and names their ids (a new address is looked up
+      // once, not twice); the ones that were there already are read after.
+      const added = await insertReturning<{ id: number; address: string }>(x, 'email_addresses', ['address', 'domain', 'opted_out', 'created_at', 'updated_at'],
+        uniq.map((a) => [a, domainOf(a), false, now, now]), { ignore: ['address'], returning: 'id, address' });
+      for (const r of added) ids.set(r.address, r.id);
+      if (added.length < uniq.length) await readIds(uniq.filter((a) => !ids.has(a)));
+      return ids;
+    }
     await readIds(uniq);
     const missing = uniq.filter((a) => !ids.has(a));
     if (missing.length) {
@@ -122,8 +167,8 @@ export function recordsWriteRepo(db: Db) {
   async function accountIds(x: Exec, rows: UpsertRow[], now: number) {
     const byExt = new Map<string, number>();
     const byName = new Map<string, number>();
-    const exts = [...new Set(rows.flatMap((r) => (r.account?.externalId ? [r.account.externalId] : [])))];
-    const names = [...new Set(rows.flatMap((r) => (r.account && !r.account.externalId && r.account.name ? [r.account.name] : [])))];
+    const exts = distinct(rows, (r) => r.account?.externalId || undefined);
+    const names = distinct(rows, (r) => (r.account && !r.account.externalId && r.account.name ? r.account.name : undefined));
     const readExt = async (xs: string[]) => {
       for (const r of await eachIn(x, "SELECT id, external_id FROM records WHERE type = 'account' AND external_id IN ", [], xs)) byExt.set(String(r.external_id), Number(r.id));
     };
@@ -168,9 +213,9 @@ export function recordsWriteRepo(db: Db) {
     const existing = new Map<number, DbRow>();
     const idByExt = new Map<string, number>();
     const idByEmail = new Map<string, number>();
-    const exts = [...new Set(rows.flatMap((r) => (r.externalId ? [r.externalId] : [])))];
+    const exts = distinct(rows, (r) => r.externalId || undefined);
     for (const r of await eachIn(x, `SELECT ${COLS_SQL} FROM records WHERE type = ? AND external_id IN `, [type], exts)) { existing.set(Number(r.id), r); idByExt.set(String(r.external_id), Number(r.id)); }
-    const mails = [...new Set(rows.flatMap((r) => (r.match.by === 'email' ? [r.match.address] : [])))];
+    const mails = distinct(rows, (r) => (r.match.by === 'email' ? r.match.address : undefined));
     {
       const found = await eachIn(x, `SELECT ${REC_COLS.map((c) => `r.${c}`).join(', ')}, ea.address AS match_address FROM email_addresses ea
         JOIN record_emails re ON re.email_id = ea.id JOIN records r ON r.id = re.record_id WHERE r.type = ? AND ea.address IN `, [type], mails, ' ORDER BY re.is_primary DESC, r.id ASC');
@@ -181,14 +226,14 @@ export function recordsWriteRepo(db: Db) {
         existing.set(Number(r.id), r);
       }
     }
-    const byId = [...new Set(rows.flatMap((r) => (r.match.by === 'id' ? [r.match.id] : [])))];
+    const byId = distinct(rows, (r) => (r.match.by === 'id' ? r.match.id : undefined));
     for (const r of await eachIn(x, `SELECT ${COLS_SQL} FROM records WHERE type = ? AND id IN `, [type], byId)) existing.set(Number(r.id), r);
 
     // Teams and accounts named by id must exist.
-    const teamIds = [...new Set(rows.flatMap((r) => (typeof r.fields.team_id === 'number' ? [r.fields.team_id] : [])))];
+    const teamIds = distinct(rows, (r) => (typeof r.fields.team_id === 'number' ? r.fields.team_id : undefined));
     const teams = new Set<number>();
     for (const r of await eachIn(x, 'SELECT id FROM teams WHERE id IN ', [], teamIds)) teams.add(Number(r.id));
-    const acctIds = [...new Set(rows.flatMap((r) => (typeof r.fields.account_id === 'number' ? [r.fields.account_id] : [])))];
+    const acctIds = distinct(rows, (r) => (typeof r.fields.account_id === 'number' ? r.fields.account_id : undefined));
     const accts = new Set<number>();
     for (const r of await eachIn(x, "SELECT id FROM records WHERE type = 'account' AND id IN ", [], acctIds)) accts.add(Number(r.id));
 
@@ -219,17 +264,20 @@ export function recordsWriteRepo(db: Db) {
     // The full row after the change (existing columns, then the given fields).
     const merged = (r: UpsertRow, cur: DbRow | undefined): Record<string, unknown> => {
       const out: Record<string, unknown> = cur ? { ...cur } : { type, external_id: null, first_name: null, last_name: null, name: '', title: null, phone: null, team_id: null, account_id: null, former_employee: false, attributes: null, created_at: now };
-      for (const [c, v] of Object.entries(r.fields)) if (v !== undefined) out[c] = v;
+      const given = r.fields as Record<string, unknown>;
+      for (const c in given) { const v = given[c]; if (v !== undefined) out[c] = v; }
       if (r.externalId) out.external_id = r.externalId;
       const acc = accountOf(r);
       if (acc !== undefined) out.account_id = acc;
       if (r.deriveName && r.fields.name === undefined && (r.fields.first_name !== undefined || r.fields.last_name !== undefined || !cur)) {
-        const n = [out.first_name, out.last_name].filter((x) => typeof x === 'string' && x.trim()).join(' ');
+        const f = typeof out.first_name === 'string' && out.first_name.trim() ? out.first_name : '';
+        const l = typeof out.last_name === 'string' && out.last_name.trim() ? out.last_name : '';
+        const n = f && l ? `${f} ${l}` : f || l;
         out.name = n || (!cur && r.emails ? r.emails.primary : out.name ?? '');
       }
       if (r.attributes) {
         const a = parseAttrs(cur?.attributes);
-        for (const [key, v] of Object.entries(r.attributes)) if (v === null) delete a[key]; else a[key] = v;
+        for (const key in r.attributes) { const v = r.attributes[key] as AttrValue; if (v === null) delete a[key]; else a[key] = v; }
         out.attributes = Object.keys(a).length ? JSON.stringify(a) : null;
       }
       out.former_employee = Boolean(out.former_employee);
