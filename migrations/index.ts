@@ -14,5 +14,6 @@ import { loginThrottle } from './013_login_throttle.js';
 import { userPrefs } from './003_user_prefs.js';
 import { records } from './040_records.js';
 import { campaigns } from './050_campaigns.js';
+import { tracking } from './051_tracking.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns];
+export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking];

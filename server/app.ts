@@ -24,11 +24,12 @@ import { submissionFeature } from './outbound/submission/feature.js';
 import { targetListsFeature } from './targetLists/feature.js';
 import { recordsFeature } from './records/feature.js';
 import { campaignsFeature } from './campaigns/feature.js';
+import { trackingFeature } from './tracking/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
-  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature,
+  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

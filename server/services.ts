@@ -39,6 +39,7 @@ import { testSender } from './campaigns/testSend.js';
 import { campaignRenderer } from './campaigns/personal.js';
 import { preflightChecker } from './campaigns/checks.js';
 import { campaignProgress } from './campaigns/progress.js';
+import { trackingService, type TrackingService } from './tracking/service.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -97,6 +98,8 @@ export interface Services {
   massSender: ReturnType<typeof createMassSender>;
   /** Test sends of a mass email. */
   testSend: ReturnType<typeof testSender>;
+  /** Open and click tracking, the campaign log's writers and stats. */
+  tracking: TrackingService;
   /** Progress reads for the campaign pages (mass emails per campaign, the observed send rate). */
   campaignProgress: ReturnType<typeof campaignProgress>;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
@@ -126,16 +129,21 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const inboundView = inboundViewService({ ctx });
   const accounts = accountsService({ ctx });
   const dkim = dkimService({ ctx });
-  const delivery = createDeliveryWorker({ ctx, accounts, suppressions, dkim, directory, campaigns: campaignRenderer({ ctx, dkim, directory }) });
+  const tracking = trackingService({ ctx });
+  suppressions.observe((e) => tracking.returned(e));
+  const delivery = createDeliveryWorker({
+    ctx, accounts, suppressions, dkim, directory,
+    campaigns: campaignRenderer({ ctx, dkim, directory, trackUrl: (id) => tracking.trackUrl(id), onSent: (rows) => tracking.sent(rows) }),
+  });
   const templates = templatesService({ ctx });
   const messageTypes = messageTypesService({ ctx });
   const compose = composeService({ ctx, suppressions, accounts, templates, messageTypes }, enqueue);
   const queueAdmin = queueAdminService({ ctx });
   const relay = submissionRelay({ ctx, suppressions, accounts }, enqueue);
-  const optOut = optOutService({ ctx, suppressions });
   const targetLists = targetListsService({ ctx });
   const records = recordsService({ ctx, onRemoved: (type, id) => targetLists.forgetMember(type, id) });
   const recordsCsv = recordsCsvService({ ctx, records });
+  const optOut = optOutService({ ctx, suppressions, records, targetLists, tracking });
   const preflightOf = preflightChecker({ ctx, accounts, dkim, templates, targetLists, directory });
   const campaigns = campaignsService({ ctx }, preflightOf);
   const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf });
@@ -145,7 +153,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
-    campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }),
+    campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

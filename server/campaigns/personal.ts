@@ -18,6 +18,7 @@ import { signFields } from '../lib/tokens.js';
 import { compileCampaign, type CompiledCampaign } from './render/compile.js';
 import { renderRecipient } from './render/render.js';
 import { pickBounceDomain } from './preflight.js';
+import type { TrackUrl } from './render/links.js';
 import { DEFAULT_SETTINGS, type MassEmailSettings } from './pacing.js';
 
 export const CAMPAIGN_SOURCES = ['campaign', 'campaign-test'];
@@ -26,7 +27,15 @@ const CACHED = 100;
 
 interface Prepared { compiled: CompiledCampaign; test: boolean; listId: string; feedbackId: string; optOut: boolean }
 
-export function campaignRenderer(s: { ctx: Ctx; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'> }): CampaignRenderHook {
+export interface CampaignRendererDeps {
+  ctx: Ctx; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'>;
+  /** A row's tracked URLs (pixel, tracking URLs, tracked links): the tracking service. */
+  trackUrl: (queueId: number) => TrackUrl;
+  /** Rows of mass emails the upstream accepted (the campaign log's `sent`). */
+  onSent: (rows: Array<{ id: number; massEmailId: number; recipient: string; recordType: string | null; recordId: number | null }>) => Promise<void>;
+}
+
+export function campaignRenderer(s: CampaignRendererDeps): CampaignRenderHook {
   const repo = campaignRecipientsRepo(s.ctx.db);
   const settings = settingsRepo(s.ctx.db);
   const optoutKey = deriveKey(s.ctx.config.secret, 'optout');
@@ -42,7 +51,11 @@ export function campaignRenderer(s: { ctx: Ctx; dkim: DkimService; directory: Pi
     const optOut = meta.campaign.type !== 'informational';
     const fromDomain = domainOf(m.from_addr);
     return {
-      compiled: compileCampaign({ subject: m.subject ?? '', html: m.html ?? '', text: m.text ?? null }, { optOut: optOut && set.optOutMandatory ? 'required' : 'none' }),
+      compiled: compileCampaign({ subject: m.subject ?? '', html: m.html ?? '', text: m.text ?? null }, {
+        optOut: optOut && set.optOutMandatory ? 'required' : 'none',
+        // Tracking URLs are links the author placed: they always redirect. The pixel and the other links only with tracking on.
+        tracking: { urlIds: new Set(meta.urlIds), autoLinks: meta.tracking && meta.trackLinks, pixel: meta.tracking },
+      }),
       test: m.source === 'campaign-test', optOut,
       listId: `${JSON.stringify(meta.campaign.name.replace(/[\r\n"\\]/g, ' '))} <c${meta.campaign.id}.lists.${fromDomain}>`,
       feedbackId: `${meta.massEmailId}:${meta.campaign.id}:campaign:postern`,
@@ -62,6 +75,14 @@ export function campaignRenderer(s: { ctx: Ctx; dkim: DkimService; directory: Pi
 
   return {
     owns: (m) => CAMPAIGN_SOURCES.includes(String(m.source)),
+    async sent(rows) {
+      const mass = rows.filter((r) => r.mass_email_id);
+      if (mass.length) {
+        await s.onSent(mass.map((r) => ({
+          id: r.id, massEmailId: Number(r.mass_email_id), recipient: r.recipient, recordType: r.record_type ?? null, recordId: r.record_id ? Number(r.record_id) : null,
+        })));
+      }
+    },
     async batch(rows, messages) {
       const mine = rows.filter((r) => { const m = messages.get(r.message_id); return m && CAMPAIGN_SOURCES.includes(String(m.source)); });
       const [records, optedOut, domains] = await Promise.all([
@@ -83,6 +104,7 @@ export function campaignRenderer(s: { ctx: Ctx; dkim: DkimService; directory: Pi
           address: row.recipient, record, optOutUrl, from: { address: m.from_addr, name: m.from_name ?? undefined }, replyTo: m.reply_to ?? null,
           date: s.ctx.clock.now(), messageId, listId: p.listId, feedbackId: p.feedbackId, test: p.test,
           unsubscribe: optOutUrl ? { https: optOutUrl, mailto: `unsubscribe+${token}@${fromDomain}` } : null,
+          track: s.trackUrl(row.id),
         });
         return {
           composed: { raw: await s.dkim.sign(fromDomain, r.raw), messageId, subject: r.subject, fromDomain, bulk: true },

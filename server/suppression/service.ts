@@ -25,10 +25,19 @@ const stateOf = (r: SuppressionRow | undefined): AddressState | null => r ? {
   blocked: r.blocked, bounceCount: r.bounce_count, hardCount: r.hard_count, softCount: r.soft_count, cleanStreak: r.clean_streak, windowStart: r.window_start,
 } : null;
 
+/** A bounce or complaint against one of our queue rows, as observers hear it. */
+export interface SuppressionEvent { kind: 'bounce' | 'complaint'; queueId: number; address: string; class: string | null; reason: string | null }
+export type SuppressionObserver = (e: SuppressionEvent) => Promise<void>;
+
 export function suppressionService(ctx: Ctx) {
+  const observers: SuppressionObserver[] = [];
   const repo = suppressionsRepo(ctx.db);
   const settings = settingsRepo(ctx.db);
   const log = ctx.log.child({ mod: 'suppression' });
+  // An observer's failure never fails the bounce it hears about (the suppression is what counts).
+  const tell = async (e: SuppressionEvent) => {
+    for (const o of observers) await o(e).catch((err: unknown) => log.error({ evt: 'suppression.observer_failed', err }, 'a bounce observer failed'));
+  };
   const now = () => ctx.clock.now();
 
   function normalize(address: string): string {
@@ -61,6 +70,8 @@ export function suppressionService(ctx: Ctx) {
       return next;
     },
 
+    /** Hears every bounce and complaint tied to one of our queue rows (the campaign log does). */
+    observe(fn: SuppressionObserver) { observers.push(fn); },
     /** A bounce against a recipient. Sender-side refusals are not the recipient's fault: ignored here. */
     async recordBounce(b: BounceInput): Promise<{ blocked: boolean }> {
       if (b.side === 'sender') return { blocked: false };
@@ -69,6 +80,7 @@ export function suppressionService(ctx: Ctx) {
         last_event_id: b.eventId ?? null, last_inbound_id: b.inboundId ?? null, last_queue_id: b.queueId ?? null,
       });
       if (d.block) log.info({ evt: 'suppression.blocked', address, reason: d.block.reason, class: d.block.class }, 'address blocked');
+      if (b.queueId) await tell({ kind: 'bounce', queueId: b.queueId, address, class: b.class, reason: b.reason });
       return { blocked: Boolean(d.block) };
     },
     /** An abuse / opt-out complaint: block at once. */
@@ -76,6 +88,7 @@ export function suppressionService(ctx: Ctx) {
       const address = c.address.toLowerCase();
       await apply(address, { type: 'complaint', feedbackType: c.feedbackType, at: now() }, { last_inbound_id: c.inboundId ?? null, last_queue_id: c.queueId ?? null });
       log.info({ evt: 'suppression.complaint', address, feedbackType: c.feedbackType }, 'complaint: address blocked');
+      if (c.queueId) await tell({ kind: 'complaint', queueId: c.queueId, address, class: null, reason: c.feedbackType });
     },
     /** Clean deliveries decay the bounce count (one query finds the few addresses that have one). */
     async recordDelivered(addresses: string[]) {

@@ -75,6 +75,20 @@ export function targetListsService(s: { ctx: Ctx }, o: { batchSize?: number } = 
   const batchSize = o.batchSize ?? 50_000;
   const get = async (id: number) => { const l = await repo.get(id); if (!l) throw notFound('Target list'); return l; };
 
+  /** The static list a bulk action fills: an existing one, or a new (or same-named) one. */
+  async function fillTarget(target: { listId?: number; newName?: string }) {
+    let list;
+    let created = false;
+    if (target.newName?.trim()) {
+      const existing = await repo.byName(target.newName.trim());
+      if (existing) list = existing;
+      else { list = await get(await repo.create({ name: target.newName.trim(), description: '', kind: 'static', criteria: null }, now())); created = true; }
+    } else if (target.listId) list = await get(target.listId);
+    else throw invalid([{ field: 'listId', message: 'Choose a list or name a new one', key: 'targetLists.error.chooseList' }]);
+    if (list.kind === 'dynamic') throw invalid([{ field: 'listId', message: 'A dynamic list is filled by its criteria', key: 'targetLists.error.dynamicFill' }]);
+    return { list, created };
+  }
+
   function listFields(l: { name?: string; description?: string | null }, creating: boolean): FieldError[] {
     const f: FieldError[] = [];
     if (creating || l.name !== undefined) {
@@ -263,6 +277,8 @@ export function targetListsService(s: { ctx: Ctx }, o: { batchSize?: number } = 
       return { matches: await repo.countMatches(fs), wouldAdd: await repo.countNew(id, fs), wouldRemove: await repo.countStale(id, fs) };
     },
     evaluate,
+    /** An opt-out through a mass email's link: the address is out of these lists, for every record holding it. */
+    optOutAddress: (listIds: number[], address: string) => repo.optOutAddress(listIds, address.toLowerCase()),
     /** What a mass email calls when it starts: evaluates the dynamic lists among `ids`. */
     async evaluateForSend(ids: number[]) {
       const out: Array<{ id: number; added: number; removed: number }> = [];
@@ -277,16 +293,13 @@ export function targetListsService(s: { ctx: Ctx }, o: { batchSize?: number } = 
     recordsOfBlocked: (suppressionIds: number[], type?: MemberType) => repo.recordsOfSuppressions(suppressionIds, type),
     /** Adds the records of the chosen blocked addresses to a list (an existing one, or a new one by name). */
     async addFromBlocked(target: { listId?: number; newName?: string }, suppressionIds: number[]) {
-      let list;
-      let created = false;
-      if (target.newName?.trim()) {
-        const existing = await repo.byName(target.newName.trim());
-        if (existing) list = existing;
-        else { list = await this.create({ name: target.newName.trim() }); created = true; }
-      } else if (target.listId) list = await get(target.listId);
-      else throw invalid([{ field: 'listId', message: 'Choose a list or name a new one', key: 'targetLists.error.chooseList' }]);
-      if (list.kind === 'dynamic') throw invalid([{ field: 'listId', message: 'A dynamic list is filled by its criteria', key: 'targetLists.error.dynamicFill' }]);
+      const { list, created } = await fillTarget(target);
       return { listId: list.id, name: list.name, created, added: await repo.addFromSuppressions(list.id, suppressionIds, now()) };
+    },
+    /** Adds the records a query selects as (member_type, member_id) — a campaign log selection — to a list (existing, or new by name). */
+    async addFromQuery(target: { listId?: number; newName?: string }, sub: Parameters<typeof repo.addFromQuery>[1]) {
+      const { list, created } = await fillTarget(target);
+      return { listId: list.id, name: list.name, created, added: await repo.addFromQuery(list.id, sub, now()) };
     },
   };
 }

@@ -5,6 +5,7 @@
  * and evaluating dynamic lists are set-based: INSERT … SELECT / DELETE … NOT IN over one id range
  * of the filter's query at a time (the caller walks the ranges); matches never come into memory.
  */
+import type { Knex } from 'knex';
 import type { Db } from '../connect.js';
 import { listPage, type ListQuery, type Page } from '../list.js';
 import { numOrNull, strOrNull, type DbRow } from '../row.js';
@@ -268,6 +269,22 @@ export function targetListsRepo(db: Db) {
       let n = 0;
       for (let i = 0; i < ids.length; i += 500) n += await k('target_list_members').where({ list_id: listId, member_type: type }).whereIn('member_id', ids.slice(i, i + 500)).update({ opted_out: optedOut });
       return n;
+    },
+    /** Adds the (member_type, member_id) pairs a subquery selects (e.g. the records of a campaign log selection); returns how many were new. */
+    async addFromQuery(listId: number, sub: Knex.QueryBuilder, now: number): Promise<number> {
+      const q = sub.toSQL();
+      const ins = db.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
+      return changed(await k.raw(`${ins} INTO target_list_members (list_id, member_type, member_id, opted_out, added_at)
+        SELECT ?, s.member_type, s.member_id, 0, ? FROM (${q.sql}) s`, [listId, now, ...q.bindings]));
+    },
+    /** Opts every member holding `address` (records through their addresses, users by their own) out of these lists. */
+    async optOutAddress(listIds: number[], address: string): Promise<number> {
+      if (!listIds.length) return 0;
+      const records = k('record_emails as re').join('email_addresses as ea', 'ea.id', 're.email_id').where('ea.address', address).select('re.record_id');
+      const users = k('users').whereRaw('LOWER(email) = ?', [address]).select('id');
+      return k('target_list_members').whereIn('list_id', listIds).where((w) => {
+        w.where((x) => x.whereNot('member_type', 'user').whereIn('member_id', records)).orWhere((x) => x.where('member_type', 'user').whereIn('member_id', users));
+      }).update({ opted_out: true });
     },
     async isMember(listId: number, type: MemberType, id: number): Promise<{ opted_out: boolean } | undefined> {
       const r = await k('target_list_members').where({ list_id: listId, member_type: type, member_id: id }).first('opted_out');

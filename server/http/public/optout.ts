@@ -18,14 +18,18 @@ export function optOutRoutes(app: FastifyInstance, s: Services) {
   const svc = s.optOut;
   app.get('/u/:token', { schema: { hide: true } }, async (req, reply) => {
     const { token } = req.params as { token: string };
-    const address = await svc.resolve(token);
-    if (!address) return page(reply, 404, 'Link not valid', '<h1>This link is not valid</h1><p>It may have been changed or cut short.</p>');
-    return page(reply, 200, 'Unsubscribe', `<h1>Unsubscribe</h1><p>Stop sending mail to <strong>${esc(address)}</strong>?</p><form method="post" action="/u/${esc(token)}"><button type="submit">Unsubscribe</button></form>`);
+    const t = await svc.resolve(token);
+    if (!t) return page(reply, 404, 'Link not valid', '<h1>This link is not valid</h1><p>It may have been changed or cut short.</p>');
+    const what = t.campaign ? `mail about <strong>${esc(t.campaign)}</strong>` : 'these mailings';
+    const choice = t.campaign ? '<p><label><input type="checkbox" name="entirely" value="1"> Stop all our mail to this address</label></p>' : '';
+    return page(reply, 200, 'Unsubscribe', `<h1>Unsubscribe</h1><p>Stop sending ${what} to <strong>${esc(t.address)}</strong>?</p>`
+      + `<form method="post" action="/u/${esc(token)}">${choice}<button type="submit">Unsubscribe</button></form>`);
   });
-  // RFC 8058's body is `List-Unsubscribe=One-Click`; anyone can post here, so a big body is
-  // refused before it is read.
+  // RFC 8058's body is `List-Unsubscribe=One-Click` (this campaign's lists); the page's form may
+  // add entirely=1. Anyone can post here, so a big body is refused before it is read.
   app.post('/u/:token', { schema: { hide: true }, bodyLimit: BODY_LIMITS.small }, async (req, reply) => {
-    const address = await svc.unsubscribe((req.params as { token: string }).token);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const address = await svc.unsubscribe((req.params as { token: string }).token, { entirely: body.entirely === '1' || body.entirely === 'on' });
     if (!address) return page(reply, 404, 'Link not valid', '<h1>This link is not valid</h1>');
     return page(reply, 200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>${esc(address)} will not get these mailings any more.</p>`);
   });

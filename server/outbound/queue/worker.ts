@@ -32,7 +32,7 @@ const IN_FLIGHT_PER_CONNECTION = 4;
 
 type Row = {
   id: number; locked_by: string; message_id: number; recipient: string; attempts: number; first_attempt_at: number | null; account_id: number;
-  record_type?: string | null; record_id?: number | string | null;
+  record_type?: string | null; record_id?: number | string | null; mass_email_id?: number | string | null;
 };
 
 /** What a campaign renderer answers for one row: its signed copy (and return-path domain), or why it is skipped. */
@@ -43,6 +43,8 @@ export type CampaignRowRender = { composed: Awaited<ReturnType<ReturnType<typeof
  */
 export interface CampaignRenderHook {
   owns(m: MessageRow): boolean;
+  /** Rows the upstream accepted, once their result is written (the campaign log's `sent`). */
+  sent(rows: Row[]): Promise<void>;
   batch(rows: Row[], messages: Map<number, MessageRow>): Promise<(row: Row, m: MessageRow) => Promise<CampaignRowRender>>;
 }
 type Bounced = { row: Row; c: ReturnType<typeof classifyReply>; eventId: number; text: string };
@@ -157,9 +159,10 @@ export function createDeliveryWorker(s: DeliveryDeps) {
   async function sendBatch(a: AccountRow, rows: Row[], claimedAt = now()): Promise<number> {
     const startBy = claimedAt + s.ctx.config.worker.leaseMs / 2;
     const ids = rows.map((r) => r.message_id);
-    const [blocked, messages, parts, bounceDomains] = await Promise.all([
-      s.suppressions.blockedAmong(rows.map((r) => r.recipient)), results.messages(ids), results.parts(ids), s.directory.bounceDomains(),
+    const [blocked, messages, bounceDomains] = await Promise.all([
+      s.suppressions.blockedAmong(rows.map((r) => r.recipient)), results.messages(ids), s.directory.bounceDomains(),
     ]);
+    const parts = await results.parts(ids, new Set([...messages.values()].filter((m) => Boolean(Number(m.bulk))).map((m) => Number(m.id))));
     const campaign = s.campaigns && [...messages.values()].some((m) => s.campaigns!.owns(m)) ? await s.campaigns.batch(rows, messages) : null;
     const written: Array<Promise<{ result: RowResult; applied: boolean }>> = [];
     const bounced: Bounced[] = [];
@@ -213,7 +216,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
     for (const r of rows.slice(next)) await release(s.ctx.db, OUTBOUND_QUEUE, r.id, r.locked_by, { now: now() });
     const done = await Promise.all(written);
     await accounts.repo.touchHealth(touch);
-    await afterWrite(a, bounced, done);
+    await afterWrite(a, bounced, done, rows);
     return done.length;
   }
 
@@ -226,13 +229,18 @@ export function createDeliveryWorker(s: DeliveryDeps) {
   }
 
   /** The bounce policy for refusals, account health for sender-side ones, and bounce-count decay for clean deliveries. */
-  async function afterWrite(a: AccountRow, bounced: Bounced[], done: Array<{ result: RowResult; applied: boolean }>) {
+  async function afterWrite(a: AccountRow, bounced: Bounced[], done: Array<{ result: RowResult; applied: boolean }>, batchRows: Row[]) {
     for (const { row, c, eventId, text } of bounced) {
       if (c.side === 'sender') await accounts.repo.noteRefusal(a.id, `${c.reason}: ${text}`, now());
       else await s.suppressions.recordBounce({ address: row.recipient, class: c.class, reason: c.reason, side: c.side, eventId, queueId: row.id });
     }
     const delivered = done.filter((d) => d.result.sent).map((d) => d.result.recipient);
     if (delivered.length) await s.suppressions.recordDelivered(delivered);
+    if (s.campaigns) {
+      const sentIds = new Set(done.filter((d) => d.result.sent && d.applied).map((d) => d.result.id));
+      const rows = batchRows.filter((r) => sentIds.has(r.id) && r.mass_email_id);
+      if (rows.length) await s.campaigns.sent(rows).catch((e: unknown) => log.error({ evt: 'send.log_failed', err: e }, 'campaign log write failed'));
+    }
   }
 
   /** One pass over every account with due rows; returns how many rows it handled. */

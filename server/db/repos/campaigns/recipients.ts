@@ -1,5 +1,5 @@
 /*
- * Reads: records, users, mass_emails, campaigns, email_addresses.
+ * Reads: records, users, mass_emails, campaigns, email_addresses, tracking_urls, outbound_messages.
  * What rendering a campaign row reads: the recipients' records (a contact with its account)
  * in one query per batch, the mass email and campaign a message belongs to, and which
  * addresses are opted out entirely.
@@ -12,6 +12,9 @@ const attrs = (v: unknown): Record<string, unknown> | null => {
   if (typeof v !== 'string' || !v) return null;
   try { const x: unknown = JSON.parse(v); return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null; } catch { return null; }
 };
+export interface MassMeta {
+  massEmailId: number; tracking: boolean; trackLinks: boolean; urlIds: number[]; campaign: { id: number; name: string; type: string };
+}
 export const recipientKey = (type: string, id: number) => `${type}:${id}`;
 
 export function campaignRecipientsRepo(db: Db) {
@@ -44,11 +47,21 @@ export function campaignRecipientsRepo(db: Db) {
       }
       return out;
     },
-    /** The mass email and campaign a message renders for. */
-    async meta(massEmailId: number): Promise<{ massEmailId: number; tracking: boolean; campaign: { id: number; name: string; type: string } } | undefined> {
+    /** The mass email and campaign a message renders for, with its tracking options and the campaign's tracking URL ids. */
+    async meta(massEmailId: number): Promise<MassMeta | undefined> {
       const r = await k('mass_emails as m').join('campaigns as c', 'c.id', 'm.campaign_id').where('m.id', massEmailId)
-        .select('m.id', 'm.tracking', 'c.id as c_id', 'c.name as c_name', 'c.type as c_type').first() as DbRow | undefined;
-      return r && { massEmailId: Number(r.id), tracking: Boolean(Number(r.tracking)), campaign: { id: Number(r.c_id), name: String(r.c_name), type: String(r.c_type) } };
+        .select('m.id', 'm.tracking', 'm.track_links', 'c.id as c_id', 'c.name as c_name', 'c.type as c_type').first() as DbRow | undefined;
+      if (!r) return undefined;
+      const urlIds = (await k('tracking_urls').where('campaign_id', Number(r.c_id)).select('id') as DbRow[]).map((u) => Number(u.id));
+      return {
+        massEmailId: Number(r.id), tracking: Boolean(Number(r.tracking)), trackLinks: Boolean(Number(r.track_links)), urlIds,
+        campaign: { id: Number(r.c_id), name: String(r.c_name), type: String(r.c_type) },
+      };
+    },
+    /** The same for a message row (a test send's message names its mass email as source_id). */
+    async metaOfMessage(messageId: number): Promise<MassMeta | undefined> {
+      const m = await k('outbound_messages').where({ id: messageId }).select('source_id').first() as DbRow | undefined;
+      return m?.source_id ? this.meta(Number(m.source_id)) : undefined;
     },
     /** For test sends: the record holding each address (a contact first, then a lead, then an account). */
     async byAddress(addresses: string[]): Promise<Map<string, { type: string; id: number }>> {

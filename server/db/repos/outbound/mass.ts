@@ -95,6 +95,11 @@ export function massQueueRepo(db: Db) {
         return messageId;
       }), 5);
     },
+    /** After an opt-out: no unsent row of any mass email goes to the address (a row already being sent finishes). */
+    async suppressUnsent(address: string, now: number): Promise<number> {
+      return k('outbound_queue').where('recipient', address).whereNotNull('mass_email_id').whereIn('state', ['held', 'queued', 'deferred'])
+        .update({ state: 'suppressed', suppressed_reason: 'opted_out', updated_at: now });
+    },
     async purgeReleases(before: number): Promise<number> { return k('mass_email_releases').where('at', '<', before).delete(); },
   };
 }

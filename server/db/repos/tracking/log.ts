@@ -1,0 +1,130 @@
+/*
+ * Writes: campaign_log, campaign_log_once, campaign_stats. Reads: campaign_log, campaign_stats, outbound_queue, mass_emails.
+ * The campaign log: events written in groups (one transaction for many), each row's first event
+ * per action, link and humanity marked `first` and counted in the counters of its mass email
+ * and campaign in the same transaction, so stats are reads of a few counter rows.
+ */
+import type { Db } from '../../connect.js';
+import { transact, type Exec } from '../../exec.js';
+import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+import { listPage, type ListQuery, type Page } from '../../list.js';
+import type { Knex } from 'knex';
+
+export const LOG_ACTIONS = ['sent', 'opened', 'clicked', 'opted_out', 'bounced', 'complained'] as const;
+export type LogAction = (typeof LOG_ACTIONS)[number];
+
+export interface LogEvent {
+  campaignId: number; massEmailId: number; queueId: number; action: LogAction; address: string;
+  recordType: string | null; recordId: number | null;
+  /** 'u<id>' a tracking URL, 'a<index>' a tracked link, '' otherwise. */
+  link?: string; trackingUrlId?: number | null;
+  class?: string | null; rule?: string | null; human?: boolean; ip?: string | null; userAgent?: string | null;
+  bounceClass?: string | null; reason?: string | null; at: number;
+}
+
+/** The counters one first event adds to (per mass email and per campaign). */
+export function metricsOf(e: LogEvent): string[] {
+  const human = e.human !== false;
+  switch (e.action) {
+    case 'opened': return [human ? 'opened' : 'opened_machine'];
+    case 'clicked': return human ? ['clicked', `click:${e.link ?? ''}`] : ['clicked_machine', `click_machine:${e.link ?? ''}`];
+    case 'bounced': return [e.bounceClass === 'hard' ? 'bounced_hard' : 'bounced_soft'];
+    default: return [e.action];
+  }
+}
+/** Events of one row that count once: bounces once per class, the rest once per action, link and humanity. */
+const onceKey = (e: LogEvent) => (e.action === 'bounced' ? `bounced:${e.bounceClass ?? ''}` : `${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}`);
+
+const COLS = 'campaign_id, mass_email_id, queue_id, action, address, record_type, record_id, link, tracking_url_id, class, rule, human, ip, user_agent, bounce_class, reason, first, at';
+
+async function write(x: Exec, events: LogEvent[]): Promise<number> {
+  const ins = x.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
+  const counts = new Map<string, number>();
+  let firsts = 0;
+  for (const e of events) {
+    const first = (await x.run(`${ins} INTO campaign_log_once (queue_id, k) VALUES (?, ?)`, [e.queueId, onceKey(e)])).changes > 0;
+    await x.run(`INSERT INTO campaign_log (${COLS}) VALUES (${COLS.split(',').map(() => '?').join(', ')})`, [
+      e.campaignId, e.massEmailId, e.queueId, e.action, e.address.slice(0, 320), e.recordType, e.recordId, e.link ?? '', e.trackingUrlId ?? null,
+      e.class ?? null, e.rule ?? null, e.human !== false, e.ip?.slice(0, 45) ?? null, e.userAgent?.slice(0, 300) ?? null, e.bounceClass ?? null, e.reason?.slice(0, 32) ?? null,
+      first, e.at,
+    ]);
+    if (!first) continue;
+    firsts++;
+    for (const m of metricsOf(e)) {
+      for (const key of [`m\t${e.massEmailId}\t${m}`, `c\t${e.campaignId}\t${m}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const upsert = x.dialect === 'sqlite'
+    ? 'INSERT INTO campaign_stats (scope, scope_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT (scope, scope_id, metric) DO UPDATE SET value = value + excluded.value'
+    : 'INSERT INTO campaign_stats (scope, scope_id, metric, value) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE value = value + VALUES(value)';
+  // Sorted: two nodes adding to the same counters lock them in one order (no deadlock).
+  for (const key of [...counts.keys()].sort()) {
+    const [scope, id, metric] = key.split('\t');
+    await x.run(upsert, [scope, Number(id), metric!.slice(0, 40), counts.get(key)]);
+  }
+  return firsts;
+}
+
+/** A queue row as tracking and opt-out see it. */
+export interface TrackedRow {
+  id: number; messageId: number; massEmailId: number | null; recipient: string; recordType: string | null; recordId: number | null;
+  state: string; sentAt: number | null; source: string;
+}
+/** Which log events a list, an export or a bulk action takes. `human` false: machine events too. */
+export interface LogFilter { campaignId?: number; massEmailId?: number; action?: LogAction; link?: string; human?: boolean; firstOnly?: boolean }
+export interface LogItem {
+  id: number; action: string; address: string; record_type: string | null; record_id: number | null; at: number; class: string | null; rule: string | null;
+  link: string; tracking_url_id: number | null; human: boolean; bounce_class: string | null; reason: string | null; mass_email_id: number; campaign_id: number;
+}
+const toItem = (r: DbRow): LogItem => ({
+  id: Number(r.id), action: String(r.action), address: String(r.address), record_type: strOrNull(r.record_type), record_id: numOrNull(r.record_id), at: Number(r.at),
+  class: strOrNull(r.class), rule: strOrNull(r.rule), link: String(r.link ?? ''), tracking_url_id: numOrNull(r.tracking_url_id), human: Boolean(Number(r.human)),
+  bounce_class: strOrNull(r.bounce_class), reason: strOrNull(r.reason), mass_email_id: Number(r.mass_email_id), campaign_id: Number(r.campaign_id),
+});
+
+export function logWhere(q: Knex.QueryBuilder, f: LogFilter): Knex.QueryBuilder {
+  if (f.massEmailId) q.where('l.mass_email_id', f.massEmailId);
+  if (f.campaignId) q.where('l.campaign_id', f.campaignId);
+  if (f.action) q.where('l.action', f.action);
+  if (f.link) q.where('l.link', f.link);
+  if (f.human !== false) q.where('l.human', true);
+  if (f.firstOnly) q.where('l.first', true);
+  return q;
+}
+
+export function campaignLogRepo(db: Db) {
+  const k = db.knex;
+  return {
+    async list(f: LogFilter, q: ListQuery): Promise<Page<LogItem>> {
+      return listPage(logWhere(k('campaign_log as l').select('l.*'), f), { sortable: ['l.id', 'l.at', 'l.address', 'l.action'], defaultSort: 'l.id', defaultDir: 'desc', searchable: ['l.address'] }, q, toItem);
+    },
+    /** The distinct records of a filtered selection, as (member_type, member_id) for a target list. */
+    recordsOf(f: LogFilter): Knex.QueryBuilder {
+      return logWhere(k('campaign_log as l').distinct('l.record_type as member_type', 'l.record_id as member_id').whereNotNull('l.record_id'), f);
+    },
+    /** One page of a filtered selection in id order after `afterId` (for exports that never hold the whole log). */
+    async page(f: LogFilter, afterId: number, limit: number): Promise<LogItem[]> {
+      return (await logWhere(k('campaign_log as l').select('l.*'), f).where('l.id', '>', afterId).orderBy('l.id').limit(limit)).map(toItem);
+    },
+    /** Writes a group of events in one transaction; returns how many were the first of their kind. */
+    record: (events: LogEvent[]) => (events.length ? transact(db, (x) => write(x, events)) : Promise.resolve(0)),
+    async stats(scope: 'm' | 'c', id: number): Promise<Record<string, number>> {
+      const rows = await k('campaign_stats').where({ scope, scope_id: id }).select('metric', 'value') as DbRow[];
+      return Object.fromEntries(rows.map((r) => [String(r.metric), Number(r.value)]));
+    },
+    /** The row a tracking token names, with what the log needs to know about it. */
+    async row(queueId: number): Promise<TrackedRow | undefined> {
+      const r = await k('outbound_queue').where({ id: queueId }).select('id', 'message_id', 'mass_email_id', 'recipient', 'record_type', 'record_id', 'state', 'sent_at', 'source').first() as DbRow | undefined;
+      return r && {
+        id: Number(r.id), messageId: Number(r.message_id), massEmailId: r.mass_email_id === null ? null : Number(r.mass_email_id), recipient: String(r.recipient),
+        recordType: r.record_type === null ? null : String(r.record_type), recordId: r.record_id === null ? null : Number(r.record_id), state: String(r.state),
+        sentAt: r.sent_at === null ? null : Number(r.sent_at), source: String(r.source),
+      };
+    },
+    /** Distinct links of this row clicked since `since` (the "every link within seconds" rule). */
+    async distinctClicksSince(queueId: number, since: number): Promise<number> {
+      const r = await k('campaign_log').where({ queue_id: queueId, action: 'clicked' }).where('at', '>=', since).countDistinct({ n: 'link' }).first() as DbRow | undefined;
+      return Number(r?.n ?? 0);
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/*
+ * Open and click tracking and the campaign log's writers: signed per-row tokens for the pixel
+ * and for each tracked link, the redirect that goes only to a stored URL (a campaign's tracking
+ * URL, or a link of the message's own HTML), the human/machine verdict of every hit, and the
+ * sent / bounced / complained events. Test sends and mail that is not a mass email log nothing.
+ */
+import type { Ctx } from '../context.js';
+import { deriveKey } from '../lib/keys.js';
+import { signFields, verifyFields } from '../lib/tokens.js';
+import { campaignLogRepo, type LogEvent } from '../db/repos/tracking/log.js';
+import { trackingUrlsRepo } from '../db/repos/tracking/urls.js';
+import { campaignRecipientsRepo } from '../db/repos/campaigns/recipients.js';
+import { settingsRepo } from '../db/repos/settings.js';
+import { outboundQueueRepo } from '../db/repos/outbound/queue.js';
+import { markLinks, type TrackKind } from '../campaigns/render/links.js';
+import { classifyHit, type TrackingHit } from './classify.js';
+import { invalid, notFound, type FieldError } from '../errors.js';
+import type { LogFilter } from '../db/repos/tracking/log.js';
+import type { ListQuery } from '../db/list.js';
+import { createLogWriter } from './writer.js';
+
+export type TrackingService = ReturnType<typeof trackingService>;
+export { LOG_ACTIONS } from '../db/repos/tracking/log.js';
+/** A request as the public routes see it. */
+export interface HitRequest { method: string; userAgent: string | null; ip: string | null; headers: TrackingHit['headers'] }
+export interface TrackingSettings { privacy: boolean }
+export const DEFAULT_TRACKING: TrackingSettings = { privacy: false };
+
+const KIND_CODE: Record<TrackKind, number> = { u: 0, a: 1, o: 2 };
+const CACHE = 500;
+
+/** A tiny bounded memo: the mass email of a row and a message's links are asked for on every hit. */
+function memo<K, V>(load: (k: K) => Promise<V>, ttlMs: number) {
+  const m = new Map<K, { at: number; v: Promise<V> }>();
+  return (k: K) => {
+    const hit = m.get(k);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.v;
+    const v = load(k);
+    v.catch(() => m.delete(k));
+    if (m.size >= CACHE) m.delete(m.keys().next().value!);
+    m.set(k, { at: Date.now(), v });
+    return v;
+  };
+}
+
+export function trackingService(s: { ctx: Ctx }) {
+  const log = campaignLogRepo(s.ctx.db);
+  const urls = trackingUrlsRepo(s.ctx.db);
+  const recipients = campaignRecipientsRepo(s.ctx.db);
+  const settings = settingsRepo(s.ctx.db);
+  const messages = outboundQueueRepo(s.ctx.db);
+  const openKey = deriveKey(s.ctx.config.secret, 'track-open');
+  const clickKey = deriveKey(s.ctx.config.secret, 'track-click');
+  const writer = createLogWriter((events) => log.record(events));
+  const now = () => s.ctx.clock.now();
+  const meta = memo((massEmailId: number) => recipients.meta(massEmailId), 30_000);
+  const linksOf = memo(async (messageId: number) => {
+    const m = await messages.message(messageId);
+    return m?.html ? markLinks(String(m.html), { urlIds: new Set(), autoLinks: true, pixel: false }).links : [];
+  }, 600_000);
+  const privacy = memo(async (_: 0) => (await settings.get<TrackingSettings>('tracking', DEFAULT_TRACKING)).privacy, 10_000);
+
+  /** The log event for a row of a mass email (null for test sends and other mail). */
+  async function eventFor(queueId: number, action: LogEvent['action']): Promise<{ e: LogEvent; sentAt: number | null; messageId: number } | null> {
+    const row = await log.row(queueId);
+    if (!row || !row.massEmailId) return null;
+    const m = await meta(row.massEmailId);
+    if (!m) return null;
+    return {
+      e: { campaignId: m.campaign.id, massEmailId: row.massEmailId, queueId, action, address: row.recipient, recordType: row.recordType, recordId: row.recordId, at: now() },
+      sentAt: row.sentAt, messageId: row.messageId,
+    };
+  }
+  async function hitFields(kind: 'open' | 'click', h: HitRequest, sentAt: number | null, extra: Partial<TrackingHit> = {}) {
+    const v = classifyHit({ kind, method: h.method, userAgent: h.userAgent, ip: h.ip, headers: h.headers, msSinceSent: sentAt === null ? null : now() - sentAt, ...extra });
+    const hide = await privacy(0);
+    return { class: v.class, rule: v.rule, human: v.class === 'human', ip: hide ? null : h.ip, userAgent: hide ? null : h.userAgent };
+  }
+
+  return {
+    /** The URL a recipient's copy uses for its pixel (o), a tracking URL (u, id) or a tracked link (a, index). */
+    trackUrl(queueId: number) {
+      const base = s.ctx.config.publicUrl.replace(/\/$/, '');
+      return (kind: TrackKind, id: number) => (kind === 'o'
+        ? `${base}/t/o/${signFields(openKey, [queueId])}.gif`
+        : `${base}/t/c/${signFields(clickKey, [queueId, KIND_CODE[kind], id])}`);
+    },
+    /** A pixel fetch: logged with its verdict when the token is ours and the mass email tracks. */
+    async open(token: string, h: HitRequest): Promise<void> {
+      const f = verifyFields(openKey, token.replace(/\.gif$/, ''), 1);
+      if (!f) return;
+      const ev = await eventFor(f[0]!, 'opened');
+      if (!ev || !(await meta(ev.e.massEmailId))?.tracking) return;
+      await writer.add({ ...ev.e, ...(await hitFields('open', h, ev.sentAt)) });
+    },
+    /**
+     * A click: the stored destination (never one from the request) or null for a token that is
+     * not ours or names a URL that is gone. Test sends redirect too, but log nothing.
+     */
+    async click(token: string, h: HitRequest): Promise<string | null> {
+      const f = verifyFields(clickKey, token, 3);
+      if (!f) return null;
+      const [queueId, kind, id] = f as [number, number, number];
+      const row = await log.row(queueId);
+      if (!row) return null;
+      let url: string | undefined;
+      let link = '';
+      let trackingUrlId: number | null = null;
+      if (kind === KIND_CODE.u) {
+        const u = await urls.get(id);
+        const m = row.massEmailId ? await meta(row.massEmailId) : await recipients.metaOfMessage(row.messageId);
+        if (!u || !m || u.campaign_id !== m.campaign.id) return null;
+        url = u.url; link = `u${id}`; trackingUrlId = id;
+      } else if (kind === KIND_CODE.a) {
+        url = (await linksOf(row.messageId))[id];
+        link = `a${id}`;
+      }
+      if (!url) return null;
+      const ev = await eventFor(queueId, 'clicked');
+      if (ev) {
+        const recent = await log.distinctClicksSince(queueId, now() - 10_000);
+        const seen = recent + 1;
+        const links = (await linksOf(row.messageId)).length;
+        await writer.add({ ...ev.e, link, trackingUrlId, ...(await hitFields('click', h, ev.sentAt, { recentDistinctClicks: seen, linksInMessage: links || undefined })) });
+      }
+      return url;
+    },
+    /** Rows the delivery worker just had accepted upstream. */
+    async sent(rows: Array<{ id: number; massEmailId: number; recipient: string; recordType: string | null; recordId: number | null }>) {
+      const events: LogEvent[] = [];
+      for (const r of rows) {
+        const m = await meta(r.massEmailId);
+        if (m) events.push({ campaignId: m.campaign.id, massEmailId: r.massEmailId, queueId: r.id, action: 'sent', address: r.recipient, recordType: r.recordType, recordId: r.recordId, at: now() });
+      }
+      await log.record(events);
+    },
+    /** A bounce or complaint against a row (from the suppression service). */
+    async returned(e: { kind: 'bounce' | 'complaint'; queueId: number; class: string | null; reason: string | null }) {
+      const ev = await eventFor(e.queueId, e.kind === 'bounce' ? 'bounced' : 'complained');
+      if (ev) await log.record([{ ...ev.e, bounceClass: e.class, reason: e.reason }]);
+    },
+    /** An opt-out through the row's link (tracking/optout.ts). */
+    async optedOut(queueId: number) {
+      const ev = await eventFor(queueId, 'opted_out');
+      if (ev) await log.record([ev.e]);
+    },
+    stats: (scope: 'm' | 'c', id: number) => log.stats(scope, id),
+    listLog: (f: LogFilter, q: ListQuery) => log.list(f, q),
+    /** The records of a filtered log selection, as a subquery a target list can be filled from. */
+    recordsOf: (f: LogFilter) => log.recordsOf(f),
+    logPage: (f: LogFilter, afterId: number, limit: number) => log.page(f, afterId, limit),
+
+    // ---- tracking URLs of a campaign
+    listUrls: (campaignId: number) => urls.list(campaignId),
+    async createUrl(campaignId: number, b: { name?: string; url?: string }) {
+      const f = urlFields(b, true);
+      if (f.length) throw invalid(f);
+      return (await urls.get(await urls.create(campaignId, b.name!.trim(), b.url!.trim(), now())))!;
+    },
+    async updateUrl(id: number, b: { name?: string; url?: string }) {
+      if (!(await urls.get(id))) throw notFound('Tracking URL');
+      const f = urlFields(b, false);
+      if (f.length) throw invalid(f);
+      await urls.update(id, { ...(b.name !== undefined ? { name: b.name.trim() } : {}), ...(b.url !== undefined ? { url: b.url.trim() } : {}) }, now());
+      return (await urls.get(id))!;
+    },
+    async removeUrl(id: number) { if (!(await urls.remove(id))) throw notFound('Tracking URL'); },
+    getUrl: async (id: number) => { const u = await urls.get(id); if (!u) throw notFound('Tracking URL'); return u; },
+    flush: () => writer.flush(),
+    settings: () => settings.get<TrackingSettings>('tracking', DEFAULT_TRACKING),
+    async setSettings(p: Partial<TrackingSettings>) {
+      const next = { ...(await settings.get<TrackingSettings>('tracking', DEFAULT_TRACKING)), ...p, privacy: Boolean(p.privacy) };
+      await settings.set('tracking', next, now());
+      return next;
+    },
+  };
+}
+
+/** A tracking URL needs a name and an absolute http(s) destination. */
+function urlFields(b: { name?: string; url?: string }, creating: boolean): FieldError[] {
+  const f: FieldError[] = [];
+  if (creating || b.name !== undefined) { if (!b.name?.trim() || b.name.length > 200) f.push({ field: 'name', message: 'A name of 1 to 200 characters is required' }); }
+  if (creating || b.url !== undefined) {
+    let ok: boolean;
+    try { const u = new URL((b.url ?? '').trim()); ok = (u.protocol === 'https:' || u.protocol === 'http:') && (b.url ?? '').length <= 2000; } catch { ok = false; }
+    if (!ok) f.push({ field: 'url', message: 'must be an absolute http(s) URL of at most 2,000 characters' });
+  }
+  return f;
+}

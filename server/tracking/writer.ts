@@ -1,0 +1,43 @@
+/*
+ * Group commit for campaign log events: a tracking hit waits until its event is committed
+ * (durable before the answer), but many hits share one transaction and one fsync. A batch goes
+ * when the previous one has committed, or after MAX_WAIT_MS, whichever is later.
+ */
+import type { LogEvent } from '../db/repos/tracking/log.js';
+
+const MAX_BATCH = 500;
+/** Long enough to gather the hits of a busy second, short against a person's page load. */
+const MAX_WAIT_MS = 4;
+
+export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>) {
+  let pending: Array<{ e: LogEvent; done: (err?: unknown) => void }> = [];
+  let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  async function drain() {
+    while (pending.length) {
+      const batch = pending.slice(0, MAX_BATCH);
+      pending = pending.slice(batch.length);
+      try { await write(batch.map((b) => b.e)); for (const b of batch) b.done(); } catch (err) { for (const b of batch) b.done(err); }
+    }
+    running = null;
+  }
+  const kick = () => {
+    timer = null;
+    if (!running) running = drain();
+  };
+
+  return {
+    add(e: LogEvent): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ e, done: (err) => (err ? reject(err) : resolve()) });
+        if (pending.length >= MAX_BATCH) kick();
+        else if (!timer && !running) timer = setTimeout(kick, MAX_WAIT_MS);
+      });
+    },
+    async flush() {
+      if (timer) { clearTimeout(timer); kick(); }
+      while (running) await running;
+    },
+  };
+}
