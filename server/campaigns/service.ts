@@ -24,7 +24,7 @@ export interface CampaignBody {
 }
 export interface MassEmailBody {
   campaignId?: number; name?: string; status?: 'draft' | 'pending'; startAt?: number | null; templateId?: number | null; accountId?: number | null;
-  fromAddress?: string; fromName?: string | null; replyTo?: string | null; tracking?: boolean; targetListIds?: number[]; excludingTargetListIds?: number[];
+  fromAddress?: string; fromName?: string | null; replyTo?: string | null; tracking?: boolean; trackLinks?: boolean; targetListIds?: number[]; excludingTargetListIds?: number[];
 }
 const SETTINGS = 'massEmail';
 
@@ -96,6 +96,7 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
     if (b.templateId !== undefined) out.template_id = b.templateId;
     if (b.accountId !== undefined) out.account_id = b.accountId;
     if (b.tracking !== undefined) out.tracking = b.tracking;
+    if (b.trackLinks !== undefined) out.track_links = b.trackLinks;
     if (b.status !== undefined) out.status = b.status;
     else if (creating) out.status = 'draft';
     await listsProblem(f, b.targetListIds, b.excludingTargetListIds);
@@ -148,7 +149,7 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
       const lists = b.targetListIds ? { targets: b.targetListIds, excluding: b.excludingTargetListIds ?? [] }
         : { targets: c.target_list_ids, excluding: b.excludingTargetListIds ?? c.excluding_target_list_ids };
       const pending = m.status === 'pending';
-      const id = await mass.create({ tracking: true, from_name: '', reply_to: null, start_at: null, template_id: null, account_id: null, ...m, status: 'draft' } as MassEmailInput, lists, by, now());
+      const id = await mass.create({ tracking: true, track_links: false, from_name: '', reply_to: null, start_at: null, template_id: null, account_id: null, ...m, status: 'draft' } as MassEmailInput, lists, by, now());
       if (pending) {
         try { await this.schedule(id); } catch (e) { await mass.remove(id); throw e; }
       }

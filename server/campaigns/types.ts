@@ -24,7 +24,7 @@ export interface CampaignRow {
 
 export interface MassEmailRow {
   id: number; campaign_id: number; name: string; status: MassEmailStatus; status_reason: string | null; start_at: number | null;
-  template_id: number | null; account_id: number | null; from_addr: string; from_name: string; reply_to: string | null; tracking: boolean;
+  template_id: number | null; account_id: number | null; from_addr: string; from_name: string; reply_to: string | null; tracking: boolean; track_links: boolean;
   message_id: number | null; checkpoint: string | null; expanded_at: number | null; started_at: number | null; completed_at: number | null;
   created_by: number | null; created_at: number; updated_at: number;
   target_list_ids: number[]; excluding_target_list_ids: number[];

@@ -32,7 +32,8 @@ const Counts = Type.Object({
 const MassEmailSchema = Type.Object({
   id: Type.Integer(), campaignId: Type.Integer(), name: Type.String(), status: lit(MASS_EMAIL_STATUSES), statusReason: Nullable(Type.String()),
   startAt: Nullable(Ms()), templateId: Nullable(Type.Integer()), accountId: Nullable(Type.Integer()), fromAddress: Type.String(), fromName: Type.String(),
-  replyTo: Nullable(Type.String()), tracking: Type.Boolean(), targetListIds: Ids, excludingTargetListIds: Ids,
+  replyTo: Nullable(Type.String()), tracking: Type.Boolean({ description: 'open pixel and tracked links' }),
+  trackLinks: Type.Boolean({ description: 'track every link of the HTML, not only {trackingUrl:ID}' }), targetListIds: Ids, excludingTargetListIds: Ids,
   startedAt: Nullable(Ms()), expandedAt: Nullable(Ms()), completedAt: Nullable(Ms()), createdAt: Ms(), updatedAt: Ms(),
   counts: Type.Optional(Counts),
 });
@@ -42,7 +43,7 @@ const MassEmailBody = Type.Object({
   startAt: Type.Optional(Nullable(TimeIn('start'))), templateId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))), accountId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   fromAddress: Type.String({ maxLength: 320 }), fromName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   replyTo: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
-  tracking: Type.Optional(Type.Boolean()), targetListIds: Type.Optional(Ids), excludingTargetListIds: Type.Optional(Ids),
+  tracking: Type.Optional(Type.Boolean()), trackLinks: Type.Optional(Type.Boolean()), targetListIds: Type.Optional(Ids), excludingTargetListIds: Type.Optional(Ids),
 }, { additionalProperties: false });
 const Problem = Type.Object({ check: Type.String(), message: Type.String() });
 const Window = Type.Object({

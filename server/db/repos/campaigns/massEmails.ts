@@ -12,13 +12,13 @@ import type { MassEmailCounts, MassEmailRow, MassEmailStatus } from '../../../ca
 
 export interface MassEmailInput {
   campaign_id: number; name: string; status: MassEmailStatus; start_at: number | null; template_id: number | null; account_id: number | null;
-  from_addr: string; from_name: string; reply_to: string | null; tracking: boolean;
+  from_addr: string; from_name: string; reply_to: string | null; tracking: boolean; track_links: boolean;
 }
 
 const toMassEmail = (r: DbRow): MassEmailRow => ({
   id: Number(r.id), campaign_id: Number(r.campaign_id), name: String(r.name), status: r.status as MassEmailStatus, status_reason: strOrNull(r.status_reason),
   start_at: numOrNull(r.start_at), template_id: numOrNull(r.template_id), account_id: numOrNull(r.account_id), from_addr: String(r.from_addr),
-  from_name: String(r.from_name ?? ''), reply_to: strOrNull(r.reply_to), tracking: Boolean(Number(r.tracking)), message_id: numOrNull(r.message_id),
+  from_name: String(r.from_name ?? ''), reply_to: strOrNull(r.reply_to), tracking: Boolean(Number(r.tracking)), track_links: Boolean(Number(r.track_links)), message_id: numOrNull(r.message_id),
   checkpoint: strOrNull(r.checkpoint), expanded_at: numOrNull(r.expanded_at), started_at: numOrNull(r.started_at), completed_at: numOrNull(r.completed_at),
   created_by: numOrNull(r.created_by), created_at: Number(r.created_at), updated_at: Number(r.updated_at), target_list_ids: [], excluding_target_list_ids: [],
 });
