@@ -40,6 +40,7 @@ import { campaignRenderer } from './campaigns/personal.js';
 import { preflightChecker } from './campaigns/checks.js';
 import { campaignProgress } from './campaigns/progress.js';
 import { trackingService, type TrackingService } from './tracking/service.js';
+import { campaignLogActions, type CampaignLogActions } from './tracking/logActions.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -100,6 +101,8 @@ export interface Services {
   testSend: ReturnType<typeof testSender>;
   /** Open and click tracking, the campaign log's writers and stats. */
   tracking: TrackingService;
+  /** Bulk actions on a campaign log selection: to a list, former employees, CSV, resend to non-openers. */
+  campaignLog: CampaignLogActions;
   /** Progress reads for the campaign pages (mass emails per campaign, the observed send rate). */
   campaignProgress: ReturnType<typeof campaignProgress>;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
@@ -154,6 +157,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
+    campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

@@ -15,7 +15,8 @@ import { invalid } from '../../errors.js';
 
 const UrlSchema = Type.Object({ id: Type.Integer(), campaignId: Type.Integer(), name: Type.String(), url: Type.String(), code: Type.String({ description: 'paste into a template' }), createdAt: Ms() });
 const urlOut = (u: TrackingUrlRow) => ({ id: u.id, campaignId: u.campaign_id, name: u.name, url: u.url, code: `{trackingUrl:${u.id}}`, createdAt: u.created_at });
-const Action = Type.Union(LOG_ACTIONS.map((a) => Type.Literal(a)));
+const VIEWS = [...LOG_ACTIONS, 'returned', 'not_opened'] as const;
+const Action = Type.Union(VIEWS.map((a) => Type.Literal(a)), { description: 'returned: bounced or complained; not_opened: sent rows no person opened' });
 const LogQuery = Type.Object({
   massEmailId: Type.Optional(Type.Integer({ minimum: 1 })), campaignId: Type.Optional(Type.Integer({ minimum: 1 })), action: Type.Optional(Action),
   trackingUrlId: Type.Optional(Type.Integer({ minimum: 1 })), link: Type.Optional(Type.String({ maxLength: 16, description: 'u<id> a tracking URL, a<index> a tracked link' })),
@@ -61,7 +62,19 @@ export function trackingApi(app: Api, s: Services) {
   app.post('/campaign-log/target-list', { schema: { tags, summary: 'Add the records of a filtered selection to a target list (existing, or new by name)', body: Type.Intersect([LogQuery, Type.Object({ listId: Type.Optional(Type.Integer({ minimum: 1 })), newName: Type.Optional(Type.String({ maxLength: 200 })) })]), response: { 200: Type.Object({ listId: Type.Integer(), name: Type.String(), created: Type.Boolean(), added: Type.Integer() }), ...errors(400, 404) } } },
     async (req) => {
       const { listId, newName, ...q } = req.body;
-      return s.targetLists.addFromQuery({ listId, newName }, s.tracking.recordsOf(logFilter(q)));
+      return s.campaignLog.toList(logFilter(q), { listId, newName });
+    });
+  app.post('/campaign-log/former-employee', { schema: { tags, summary: 'Mark the contacts of a filtered selection as former employees', body: LogQuery, response: { 200: Type.Object({ changed: Type.Integer() }), ...errors(400) } } },
+    async (req) => ({ changed: await s.campaignLog.markFormerEmployees(logFilter(req.body)) }));
+  app.get('/campaign-log/export.csv', { schema: { tags, summary: 'A filtered selection as CSV (streamed)', querystring: LogQuery } }, async (req, reply) => {
+    const f = logFilter(req.query);
+    reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="campaign-log.csv"');
+    return reply.send(s.campaignLog.exportCsv(f));
+  });
+  app.post('/mass-emails/:id/resend-non-openers', { schema: { tags, summary: 'A new draft mass email to the records no person opened it for (minus bounced, complained, opted out)', params: IdParams, response: { 200: Type.Object({ massEmailId: Type.Integer(), listId: Type.Integer(), recipients: Type.Integer() }), ...errors(404) } } },
+    async (req) => {
+      const r = await s.campaignLog.resendToNonOpeners(req.params.id, req.principal?.userId ?? null);
+      return { massEmailId: r.massEmail.id, listId: r.listId, recipients: r.recipients };
     });
   app.get('/mass-emails/:id/stats', { schema: { tags, summary: 'Counters of a mass email (each row counted once per action and link; people and machines apart)', params: IdParams, response: { 200: Type.Object({ counters: Stats }), ...errors(404) } } },
     async (req) => { await s.campaigns.getMassEmail(req.params.id); return { counters: await s.tracking.stats('m', req.params.id) }; });

@@ -127,4 +127,15 @@ void eachDb(t, async (t, tdb) => {
   const log = await ok(`/api/v1/campaign-log?massEmailId=${me.id}&action=opted_out`);
   t.match(log, { total: 2, items: [{ action: 'opted_out', address: 'p3@rcpt.example', recordType: 'contact' }] });
   await s.campaigns.setSettings({ sendWindow: null });
+
+  // The log's other views and bulk actions.
+  t.equal((await ok(`/api/v1/campaign-log?massEmailId=${me.id}&action=not_opened&perPage=1`)).total, 99, 'everyone but the one opener');
+  const csv = await (await api(`/api/v1/campaign-log/export.csv?massEmailId=${me.id}&action=clicked`)).text();
+  t.equal(csv.trim().split('\n').length, 1 + 3, 'header and the three human clicks');
+  t.match(csv, /clicked,p2@rcpt\.example,contact/);
+  const resend = await ok(`/api/v1/mass-emails/${me.id}/resend-non-openers`, 'POST');
+  t.equal(resend.recipients, 98, 'non-openers minus the one who opted out');
+  t.match(await ok(`/api/v1/mass-emails/${resend.massEmailId}`), { status: 'draft', targetListIds: [resend.listId], trackLinks: true });
+  t.same(await ok('/api/v1/campaign-log/former-employee', 'POST', { campaignId: campaign.id, action: 'clicked', trackingUrlId: pricing.id }), { changed: 2 });
+  t.equal((await ok('/api/v1/records/contacts?email=p1@rcpt.example')).items[0].formerEmployee, true);
 });

@@ -71,7 +71,9 @@ export interface TrackedRow {
   state: string; sentAt: number | null; source: string;
 }
 /** Which log events a list, an export or a bulk action takes. `human` false: machine events too. */
-export interface LogFilter { campaignId?: number; massEmailId?: number; action?: LogAction; link?: string; human?: boolean; firstOnly?: boolean }
+/** `returned`: bounced or complained; `not_opened`: sent rows no person opened. */
+export type LogView = LogAction | 'returned' | 'not_opened';
+export interface LogFilter { campaignId?: number; massEmailId?: number; action?: LogView; link?: string; human?: boolean; firstOnly?: boolean }
 export interface LogItem {
   id: number; action: string; address: string; record_type: string | null; record_id: number | null; at: number; class: string | null; rule: string | null;
   link: string; tracking_url_id: number | null; human: boolean; bounce_class: string | null; reason: string | null; mass_email_id: number; campaign_id: number;
@@ -85,7 +87,11 @@ const toItem = (r: DbRow): LogItem => ({
 export function logWhere(q: Knex.QueryBuilder, f: LogFilter): Knex.QueryBuilder {
   if (f.massEmailId) q.where('l.mass_email_id', f.massEmailId);
   if (f.campaignId) q.where('l.campaign_id', f.campaignId);
-  if (f.action) q.where('l.action', f.action);
+  if (f.action === 'returned') q.whereIn('l.action', ['bounced', 'complained']);
+  else if (f.action === 'not_opened') {
+    // The row's first human open leaves its key in campaign_log_once (one indexed probe per sent row).
+    q.where('l.action', 'sent').whereNotExists((x) => x.select(x.client.raw('1')).from('campaign_log_once as o').whereRaw('o.queue_id = l.queue_id').where('o.k', 'opened::h'));
+  } else if (f.action) q.where('l.action', f.action);
   if (f.link) q.where('l.link', f.link);
   if (f.human !== false) q.where('l.human', true);
   if (f.firstOnly) q.where('l.first', true);
@@ -101,6 +107,21 @@ export function campaignLogRepo(db: Db) {
     /** The distinct records of a filtered selection, as (member_type, member_id) for a target list. */
     recordsOf(f: LogFilter): Knex.QueryBuilder {
       return logWhere(k('campaign_log as l').distinct('l.record_type as member_type', 'l.record_id as member_id').whereNotNull('l.record_id'), f);
+    },
+    /**
+     * Sent rows of a mass email that no person opened and that did not bounce, complain or opt
+     * out: the audience of "resend to non-openers", as (member_type, member_id).
+     */
+    nonOpeners(massEmailId: number): Knex.QueryBuilder {
+      return logWhere(k('campaign_log as l').distinct('l.record_type as member_type', 'l.record_id as member_id').whereNotNull('l.record_id'), { massEmailId, action: 'not_opened' })
+        .whereNotExists((x) => x.select(x.client.raw('1')).from('campaign_log_once as o2').whereRaw('o2.queue_id = l.queue_id')
+          .whereIn('o2.k', ['bounced:hard', 'bounced:soft', 'bounced:', 'complained::h', 'opted_out::h']));
+    },
+    /** Contact ids of a filtered selection, in id order after `afterId` (marking former employees in pages). */
+    async contactIds(f: LogFilter, afterId: number, limit: number): Promise<number[]> {
+      const rows = await logWhere(k('campaign_log as l').distinct('l.record_id').where('l.record_type', 'contact').where('l.record_id', '>', afterId), f)
+        .orderBy('l.record_id').limit(limit) as DbRow[];
+      return rows.map((r) => Number(r.record_id));
     },
     /** One page of a filtered selection in id order after `afterId` (for exports that never hold the whole log). */
     async page(f: LogFilter, afterId: number, limit: number): Promise<LogItem[]> {
