@@ -90,8 +90,9 @@ export async function extendLease(db: Db, spec: QueueSpec, ids: number[], token:
 
 /** Returns rows whose lease expired (their worker died or stalled) to the return state. */
 export async function sweep(db: Db, spec: QueueSpec, now: number): Promise<number> {
-  return db.knex(spec.table).where('state', spec.claimedState).where('locked_until', '<', now)
-    .update({ state: spec.returnState, locked_by: null, locked_until: null, updated_at: now });
+  // InnoDB may pick the sweep as a deadlock victim against a worker's claim: run it again.
+  return withTxRetry(() => db.knex(spec.table).where('state', spec.claimedState).where('locked_until', '<', now)
+    .update({ state: spec.returnState, locked_by: null, locked_until: null, updated_at: now }), 5);
 }
 
 /** Releases every lease a stopping worker still holds, so others need not wait for expiry. */

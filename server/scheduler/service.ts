@@ -11,8 +11,13 @@ import { AppError, invalid, notFound } from '../errors.js';
 
 /** A job as the scheduler runs it: its services are already bound by the composition root. */
 export interface SchedulerJob { name: string; description: string; cron: string; run(): Promise<unknown> }
-/** A running job keeps its lease this long; a node that dies mid-run frees the job after it. */
-const RUN_LEASE_MS = 10 * 60_000;
+/**
+ * A running job holds its lease this long and renews it every RENEW_MS while it runs, so a job
+ * of any length keeps it, and a node killed mid-run frees the job within a minute (it was a fixed
+ * 10 minutes: a kill during "send-mass-emails" or the lease sweeper stopped them that long).
+ */
+const RUN_LEASE_MS = 60_000;
+const RENEW_MS = 20_000;
 
 export function cronProblem(expr: string): string | null {
   if (typeof expr !== 'string' || !expr.trim() || expr.length > 100) return 'is required';
@@ -35,6 +40,9 @@ export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queue
 
   async function execute(def: SchedulerJob): Promise<{ ok: boolean; error?: string }> {
     const started = Date.now();
+    const renew = setInterval(() => {
+      repo.extend(def.name, node, now() + RUN_LEASE_MS).catch((e) => log.error({ evt: 'job.renew_failed', job: def.name, err: e }, 'could not renew the job lease'));
+    }, RENEW_MS);
     log.info({ evt: 'job.started', job: def.name }, `job ${def.name} started`);
     let result: { ok: boolean; error?: string };
     try {
@@ -45,6 +53,7 @@ export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queue
       result = { ok: false, error: (e as Error)?.message ?? String(e) };
       log.error({ evt: 'job.failed', job: def.name, err: e }, `job ${def.name} failed`);
     }
+    clearInterval(renew);
     await repo.finish(def.name, node, result, now()).catch((e) => log.error({ evt: 'job.finish_failed', job: def.name, err: e }, 'could not record job result'));
     return result;
   }

@@ -47,6 +47,10 @@ export function jobsRepo(db: Db) {
         .update({ running_by: node, running_until: now + leaseMs, last_started_at: now, last_status: 'running' });
       return n === 1;
     },
+    /** Keeps a running job's lease while its node is alive (a dead node's lease then runs out within one lease). */
+    async extend(name: string, node: string, until: number): Promise<void> {
+      await k('jobs').where({ name, running_by: node }).whereNotNull('running_until').update({ running_until: until });
+    },
     async finish(name: string, node: string, r: { ok: boolean; error?: string }, now: number): Promise<void> {
       await k('jobs').where({ name, running_by: node }).update({
         running_by: null, running_until: null, last_finished_at: now, last_status: r.ok ? 'ok' : 'failed',

@@ -92,12 +92,13 @@ export function massEmailsRepo(db: Db) {
       }
       return c;
     },
-    /** Whether a row of the mass email still waits or is on its way (held, queued, sending, deferred). */
+    /**
+     * Whether a row of the mass email still waits or is on its way (held, queued, sending,
+     * deferred). One statement, so one snapshot: four separate probes could miss a deferred row
+     * claimed (deferred → sending) between them and complete a mass email with a row in flight.
+     */
     async hasOpenRows(id: number): Promise<boolean> {
-      for (const state of ['held', 'queued', 'sending', 'deferred']) {
-        if (await k('outbound_queue').where({ mass_email_id: id, state }).select('id').first()) return true;
-      }
-      return false;
+      return Boolean(await k('outbound_queue').where('mass_email_id', id).whereIn('state', ['held', 'queued', 'sending', 'deferred']).select('id').first());
     },
     async skips(id: number, q: ListQuery): Promise<Page<{ member_type: string; member_id: number; list_id: number | null; address: string | null; reason: string; at: number }>> {
       return listPage(k('mass_email_skips').where('mass_email_id', id).select('member_type', 'member_id', 'list_id', 'address', 'reason', 'at'), {
