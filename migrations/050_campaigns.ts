@@ -90,12 +90,13 @@ export const campaigns: Migration = {
       t.integer('mass_email_id').unsigned().nullable();
       t.string('record_type', 8).nullable(); // account | contact | lead | user: whose placeholders
       t.integer('record_id').unsigned().nullable();
-      t.index(['mass_email_id', 'state'], 'outbound_queue_mass_idx');
+      // Covers the counts by state (and skip reason) a mass email's page reads.
+      t.index(['mass_email_id', 'state', 'suppressed_reason'], 'outbound_queue_mass_idx');
     });
   },
   async down(knex: Knex) {
     await knex.schema.alterTable('outbound_queue', (t) => {
-      t.dropIndex(['mass_email_id', 'state'], 'outbound_queue_mass_idx');
+      t.dropIndex(['mass_email_id', 'state', 'suppressed_reason'], 'outbound_queue_mass_idx');
       t.dropColumn('mass_email_id'); t.dropColumn('record_type'); t.dropColumn('record_id');
     });
     for (const t of ['mass_email_releases', 'mass_email_skips', 'mass_email_excluded', 'mass_email_lists', 'mass_emails', 'campaign_lists', 'campaigns']) {

@@ -42,9 +42,11 @@ export const tracking: Migration = {
       t.string('reason', 32).nullable();
       t.boolean('first').notNullable().defaultTo(false); // the first of its row, action, link and humanity
       t.bigInteger('at').notNullable();
-      t.index(['mass_email_id', 'action', 'id'], 'campaign_log_mass_idx');
-      t.index(['campaign_id', 'action', 'id'], 'campaign_log_campaign_idx');
-      t.index(['queue_id', 'action'], 'campaign_log_queue_idx');
+      // `human` in the list indexes: the log's views count and page people only by default
+      // (without it MariaDB scanned 10M rows per count, bench/tracking-log.ts).
+      t.index(['mass_email_id', 'action', 'human', 'id'], 'campaign_log_mass_idx');
+      t.index(['campaign_id', 'action', 'human', 'id'], 'campaign_log_campaign_idx');
+      t.index(['queue_id', 'action', 'at'], 'campaign_log_queue_idx');
     });
     // One key per (row, action, link, human or machine): the counters count each once.
     await knex.schema.createTable('campaign_log_once', (t) => {

@@ -15,5 +15,8 @@ import { userPrefs } from './003_user_prefs.js';
 import { records } from './040_records.js';
 import { campaigns } from './050_campaigns.js';
 import { tracking } from './051_tracking.js';
+import { webhooks } from './060_webhooks.js';
 
-export const migrations: Migration[] = [core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking];
+export const migrations: Migration[] = [
+  core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking, webhooks,
+];

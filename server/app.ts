@@ -25,11 +25,12 @@ import { targetListsFeature } from './targetLists/feature.js';
 import { recordsFeature } from './records/feature.js';
 import { campaignsFeature } from './campaigns/feature.js';
 import { trackingFeature } from './tracking/feature.js';
+import { webhooksFeature } from './webhooks/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
-  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
+  composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature, webhooksFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

@@ -41,6 +41,7 @@ import { preflightChecker } from './campaigns/checks.js';
 import { campaignProgress } from './campaigns/progress.js';
 import { trackingService, type TrackingService } from './tracking/service.js';
 import { campaignLogActions, type CampaignLogActions } from './tracking/logActions.js';
+import { webhooksService, type WebhooksService } from './webhooks/service.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -105,6 +106,8 @@ export interface Services {
   campaignLog: CampaignLogActions;
   /** Progress reads for the campaign pages (mass emails per campaign, the observed send rate). */
   campaignProgress: ReturnType<typeof campaignProgress>;
+  /** Webhook endpoints, their signed deliveries (a queue) and history; `emit` reports an event. */
+  webhooks: WebhooksService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -151,6 +154,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const campaigns = campaignsService({ ctx }, preflightOf);
   const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf });
   const testSend = testSender({ ctx, campaigns, templates, accounts });
+  const webhooks = webhooksService({ ctx, suppressions });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
 
   const services: Services = {
@@ -158,6 +162,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
     campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
+    webhooks,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

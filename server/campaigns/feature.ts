@@ -13,7 +13,7 @@ export const campaignsFeature: Feature = {
   api: [campaignsApi],
   ui: [campaignsUi, massEmailsUi],
   menu: [
-    { area: 'crm', order: 5, href: '/admin/campaigns', label: 'menu.campaigns' },
+    { area: 'crm', order: 45, href: '/admin/campaigns', label: 'menu.campaigns' },
     { area: 'administration', order: 50, href: '/admin/settings/mass-email', label: 'menu.massEmailSettings', adminOnly: true },
   ],
   jobs: [

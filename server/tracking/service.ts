@@ -58,6 +58,8 @@ export function trackingService(s: { ctx: Ctx }) {
     const m = await messages.message(messageId);
     return m?.html ? markLinks(String(m.html), { urlIds: new Set(), autoLinks: true, pixel: false }).links : [];
   }, 600_000);
+  // A tracking URL changes rarely; a click must not wait on a query for it (an edit shows within 30 s).
+  const urlOf = memo((id: number) => urls.get(id), 30_000);
   const privacy = memo(async (_: 0) => (await settings.get<TrackingSettings>('tracking', DEFAULT_TRACKING)).privacy, 10_000);
 
   /** The log event for a row of a mass email (null for test sends and other mail). */
@@ -107,7 +109,7 @@ export function trackingService(s: { ctx: Ctx }) {
       let link = '';
       let trackingUrlId: number | null = null;
       if (kind === KIND_CODE.u) {
-        const u = await urls.get(id);
+        const u = await urlOf(id);
         const m = row.massEmailId ? await meta(row.massEmailId) : await recipients.metaOfMessage(row.messageId);
         if (!u || !m || u.campaign_id !== m.campaign.id) return null;
         url = u.url; link = `u${id}`; trackingUrlId = id;

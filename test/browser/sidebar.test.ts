@@ -39,19 +39,23 @@ t.test('the sidebar is grouped by area', async (t) => {
     { area: 'Overview', items: ['Dashboard'] },
     { area: 'Inbound', items: ['Inbound mail', 'Domains & mailboxes', 'App credentials'] },
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
-    { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Import / export CSV'] },
+    { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Campaigns', 'Import / export CSV'] },
     { area: 'Deliverability', items: ['Blocked addresses'] },
-    { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'My settings'] },
+    { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'Mass email settings', 'Webhooks', 'My settings'] },
   ], 'admin: every area, in order');
   await admin.getByRole('link', { name: 'Outbound queue' }).click();
   await admin.waitForURL(`${url}/admin/queue`);
   t.equal(await admin.getAttribute('nav.sidebar a[aria-current="page"]', 'href'), '/admin/queue', 'the current page is marked');
+  await admin.getByRole('link', { name: 'Mass email settings' }).click();
+  await admin.waitForURL(`${url}/admin/settings/mass-email`);
+  t.same(await admin.locator('nav.sidebar a[aria-current="page"]').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['/admin/settings/mass-email'],
+    'only the longest matching entry is current (not My settings at /admin/settings)');
 
   const agent = await (await browser.newContext()).newPage();
   await signIn(agent, url, 'agnes', 'agent password 1');
   const areas = await sidebar(agent);
   const items = areas.flatMap((a) => a.items);
-  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
+  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
   t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Records & lists', 'Deliverability', 'Administration'], 'agent: areas in the same order');
   t.notOk(items.includes('Import / export CSV'), 'agent does not see the CSV import');
 });

@@ -53,11 +53,12 @@ export function trackingApi(app: Api, s: Services) {
   app.delete('/tracking-urls/:id', { schema: { tags, summary: 'Delete a tracking URL (its links stop redirecting)', params: IdParams, response: { 204: Type.Null(), ...errors(404) } } },
     async (req, reply) => { await s.tracking.removeUrl(req.params.id); return reply.status(204).send(null); });
 
-  app.get('/campaign-log', { schema: { tags, summary: 'The campaign log: sent, opened, clicked, opted out, bounced, complained', querystring: Type.Intersect([ListQuery, LogQuery]), response: { 200: Type.Object({ items: Type.Array(LogItemSchema), total: Type.Integer(), page: Type.Integer(), perPage: Type.Integer() }), ...errors(400) } } },
+  app.get('/campaign-log', { schema: { tags, summary: 'The campaign log: sent, opened, clicked, opted out, bounced, complained', querystring: Type.Intersect([ListQuery, LogQuery]), response: { 200: Type.Object({ items: Type.Array(LogItemSchema), total: Type.Integer({ description: 'counted up to 10,000 (then capped is true); the stats counters hold the real totals' }), capped: Type.Optional(Type.Boolean()), page: Type.Integer(), perPage: Type.Integer() }), ...errors(400) } } },
     async (req) => {
       const { massEmailId, campaignId, action, trackingUrlId, link, human, ...q } = req.query;
       const f = massEmailId || campaignId ? logFilter({ massEmailId, campaignId, action, trackingUrlId, link, human }) : { action, human, link };
-      return mapPage(await s.tracking.listLog(f, listArgs(q)), itemOut);
+      const page = await s.tracking.listLog(f, listArgs(q));
+      return { ...mapPage(page, itemOut), ...(page.capped ? { capped: true } : {}) };
     });
   app.post('/campaign-log/target-list', { schema: { tags, summary: 'Add the records of a filtered selection to a target list (existing, or new by name)', body: Type.Intersect([LogQuery, Type.Object({ listId: Type.Optional(Type.Integer({ minimum: 1 })), newName: Type.Optional(Type.String({ maxLength: 200 })) })]), response: { 200: Type.Object({ listId: Type.Integer(), name: Type.String(), created: Type.Boolean(), added: Type.Integer() }), ...errors(400, 404) } } },
     async (req) => {

@@ -15,6 +15,8 @@ import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, type CampaignRow } from '../../campa
 import { DEFAULT_SETTINGS, type MassEmailSettings } from '../../campaigns/pacing.js';
 import { progressOf } from '../../campaigns/progress.js';
 import type { CampaignBody, MassEmailBody } from '../../campaigns/service.js';
+import { statsSection } from './campaignLog.js';
+import { trackingUrlsOf } from './trackingUrls.js';
 
 const day = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 10));
 export const utcLocal = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 16));
@@ -32,7 +34,7 @@ export function massBodyFrom(b: Body): MassEmailBody {
   const targets = ids(b, 'targetListIds');
   return {
     name: str(b, 'name'), startAt: utcTime(str(b, 'startAt'), 'startAt'), templateId: intOrNull(str(b, 'templateId')), accountId: intOrNull(str(b, 'accountId')),
-    fromAddress: str(b, 'fromAddress').trim(), fromName: str(b, 'fromName'), replyTo: str(b, 'replyTo').trim() || null, tracking: bool(b, 'tracking'),
+    fromAddress: str(b, 'fromAddress').trim(), fromName: str(b, 'fromName'), replyTo: str(b, 'replyTo').trim() || null, tracking: bool(b, 'tracking'), trackLinks: bool(b, 'trackLinks'),
     targetListIds: targets.length ? targets : undefined, excludingTargetListIds: ids(b, 'excludingTargetListIds'),
     status: str(b, 'action') === 'schedule' ? 'pending' : 'draft',
   };
@@ -40,7 +42,7 @@ export function massBodyFrom(b: Body): MassEmailBody {
 /** The form values of a mass email form as posted (to show it again). */
 export const massValuesFrom = (b: Body) => ({
   name: str(b, 'name'), startAt: str(b, 'startAt'), templateId: str(b, 'templateId'), accountId: str(b, 'accountId'), fromAddress: str(b, 'fromAddress'),
-  fromName: str(b, 'fromName'), replyTo: str(b, 'replyTo'), tracking: bool(b, 'tracking'),
+  fromName: str(b, 'fromName'), replyTo: str(b, 'replyTo'), tracking: bool(b, 'tracking'), trackLinks: bool(b, 'trackLinks'),
   targetListIds: ids(b, 'targetListIds'), excludingTargetListIds: ids(b, 'excludingTargetListIds'),
 });
 /** The select boxes of the mass email form. */
@@ -106,7 +108,7 @@ export function campaignsUi(app: FastifyInstance, s: Services) {
       mass: {
         tracking: true, targetListIds: campaign.target_list_ids, excludingTargetListIds: campaign.excluding_target_list_ids, accountId: account?.id, templateId: template?.id,
       },
-      massErrors: {}, ...data,
+      massErrors: {}, stats: await statsSection(s, req, 'c', campaign.id), urls: await trackingUrlsOf(s, campaign.id), fromCampaign: true, ...data,
     };
   };
   app.get('/campaigns/:id', { preHandler: requireUser }, async (req, reply) => render(req, reply, 'pages/campaigns/detail.eta', await detailData(req)));
@@ -140,7 +142,7 @@ export function campaignsUi(app: FastifyInstance, s: Services) {
 
   // Settings: pacing, send window, opt-out link, reputation guard.
   const showSettings = async (req: FastifyRequest, reply: FastifyReply, data: Record<string, unknown>) => render(req, reply, 'pages/campaigns/settings.eta', {
-    title: tr(req).t('massSettings.title'), defaults: DEFAULT_SETTINGS, timeZones: Intl.supportedValuesOf('timeZone'), ...data,
+    title: tr(req).t('massSettings.title'), defaults: DEFAULT_SETTINGS, timeZones: Intl.supportedValuesOf('timeZone'), trackingPrivacy: (await s.tracking.settings()).privacy, ...data,
   });
   const pct = (v: number) => String(Number((v * 100).toPrecision(6)));
   const settingsValues = (v: MassEmailSettings) => ({

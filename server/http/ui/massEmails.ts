@@ -14,6 +14,7 @@ import { SKIP_REASONS, type MassEmailRow, type MassEmailCounts } from '../../cam
 import { progressOf, type Progress } from '../../campaigns/progress.js';
 import type { MessageKey, Messages } from '../../i18n/catalog.js';
 import { massBodyFrom, massValuesFrom, massOptions, utcLocal } from './campaigns.js';
+import { statsSection } from './campaignLog.js';
 
 /** The actions the page offers for a mass email in its current state. */
 export function actionsOf(m: MassEmailRow, c: MassEmailCounts): string[] {
@@ -53,7 +54,7 @@ export function massEmailsUi(app: FastifyInstance, s: Services) {
   };
   const values = (m: MassEmailRow) => ({
     name: m.name, startAt: utcLocal(m.start_at), templateId: m.template_id, accountId: m.account_id, fromAddress: m.from_addr, fromName: m.from_name,
-    replyTo: m.reply_to ?? '', tracking: m.tracking, targetListIds: m.target_list_ids, excludingTargetListIds: m.excluding_target_list_ids,
+    replyTo: m.reply_to ?? '', tracking: m.tracking, trackLinks: m.track_links, targetListIds: m.target_list_ids, excludingTargetListIds: m.excluding_target_list_ids,
   });
   const pageData = async (req: FastifyRequest, data: Record<string, unknown> = {}) => {
     const { m, counts, p } = await state(idOf(req));
@@ -65,7 +66,7 @@ export function massEmailsUi(app: FastifyInstance, s: Services) {
     return {
       title: m.name, me: m, campaign, counts, progress: p, texts: progressTexts(m, counts, p, i), problems, skips, query, reasons: SKIP_REASONS,
       links: listLinks(base(m.id), query, skips), actions: actionsOf(m, counts), editable: m.status === 'draft' || m.status === 'pending',
-      mass: values(m), massErrors: {}, ...options, ...data,
+      mass: values(m), massErrors: {}, ...options, stats: await statsSection(s, req, 'm', m.id), ...data,
     };
   };
   app.get('/mass-emails/:id', { preHandler: requireUser }, async (req, reply) => render(req, reply, 'pages/campaigns/mass-email.eta', await pageData(req)));

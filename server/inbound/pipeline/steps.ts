@@ -31,7 +31,10 @@ export interface StepContext {
 }
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
 
-/** Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step. */
+/**
+ * Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step.
+ * A hook that answers undefined did nothing worth recording (e.g. a notification nobody subscribes to).
+ */
 export interface PipelineHook { name: string; when(c: StepContext): boolean; run(c: StepContext): Promise<unknown> }
 
 // The header section ends at its first non-header line (server/lib/headers.ts), whatever the MIME reader would skip.
@@ -93,7 +96,11 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
       name: 'route',
       async run(c) {
         const ran: Record<string, unknown> = {};
-        for (const h of hooks) if (h.when(c)) ran[h.name] = await h.run(c);
+        for (const h of hooks) {
+          if (!h.when(c)) continue;
+          const r = await h.run(c);
+          if (r !== undefined) ran[h.name] = r;
+        }
         return Object.keys(ran).length ? { status: 'ok', result: ran } : { status: 'skipped', result: { reason: 'no routing hook applies' } };
       },
     },

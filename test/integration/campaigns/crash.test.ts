@@ -1,6 +1,6 @@
 /*
  * kill -9 during a mass email, on every database: the real `postern serve` (worker,
- * scheduler, http) sends 2,000 recipients to a counting upstream and is SIGKILLed twice at
+ * scheduler, http) sends 1,000 recipients to a counting upstream and is SIGKILLed twice at
  * random moments of the send and restarted (crashRig.ts). No recipient is lost, re-sends stay
  * within what can be in flight at a kill (the worker's lanes, per kill), the mass email ends
  * `complete` with every row sent, and it never shows `complete` while a row is still open.
@@ -10,13 +10,14 @@ import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { runCampaignCrash, verdict } from './crashRig.js';
 
-const N = 2000;
+// 1,000 recipients: enough for two kills mid-send, and done in time on a loaded 2-core box (2,000 timed out under a parallel suite).
+const N = 1000;
 const fault = process.env.CAMPAIGN_CRASH_FAULT as 'lose' | 'resend' | undefined;
-t.setTimeout(300_000);
+t.setTimeout(420_000);
 
 void eachDb(t, async (t, tdb) => {
   const r = await runCampaignCrash({
-    n: N, kills: 2, dbUrl: tdb.url, command: ['--import', 'tsx', 'server/main.ts'], maxConnections: 2, leaseMs: 3000, timeoutMs: 100_000, fault,
+    n: N, kills: 2, dbUrl: tdb.url, command: ['--import', 'tsx', 'server/main.ts'], maxConnections: 2, leaseMs: 3000, timeoutMs: 150_000, fault,
     log: (s) => t.comment(s),
   });
   t.comment(`${tdb.kind}: delivered_unique=${r.deliveredUnique} duplicates=${r.duplicates} missing=${r.missing} kills=${r.kills} in_flight_bound=${r.inFlightBound} `

@@ -5,11 +5,13 @@
  * and campaign in the same transaction, so stats are reads of a few counter rows.
  */
 import type { Db } from '../../connect.js';
-import { transact, type Exec } from '../../exec.js';
+import { readExec, transact, type Exec } from '../../exec.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import type { Knex } from 'knex';
 
+/** The log's lists count up to this many rows (the counters hold the real totals). */
+export const LOG_COUNT_CAP = 10_000;
 export const LOG_ACTIONS = ['sent', 'opened', 'clicked', 'opted_out', 'bounced', 'complained'] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 
@@ -105,7 +107,7 @@ export function campaignLogRepo(db: Db) {
   const k = db.knex;
   return {
     async list(f: LogFilter, q: ListQuery): Promise<Page<LogItem>> {
-      return listPage(logWhere(k('campaign_log as l').select('l.*'), f), { sortable: ['l.id', 'l.at', 'l.address', 'l.action'], defaultSort: 'l.id', defaultDir: 'desc', searchable: ['l.address'] }, q, toItem);
+      return listPage(logWhere(k('campaign_log as l').select('l.*'), f), { sortable: ['l.id', 'l.at', 'l.address', 'l.action'], defaultSort: 'l.id', defaultDir: 'desc', searchable: ['l.address'], countCap: LOG_COUNT_CAP }, q, toItem);
     },
     /** The distinct records of a filtered selection, as (member_type, member_id) for a target list. */
     recordsOf(f: LogFilter): Knex.QueryBuilder {
@@ -131,14 +133,21 @@ export function campaignLogRepo(db: Db) {
       return (await logWhere(k('campaign_log as l').select('l.*'), f).where('l.id', '>', afterId).orderBy('l.id').limit(limit)).map(toItem);
     },
     /** Writes a group of events in one transaction; returns how many were the first of their kind. */
-    record: (events: LogEvent[]) => (events.length ? transact(db, (x) => write(x, events)) : Promise.resolve(0)),
+    /** …and durable (fsynced) before it resolves: a tracking hit is answered after its event is on disk. */
+    async record(events: LogEvent[]): Promise<number> {
+      if (!events.length) return 0;
+      const firsts = await transact(db, (x) => write(x, events));
+      await db.durable();
+      return firsts;
+    },
     async stats(scope: 'm' | 'c', id: number): Promise<Record<string, number>> {
       const rows = await k('campaign_stats').where({ scope, scope_id: id }).select('metric', 'value') as DbRow[];
       return Object.fromEntries(rows.map((r) => [String(r.metric), Number(r.value)]));
     },
     /** The row a tracking token names, with what the log needs to know about it. */
     async row(queueId: number): Promise<TrackedRow | undefined> {
-      const r = await k('outbound_queue').where({ id: queueId }).select('id', 'message_id', 'mass_email_id', 'recipient', 'record_type', 'record_id', 'state', 'sent_at', 'source').first() as DbRow | undefined;
+      const [r] = await readExec(db, (x) => x.all<DbRow>(
+        'SELECT id, message_id, mass_email_id, recipient, record_type, record_id, state, sent_at, source FROM outbound_queue WHERE id = ?', [queueId]));
       return r && {
         id: Number(r.id), messageId: Number(r.message_id), massEmailId: r.mass_email_id === null ? null : Number(r.mass_email_id), recipient: String(r.recipient),
         recordType: r.record_type === null ? null : String(r.record_type), recordId: r.record_id === null ? null : Number(r.record_id), state: String(r.state),
@@ -147,7 +156,8 @@ export function campaignLogRepo(db: Db) {
     },
     /** Distinct links of this row clicked since `since` (the "every link within seconds" rule). */
     async distinctClicksSince(queueId: number, since: number): Promise<number> {
-      const r = await k('campaign_log').where({ queue_id: queueId, action: 'clicked' }).where('at', '>=', since).countDistinct({ n: 'link' }).first() as DbRow | undefined;
+      // Index (queue_id, action, at): a bot hammering one link does not make each hit read all its past clicks.
+      const [r] = await readExec(db, (x) => x.all<DbRow>("SELECT COUNT(DISTINCT link) AS n FROM campaign_log WHERE queue_id = ? AND action = 'clicked' AND at >= ?", [queueId, since]));
       return Number(r?.n ?? 0);
     },
   };
