@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { stringify } from 'csv-stringify';
+import { csvStream } from '../lib/csv.js';
+import { byIdPages } from '../lib/pages.js';
 import type { Ctx } from '../context.js';
 import { AppError, invalid } from '../errors.js';
 import { recordsExportRepo } from '../db/repos/records/exportPages.js';
@@ -53,17 +54,9 @@ export function recordsCsvService({ ctx, records }: { ctx: Ctx; records: { bulkU
         const names = await repo.attributeNames(type);
         const cols = exportHeader(type, names);
         yield cols.header;
-        for (let after = 0; ;) {
-          const page = await repo.page(type, after, PAGE);
-          for (const r of page) yield exportRow(r, cols);
-          if (page.length < PAGE) return;
-          after = page[page.length - 1]!.id;
-        }
+        for await (const r of byIdPages((after, limit) => repo.page(type, after, limit), PAGE)) yield exportRow(r, cols);
       }
-      const out = stringify({ record_delimiter: 'unix' });
-      const src = Readable.from(rows());
-      src.on('error', (e) => out.destroy(e));
-      return src.pipe(out);
+      return csvStream(rows());
     },
 
     /** Imports a CSV file (the CLI). */

@@ -4,8 +4,7 @@
  * as CSV (streamed in id order), and "resend to non-openers" (a new draft mass email to the
  * records no person opened it for, minus bounced, complained and opted out). Set-based or paged.
  */
-import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import type { Readable } from 'node:stream';
 import type { Ctx } from '../context.js';
 import type { TrackingService } from './service.js';
 import type { TargetListsService } from '../targetLists/service.js';
@@ -13,7 +12,8 @@ import type { RecordsService } from '../records/service.js';
 import type { CampaignsService } from '../campaigns/service.js';
 import type { LogFilter } from '../db/repos/tracking/log.js';
 import { campaignLogRepo } from '../db/repos/tracking/log.js';
-import { neutralizeCell } from '../lib/csv.js';
+import { csvStream, neutralizeCell } from '../lib/csv.js';
+import { byIdPages } from '../lib/pages.js';
 
 const PAGE = 5000;
 export type CampaignLogActions = ReturnType<typeof campaignLogActions>;
@@ -34,20 +34,12 @@ export function campaignLogActions(s: { ctx: Ctx; tracking: TrackingService; tar
     exportCsv(f: LogFilter): Readable {
       async function* rows() {
         yield ['at', 'action', 'address', 'recordType', 'recordId', 'class', 'rule', 'link', 'bounceClass', 'reason', 'massEmailId'];
-        for (let after = 0; ;) {
-          const page = await repo.page(f, after, PAGE);
-          for (const r of page) {
-            yield [new Date(r.at).toISOString(), r.action, neutralizeCell(r.address), r.record_type ?? '', r.record_id ?? '', r.class ?? '', r.rule ?? '', r.link,
-              r.bounce_class ?? '', r.reason ?? '', r.mass_email_id];
-          }
-          if (page.length < PAGE) return;
-          after = page[page.length - 1]!.id;
+        for await (const r of byIdPages((after, limit) => repo.page(f, after, limit), PAGE)) {
+          yield [new Date(r.at).toISOString(), r.action, neutralizeCell(r.address), r.record_type ?? '', r.record_id ?? '', r.class ?? '', r.rule ?? '', r.link,
+            r.bounce_class ?? '', r.reason ?? '', r.mass_email_id];
         }
       }
-      const out = stringify({ record_delimiter: 'unix' });
-      const src = Readable.from(rows());
-      src.on('error', (e) => out.destroy(e));
-      return src.pipe(out);
+      return csvStream(rows());
     },
     /** A new draft mass email like this one, to a new list of its non-openers (people only; minus bounced, complained, opted out). */
     async resendToNonOpeners(massEmailId: number, by: number | null) {

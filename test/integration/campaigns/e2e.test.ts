@@ -83,7 +83,7 @@ void eachDb(t, async (t, tdb) => {
 
   t.match(await ok('/api/v1/jobs/send-mass-emails/run', 'POST'), { ok: true });
   const done = async () => (await ok(`/api/v1/mass-emails/${me.id}`)).status === 'complete';
-  for (let i = 0; i < 200 && !(await done()); i++) { await sleep(50); if (i % 20 === 19) await ok('/api/v1/jobs/send-mass-emails/run', 'POST'); }
+  for (let i = 0; i < 800 && !(await done()); i++) { await sleep(50); if (i % 20 === 19) await ok('/api/v1/jobs/send-mass-emails/run', 'POST'); }
   const final = await ok(`/api/v1/mass-emails/${me.id}`);
   t.equal(final.status, 'complete');
 

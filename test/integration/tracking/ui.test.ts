@@ -9,8 +9,8 @@
  */
 import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
-import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
-import { startUpstream } from '../../helpers/upstream.js';
+import { ADMIN_PASSWORD } from '../../helpers/app.js';
+import { trackingRig } from './rig.js';
 import { UiClient } from '../../helpers/session.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,24 +19,7 @@ const SCANNER = 'Barracuda Sentinel (EE)';
 const rows = (html: string) => [...html.matchAll(/data-log-row="\d+"/g)].length;
 
 void eachDb(t, async (t, tdb) => {
-  const up = await startUpstream();
-  t.teardown(() => up.close());
-  let offset = 0;
-  const { app, api, url } = await startTestApp(t, { tdb, roles: ['http', 'worker'], clock: { now: () => Date.now() + offset }, overrides: { worker: { pollMs: 30, leaseMs: 5000, batchSize: 100 } } });
-  const s = app.services;
-  const ok = async (path: string, method = 'GET', body?: unknown) => {
-    const res = await api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    const out = res.status === 204 ? null : await res.json();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(out)}`);
-    return out as any;
-  };
-  await ok('/api/v1/dkim', 'POST', { domain: 'ours.example' });
-  const account = await ok('/api/v1/accounts', 'POST', { name: 'relay', host: '127.0.0.1', port: up.port, security: 'none', maxConnections: 2 });
-  await ok('/api/v1/records/contacts/bulk', 'POST', { items: Array.from({ length: 5 }, (_, i) => ({ externalId: `C${i}`, firstName: `P${i}`, email: `p${i}@rcpt.example` })) });
-  const list = await ok('/api/v1/target-lists', 'POST', { name: 'Everyone' });
-  await ok(`/api/v1/target-lists/${list.id}/members`, 'POST', { filter: { type: 'contact' } });
-  const campaign = await ok('/api/v1/campaigns', 'POST', { name: 'Launch', type: 'newsletter', targetListIds: [list.id] });
-  const pricing = await ok(`/api/v1/campaigns/${campaign.id}/tracking-urls`, 'POST', { name: 'Pricing', url: 'https://shop.example/pricing' });
+  const { url, s, up, clock, ok, account, list, campaign, pricing } = await trackingRig(t, tdb, 5, 'https://shop.example/pricing');
   const template = await ok('/api/v1/templates', 'POST', {
     name: 'Launch', subject: 'Hi {Person.firstName}', html: `<html><body><p>Hello</p><a href="${pricing.code}">Pricing</a> <a href="https://shop.example/blog">Blog</a></body></html>`,
   });
@@ -83,7 +66,7 @@ void eachDb(t, async (t, tdb) => {
   t.equal(r.res.status, 303);
   const mid = Number(/\/admin\/mass-emails\/(\d+)$/.exec(r.res.headers.get('location')!)![1]);
   t.match(await s.campaigns.getMassEmail(mid), { tracking: true, track_links: true });
-  for (let i = 0; i < 200 && (await s.campaigns.getMassEmail(mid)).status !== 'complete'; i++) {
+  for (let i = 0; i < 800 && (await s.campaigns.getMassEmail(mid)).status !== 'complete'; i++) {
     if (i % 10 === 0) await ok('/api/v1/jobs/send-mass-emails/run', 'POST');
     await sleep(50);
   }
@@ -97,7 +80,7 @@ void eachDb(t, async (t, tdb) => {
   // A scanner visits every link of p4's message at once.
   for (const c of links.get('p4@rcpt.example')!.clicks) await fetch(local(c), { redirect: 'manual', headers: { 'user-agent': SCANNER } });
   // A minute later p1 and p2 click pricing, p1 opens.
-  offset = 60_000;
+  clock.offset = 60_000;
   for (const to of ['p1@rcpt.example', 'p2@rcpt.example']) {
     const res = await fetch(local(links.get(to)!.clicks[0]!), { redirect: 'manual', headers: { 'user-agent': CHROME } });
     t.equal(res.headers.get('location'), 'https://shop.example/pricing');
