@@ -16,7 +16,8 @@ import type { AccountsService } from '../outbound/accounts/service.js';
 import type { CampaignsService } from './service.js';
 import type { PreflightProblem } from './preflight.js';
 import type { MassEmailRow } from './types.js';
-import { allowance, guardVerdict, inSendWindow } from './pacing.js';
+import { allowance, guardVerdict, inSendWindow, type MassEmailSettings } from './pacing.js';
+import { isAppError } from '../errors.js';
 import { createExpander } from './expand.js';
 
 export interface SenderDeps {
@@ -82,6 +83,32 @@ export function createMassSender(s: SenderDeps, o: { expandBatch?: number } = {}
     return { released, handled: released + suppress.length };
   }
 
+  /** One in-process mass email in one run: expand if needed, judge its reputation, release, complete. */
+  async function step(row: MassEmailRow, settings: MassEmailSettings, open: boolean, budget: number) {
+    let me = row;
+    if (!me.expanded_at) {
+      const m = await ensureMessage(me);
+      await expander.run({ me: (await mass.get(me.id))!, ...m });
+      me = (await mass.get(me.id))!;
+    }
+    const verdict = guardVerdict(settings, await mass.reputation(me.id, settings.bounceSample));
+    if (verdict) {
+      await s.campaigns.pause(me.id, `Paused automatically: ${verdict}`).catch(() => {});
+      log.warn({ evt: 'mass_email.guard_paused', massEmailId: me.id, reason: verdict }, 'mass email paused by the reputation guard');
+      return { released: 0, paused: true, completed: false };
+    }
+    // Rows closed at release (blocked meanwhile) use no budget: loop until the budget is spent or no row is held.
+    let released = 0;
+    while (open && budget - released > 0) {
+      const r = await release(me, budget - released);
+      if (!r.handled) break;
+      released += r.released;
+    }
+    const completed = !(await mass.hasOpenRows(me.id)) && await mass.transition(me.id, ['in_process'], 'complete', now(), { completed_at: now() });
+    if (completed) log.info({ evt: 'mass_email.state', massEmailId: me.id, status: 'complete' }, 'mass email complete');
+    return { released, paused: false, completed };
+  }
+
   return {
     start,
     /** One run of the job. */
@@ -91,29 +118,20 @@ export function createMassSender(s: SenderDeps, o: { expandBatch?: number } = {}
       const settings = await s.campaigns.settings();
       let budget = allowance(settings, await queue.releasedInWindow(now()));
       const open = inSendWindow(now(), settings.sendWindow);
-      for (let me of await mass.inProcess()) {
-        if (!me.expanded_at) {
-          const m = await ensureMessage(me);
-          await expander.run({ me: (await mass.get(me.id))!, ...m });
-          me = (await mass.get(me.id))!;
-        }
-        const verdict = guardVerdict(settings, await mass.reputation(me.id, settings.bounceSample));
-        if (verdict) {
-          await s.campaigns.pause(me.id, `Paused automatically: ${verdict}`).catch(() => {});
-          log.warn({ evt: 'mass_email.guard_paused', massEmailId: me.id, reason: verdict }, 'mass email paused by the reputation guard');
-          out.paused++;
-          continue;
-        }
-        // Rows closed at release (blocked meanwhile) use no budget: loop until the budget is spent or no row is held.
-        while (open && budget > 0) {
-          const r = await release(me, budget);
-          if (!r.handled) break;
+      for (const row of await mass.inProcess()) {
+        try {
+          const r = await step(row, settings, open, budget);
           budget -= r.released;
           out.released += r.released;
-        }
-        if (!(await mass.hasOpenRows(me.id)) && await mass.transition(me.id, ['in_process'], 'complete', now(), { completed_at: now() })) {
-          log.info({ evt: 'mass_email.state', massEmailId: me.id, status: 'complete' }, 'mass email complete');
-          out.completed++;
+          if (r.paused) out.paused++;
+          if (r.completed) out.completed++;
+        } catch (e) {
+          // One broken mass email (its template or account deleted) must not stop the others.
+          if (isAppError(e) && e.status < 500) {
+            await mass.transition(row.id, ['in_process'], 'failed', now(), { status_reason: e.message.slice(0, 2000), completed_at: now() });
+            await queue.cancel(row.id, now());
+            log.warn({ evt: 'mass_email.state', massEmailId: row.id, status: 'failed', reason: e.message }, 'mass email failed');
+          } else log.error({ evt: 'mass_email.run_failed', massEmailId: row.id, err: e }, 'mass email run failed; the next run tries again');
         }
       }
       return out;

@@ -141,3 +141,18 @@ void eachDb(t, async (t, tdb) => {
     await s.campaigns.setSettings({ sendWindow: null });
   });
 });
+
+void eachDb(t, async (t, tdb) => {
+  const { s } = await buildTestServices(t, tdb);
+  const { me } = await setup(s, 3);
+  const other = await s.campaigns.createMassEmail({ campaignId: me.campaign_id, name: 'Other', templateId: me.template_id, accountId: me.account_id, fromAddress: 'news@ours.example', status: 'pending' }, null);
+  t.equal(await s.massSender.start(me.id), true, 'started');
+  // Its template goes away before the expansion: that mass email fails with the reason, the other still goes out.
+  const t2 = await s.templates.create({ name: 'T2', subject: 'Other', html: '<p>x</p>', text: null, is_default: false } as never);
+  await s.campaigns.updateMassEmail(other.id, { templateId: t2.id });
+  await s.ctx.db.knex('templates').where({ id: me.template_id }).delete();
+  await s.campaigns.setSettings({ maxPerHour: 0, portionSize: 100 });
+  const run = await s.massSender.run();
+  t.match(await s.campaigns.getMassEmail(me.id), { status: 'failed', status_reason: /Template not found/ });
+  t.equal(run.released, 3, 'the other mass email was not held up');
+});
