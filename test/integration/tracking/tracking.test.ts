@@ -43,6 +43,8 @@ void eachDb(t, async (t, tdb) => {
   t.equal(first.clicks.length, 2, 'the tracking URL and the other http link are tracked');
   t.ok(first.pixel, 'an open pixel');
   t.ok(first.optout.includes('/u/'), 'an opt-out link');
+  // `sent` events are logged just after the rows' results are written: a moment after `complete`.
+  for (let i = 0; i < 100 && (await ok(`/api/v1/mass-emails/${me.id}/stats`)).counters.sent !== 100; i++) await sleep(50);
   t.match(await ok(`/api/v1/mass-emails/${me.id}/stats`), { counters: { sent: 100 } });
   const local = (u: string) => u.replace(/^http:\/\/[^/]+/, url);
 
