@@ -70,6 +70,7 @@ export async function createApp(config: Config, opts: AppOptions = {}) {
             api: features.flatMap((f) => f.api ?? []),
             ui: features.flatMap((f) => f.ui ?? []),
             publicRoutes: features.flatMap((f) => f.publicRoutes ?? []),
+            rawRoutes: features.flatMap((f) => f.rawRoutes ?? []),
             menu: features.flatMap((f) => f.menu ?? []),
             cards: features.flatMap((f) => f.cards ?? []),
           });

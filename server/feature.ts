@@ -13,6 +13,7 @@ import type { MenuEntry } from './http/ui/menu.js';
 import type { CardSource } from './http/ui/dashboard.js';
 import type { QueueSpec } from './db/queue.js';
 import type { PipelineHook } from './inbound/pipeline/steps.js';
+import type { RawRoute } from './http/raw.js';
 
 export interface Running { stop(): Promise<void> }
 
@@ -34,6 +35,8 @@ export interface Feature {
   api?: ApiPlugin[];
   ui?: UiPlugin[];
   publicRoutes?: PublicRoutes[];
+  /** Hot public endpoints answered in front of Fastify (http/raw.ts). */
+  rawRoutes?: Array<(s: Services) => RawRoute[]>;
   menu?: MenuEntry[];
   cards?: CardSource[];
   jobs?: JobDef[];

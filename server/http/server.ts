@@ -4,6 +4,7 @@
  * JSON API under /api/v1 and the admin UI under /admin. Bodies are small unless a route says.
  * Routes, menu entries and dashboard cards come from the features (app.ts).
  */
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
@@ -18,6 +19,7 @@ import type { Services } from '../services.js';
 import { installErrorHandlers, apiError } from './errors.js';
 import { BODY_LIMITS } from './limits.js';
 import { fastifyTrustProxy } from './proxy.js';
+import { clientIpOf, rawDispatch, type RawRoute } from './raw.js';
 import { bearerMatches } from '../auth/tokens.js';
 import { apiRoutes, type ApiPlugin } from './api/index.js';
 import type { MenuEntry } from './ui/menu.js';
@@ -29,11 +31,24 @@ import { deriveKey } from '../lib/keys.js';
 export interface HttpOptions {
   api?: ApiPlugin[]; ui?: UiPlugin[]; publicRoutes?: Array<(app: FastifyInstance, s: Services) => void | Promise<void>>;
   menu?: MenuEntry[]; cards?: CardSource[];
+  /** Public endpoints answered in front of Fastify (raw.ts): the tracking pixel and links. */
+  rawRoutes?: Array<(s: Services) => RawRoute[]>;
 }
 
 export async function buildHttp(s: Services, opts: HttpOptions = {}): Promise<FastifyInstance> {
   const { config, log } = s.ctx;
+  const raw = (opts.rawRoutes ?? []).flatMap((r) => r(s));
+  const ipOf = clientIpOf(config.http.trustProxy);
   const app = Fastify({
+    // Fastify's own server set-up (timeouts as its options say), with the raw routes first.
+    serverFactory: (handler, opts) => {
+      const o = opts as { http?: ServerOptions | null; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = createServer(o.http ?? {}, raw.length ? rawDispatch(raw, ipOf, handler as (req: IncomingMessage, res: ServerResponse) => void) : handler);
+      server.keepAliveTimeout = o.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = o.requestTimeout ?? 0;
+      server.setTimeout(o.connectionTimeout ?? 0);
+      return server;
+    },
     loggerInstance: log.child({ mod: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: fastifyTrustProxy(config.http.trustProxy),

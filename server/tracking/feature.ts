@@ -12,5 +12,5 @@ export const trackingFeature: Feature = {
   name: 'tracking',
   api: [trackingApi],
   ui: [trackingUrlsUi, campaignLogUi],
-  publicRoutes: [trackingRoutes],
+  rawRoutes: [trackingRoutes],
 };
