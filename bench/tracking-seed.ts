@@ -18,7 +18,8 @@ const N = Number(process.env.N ?? 10000);
 const out = process.argv[2];
 if (!out) throw new Error('usage: tracking-seed.js OUT_DIR');
 const config = loadConfig({ env: process.env, persistSecret: false, overrides: { roles: ['worker'], log: { level: 'warn' } } });
-const app = await createApp(config, { log: silentLogger() });
+// Tokens carry when their copy was rendered: an hour ago, as the rows were sent (not "too fast" for a person).
+const app = await createApp(config, { log: silentLogger(), clock: { now: () => Date.now() - 3_600_000 } });
 const s = app.services;
 const k = s.ctx.db.knex;
 const now = Date.now();
@@ -38,7 +39,7 @@ const pixel: string[] = [];
 const click: string[] = [];
 const strip = (u: string) => u.replace(/^https?:\/\/[^/]+/, '');
 for (let i = 1; i <= N; i++) {
-  const t = s.tracking.trackUrl(i);
+  const t = s.tracking.trackUrl({ queueId: i, massEmailId: meId, messageId: msgId });
   pixel.push(strip(t('o', 0)));
   click.push(strip(t('u', url.id)));
 }

@@ -139,7 +139,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   suppressions.observe((e) => tracking.returned(e));
   const delivery = createDeliveryWorker({
     ctx, accounts, suppressions, dkim, directory,
-    campaigns: campaignRenderer({ ctx, dkim, directory, trackUrl: (id) => tracking.trackUrl(id), onSent: (rows) => tracking.sent(rows) }),
+    campaigns: campaignRenderer({ ctx, dkim, directory, trackUrl: (ref) => tracking.trackUrl(ref), onSent: (rows) => tracking.sent(rows) }),
   });
   const templates = templatesService({ ctx });
   const messageTypes = messageTypesService({ ctx });

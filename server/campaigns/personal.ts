@@ -18,7 +18,7 @@ import { signFields } from '../lib/tokens.js';
 import { compileCampaign, type CompiledCampaign } from './render/compile.js';
 import { renderRecipient } from './render/render.js';
 import { pickBounceDomain } from './preflight.js';
-import type { TrackUrl } from './render/links.js';
+import type { TrackRef, TrackUrl } from './render/links.js';
 import { DEFAULT_SETTINGS, type MassEmailSettings } from './pacing.js';
 
 export const CAMPAIGN_SOURCES = ['campaign', 'campaign-test'];
@@ -30,7 +30,7 @@ interface Prepared { compiled: CompiledCampaign; test: boolean; listId: string; 
 export interface CampaignRendererDeps {
   ctx: Ctx; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'>;
   /** A row's tracked URLs (pixel, tracking URLs, tracked links): the tracking service. */
-  trackUrl: (queueId: number) => TrackUrl;
+  trackUrl: (ref: TrackRef) => TrackUrl;
   /** Rows of mass emails the upstream accepted (the campaign log's `sent`). */
   onSent: (rows: Array<{ id: number; massEmailId: number; recipient: string; recordType: string | null; recordId: number | null }>) => Promise<void>;
 }
@@ -104,7 +104,7 @@ export function campaignRenderer(s: CampaignRendererDeps): CampaignRenderHook {
           address: row.recipient, record, optOutUrl, from: { address: m.from_addr, name: m.from_name ?? undefined }, replyTo: m.reply_to ?? null,
           date: s.ctx.clock.now(), messageId, listId: p.listId, feedbackId: p.feedbackId, test: p.test,
           unsubscribe: optOutUrl ? { https: optOutUrl, mailto: `unsubscribe+${token}@${fromDomain}` } : null,
-          track: s.trackUrl(row.id),
+          track: s.trackUrl({ queueId: row.id, massEmailId: row.mass_email_id === null ? null : Number(row.mass_email_id), messageId: Number(m.id) }),
         });
         return {
           composed: { raw: await s.dkim.sign(fromDomain, r.raw), messageId, subject: r.subject, fromDomain, bulk: true },

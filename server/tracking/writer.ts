@@ -1,6 +1,6 @@
 /*
  * Group commit for campaign log events: a tracking hit waits until its event is committed
- * (durable before the answer), but many hits share one transaction and one fsync. A batch goes
+ * (log.ts record says how durable), but many hits share one transaction. A batch goes
  * when the previous one has committed, or after MAX_WAIT_MS, whichever is later.
  */
 import type { LogEvent } from '../db/repos/tracking/log.js';

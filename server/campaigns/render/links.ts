@@ -18,6 +18,8 @@ export interface TrackingOptions {
 /** The kinds of a tracked URL: a named tracking URL, an automatically tracked link (by index), the open pixel. */
 export type TrackKind = 'u' | 'a' | 'o';
 export type TrackUrl = (kind: TrackKind, id: number) => string;
+/** The row a copy is rendered for (massEmailId null for test sends: their hits log nothing). */
+export interface TrackRef { queueId: number; massEmailId: number | null; messageId: number }
 
 const TRACKING_URL = /\{trackingUrl:(\d{1,9})\}/g;
 const HREF = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"'\s<>]+)\2/gi;

@@ -9,6 +9,8 @@
 import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { trackingRig } from './rig.js';
+import { signFields } from '../../../server/lib/tokens.js';
+import { deriveKey } from '../../../server/lib/keys.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -122,4 +124,14 @@ void eachDb(t, async (t, tdb) => {
   t.match(await ok(`/api/v1/mass-emails/${resend.massEmailId}`), { status: 'draft', targetListIds: [resend.listId], trackLinks: true });
   t.same(await ok('/api/v1/campaign-log/former-employee', 'POST', { campaignId: campaign.id, action: 'clicked', trackingUrlId: pricing.id }), { changed: 2 });
   t.equal((await ok('/api/v1/records/contacts?email=p1@rcpt.example')).items[0].formerEmployee, true);
+
+  // Mail rendered before tokens carried the row's facts: the row id alone still opens and redirects.
+  const row4 = await tdb.db.knex('outbound_queue').where({ mass_email_id: me.id, recipient: 'p4@rcpt.example' }).first();
+  const oldOpen = signFields(deriveKey(s.ctx.config.secret, 'track-open'), [Number(row4.id)]);
+  const oldClick = signFields(deriveKey(s.ctx.config.secret, 'track-click'), [Number(row4.id), 0, pricing.id]);
+  t.equal((await fetch(`${url}/t/o/${oldOpen}.gif`, { headers: { 'user-agent': CHROME } })).headers.get('content-type'), 'image/gif');
+  const oldRes = await fetch(`${url}/t/c/${oldClick}`, { redirect: 'manual', headers: { 'user-agent': CHROME } });
+  t.equal(oldRes.headers.get('location'), 'https://shop.example/pricing?from=mail', 'a row-id-only click token redirects to the stored URL');
+  t.match((await ok(`/api/v1/mass-emails/${me.id}/stats`)).counters, { opened: 2, clicked: 3 }, 'and both count');
+  t.match(await ok(`/api/v1/campaign-log?massEmailId=${me.id}&action=opened&perPage=1`), { items: [{ address: 'p4@rcpt.example', recordType: 'contact' }] }, 'logged with the row\'s recipient');
 });
