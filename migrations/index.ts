@@ -15,8 +15,9 @@ import { userPrefs } from './003_user_prefs.js';
 import { records } from './040_records.js';
 import { campaigns } from './050_campaigns.js';
 import { tracking } from './051_tracking.js';
+import { massEmailCounts } from './052_mass_email_counts.js';
 import { webhooks } from './060_webhooks.js';
 
 export const migrations: Migration[] = [
-  core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking, webhooks,
+  core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking, webhooks, massEmailCounts,
 ];

@@ -5,11 +5,10 @@
  */
 import type { Ctx } from '../context.js';
 import { campaignProgressRepo } from '../db/repos/campaigns/progress.js';
-import type { MassEmailCounts, MassEmailStatus } from './types.js';
+import { FINAL_STATUSES, type MassEmailCounts, type MassEmailStatus } from './types.js';
 import type { MassEmailSettings } from './pacing.js';
 
 export const RATE_WINDOW_MS = 5 * 60_000;
-const FINAL: MassEmailStatus[] = ['complete', 'cancelled', 'failed'];
 
 export interface Progress {
   /** Members handled (sent, failed, skipped, cancelled) of all members (rows plus members that got no row). */
@@ -29,13 +28,13 @@ export function progressOf(status: MassEmailStatus, c: MassEmailCounts, sentRece
   const rowsClosed = c.total - open - c.sent - c.failed - c.cancelled;
   const max = c.total + Math.max(0, c.skipped - rowsClosed);
   const done = c.sent + c.failed + c.cancelled + c.skipped;
-  const percent = max ? Math.min(100, Math.floor((done / max) * 100)) : FINAL.includes(status) ? 100 : 0;
+  const percent = max ? Math.min(100, Math.floor((done / max) * 100)) : FINAL_STATUSES.includes(status) ? 100 : 0;
   const observed = sentRecently > 0;
   const planned = Math.min(st.portionSize * 60, st.maxPerHour || Infinity);
   const perHour = observed ? Math.round(sentRecently * (3_600_000 / RATE_WINDOW_MS)) : planned;
   const sending = status === 'in_process' || status === 'pending';
   const etaAt = sending && open > 0 && perHour > 0 ? now + Math.ceil((open / perHour) * 3_600_000) : null;
-  return { done, max, percent, remaining: open, perHour, observed, etaAt, final: FINAL.includes(status) };
+  return { done, max, percent, remaining: open, perHour, observed, etaAt, final: FINAL_STATUSES.includes(status) };
 }
 
 export function campaignProgress(s: { ctx: Ctx }) {

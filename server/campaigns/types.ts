@@ -11,6 +11,8 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 /** draft → pending → in_process → complete, or failed (with the reason), paused, cancelled. */
 export const MASS_EMAIL_STATUSES = ['draft', 'pending', 'in_process', 'complete', 'failed', 'paused', 'cancelled'] as const;
 export type MassEmailStatus = (typeof MASS_EMAIL_STATUSES)[number];
+/** Statuses with no row in flight: nothing more goes out unless an operator moves rows again. */
+export const FINAL_STATUSES: readonly MassEmailStatus[] = ['complete', 'cancelled', 'failed'];
 
 /** Why a member of a target list gets no mail, in the order the expansion decides it. */
 export const SKIP_REASONS = ['former_employee', 'no_address', 'list_opted_out', 'opted_out', 'excluded', 'blocked', 'duplicate'] as const;

@@ -6,6 +6,7 @@
 import type { Ctx } from '../../context.js';
 import { AppError, conflict, invalid, notFound } from '../../errors.js';
 import { queueViewRepo, type QueueFilters, type OutboundScope } from '../../db/repos/outbound/admin.js';
+import { massEmailsRepo } from '../../db/repos/campaigns/massEmails.js';
 import type { ListQuery } from '../../db/list.js';
 
 export type { QueueFilters, OutboundScope };
@@ -19,6 +20,8 @@ export function queueAdminService(s: { ctx: Ctx }) {
   const log = s.ctx.log.child({ mod: 'outbound.queue_admin' });
   const queue = queueViewRepo(s.ctx.db);
   const now = () => s.ctx.clock.now();
+  // A finished mass email keeps its counts; rows moved by hand may belong to one (rare: forget them all).
+  const moved = () => massEmailsRepo(s.ctx.db).forgetCounts(null);
 
   /** `scope` (auth/access): rows outside it are as missing as absent ones. */
   async function get(id: number, scope?: OutboundScope) {
@@ -35,20 +38,21 @@ export function queueAdminService(s: { ctx: Ctx }) {
     attachment: (messageId: number, attId: number) => queue.attachment(messageId, attId),
     async retry(id: number, scope?: OutboundScope) {
       if (scope) await get(id, scope);
-      if (await queue.retry(id, now())) { log.info({ evt: 'outbound.retry', id }, 'queue row retried by an operator'); return get(id); }
+      if (await queue.retry(id, now())) { await moved(); log.info({ evt: 'outbound.retry', id }, 'queue row retried by an operator'); return get(id); }
       const row = await queue.get(id);
       if (!row) throw notFound('Queue row');
       throw conflict(`Only failed or deferred rows can be retried (this one is ${row.state})`);
     },
     async cancel(id: number, scope?: OutboundScope) {
       if (scope) await get(id, scope);
-      if (await queue.cancel(id, now())) { log.info({ evt: 'outbound.cancel', id }, 'queue row canceled by an operator'); return get(id); }
+      if (await queue.cancel(id, now())) { await moved(); log.info({ evt: 'outbound.cancel', id }, 'queue row canceled by an operator'); return get(id); }
       const row = await queue.get(id);
       if (!row) throw notFound('Queue row');
       throw conflict(`Only queued or deferred rows can be canceled (this one is ${row.state})`);
     },
     async retryFailed(f: QueueFilters) {
       const n = await queue.retryFailed(f, now());
+      if (n) await moved();
       log.info({ evt: 'outbound.retry_failed', n }, 'failed rows retried in bulk');
       return n;
     },

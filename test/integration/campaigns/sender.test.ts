@@ -106,6 +106,13 @@ void eachDb(t, async (t, tdb) => {
     t.same(await states(s, me.id), { sent: 10, canceled: 20 });
     const c = await s.campaigns.counts(me.id);
     t.match(c, { total: 30, sent: 10, cancelled: 20, queued: 0 });
+    // A finished mass email keeps its counts: a row changed behind its back is not recounted…
+    const row = await s.ctx.db.knex('outbound_queue').where({ mass_email_id: me.id, state: 'canceled' }).first('id');
+    await s.ctx.db.knex('outbound_queue').where({ id: row.id }).update({ state: 'failed' });
+    t.match(await s.campaigns.counts(me.id), { cancelled: 20, failed: 0 }, 'kept counts are read back');
+    // …until an operator moves rows: then they are counted again.
+    await s.queueAdmin.retry(Number(row.id));
+    t.match(await s.campaigns.counts(me.id), { total: 30, sent: 10, cancelled: 19, queued: 1, failed: 0 }, 'recounted after an operator retry');
     await t.rejects(s.campaigns.pause(me.id), { code: 'conflict' });
   });
 });

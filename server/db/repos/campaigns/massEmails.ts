@@ -8,7 +8,7 @@ import type { Db } from '../../connect.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { setLists, withLists } from './campaigns.js';
-import type { MassEmailCounts, MassEmailRow, MassEmailStatus } from '../../../campaigns/types.js';
+import { FINAL_STATUSES, type MassEmailCounts, type MassEmailRow, type MassEmailStatus } from '../../../campaigns/types.js';
 
 export interface MassEmailInput {
   campaign_id: number; name: string; status: MassEmailStatus; start_at: number | null; template_id: number | null; account_id: number | null;
@@ -31,6 +31,24 @@ const COUNT_OF: Record<string, keyof MassEmailCounts> = {
 export function massEmailsRepo(db: Db) {
   const k = db.knex;
   const lists = <T extends MassEmailRow>(rows: T[]) => withLists(k, 'mass_email_lists', 'mass_email_id', rows);
+  /** Counts a mass email's rows by state (and its members that got no row, by reason). */
+  async function countRows(id: number): Promise<MassEmailCounts> {
+    const c: MassEmailCounts = { total: 0, queued: 0, sending: 0, sent: 0, deferred: 0, failed: 0, cancelled: 0, skipped: 0, skippedByReason: {} };
+    const states = await k('outbound_queue').where('mass_email_id', id).select('state', 'suppressed_reason').count({ n: '*' }).groupBy('state', 'suppressed_reason') as DbRow[];
+    for (const r of states) {
+      const n = Number(r.n);
+      c.total += n;
+      const key = COUNT_OF[String(r.state)];
+      if (key) (c[key] as number) += n;
+      else { c.skipped += n; const why = String(r.suppressed_reason ?? r.state); c.skippedByReason[why] = (c.skippedByReason[why] ?? 0) + n; }
+    }
+    for (const r of await k('mass_email_skips').where('mass_email_id', id).select('reason').count({ n: '*' }).groupBy('reason') as DbRow[]) {
+      const n = Number(r.n);
+      c.skipped += n;
+      c.skippedByReason[String(r.reason)] = (c.skippedByReason[String(r.reason)] ?? 0) + n;
+    }
+    return c;
+  }
   return {
     async list(q: ListQuery & { campaignId?: number }): Promise<Page<MassEmailRow>> {
       const base = k('mass_emails').select('*');
@@ -63,7 +81,14 @@ export function massEmailsRepo(db: Db) {
     async remove(id: number): Promise<boolean> { return (await k('mass_emails').where({ id }).delete()) > 0; },
     /** Moves the status from one of `from` to `to` (with extra columns); false when it was elsewhere. */
     async transition(id: number, from: MassEmailStatus[], to: MassEmailStatus, now: number, extra: Record<string, unknown> = {}): Promise<boolean> {
-      return (await k('mass_emails').where({ id }).whereIn('status', from).update({ status: to, ...extra, updated_at: now })) > 0;
+      // Leaving a final status (retry failed) makes its kept counts stale.
+      const counts = FINAL_STATUSES.includes(to) ? {} : { final_counts: null };
+      return (await k('mass_emails').where({ id }).whereIn('status', from).update({ status: to, ...extra, ...counts, updated_at: now })) > 0;
+    },
+    /** Drops the kept counts of finished mass emails (an operator retried or cancelled rows of one; null: of any). */
+    async forgetCounts(ids: number[] | null): Promise<void> {
+      const q = k('mass_emails').whereNotNull('final_counts');
+      await (ids ? q.whereIn('id', ids) : q).update({ final_counts: null });
     },
     async setCheckpoint(id: number, checkpoint: string | null, now: number, extra: Record<string, unknown> = {}) {
       await k('mass_emails').where({ id }).update({ checkpoint, ...extra, updated_at: now });
@@ -75,21 +100,17 @@ export function massEmailsRepo(db: Db) {
     async inProcess(): Promise<MassEmailRow[]> {
       return lists((await k('mass_emails').where('status', 'in_process').orderBy(['started_at', 'id'])).map(toMassEmail));
     },
+    /**
+     * The delivery counts of a mass email from its rows. A finished one (complete, cancelled,
+     * failed) has no row in flight: its counts are kept the first time they are counted and read
+     * back after (transition and forgetCounts drop them when rows move again).
+     */
     async counts(id: number): Promise<MassEmailCounts> {
-      const c: MassEmailCounts = { total: 0, queued: 0, sending: 0, sent: 0, deferred: 0, failed: 0, cancelled: 0, skipped: 0, skippedByReason: {} };
-      const states = await k('outbound_queue').where('mass_email_id', id).select('state', 'suppressed_reason').count({ n: '*' }).groupBy('state', 'suppressed_reason') as DbRow[];
-      for (const r of states) {
-        const n = Number(r.n);
-        c.total += n;
-        const key = COUNT_OF[String(r.state)];
-        if (key) (c[key] as number) += n;
-        else { c.skipped += n; const why = String(r.suppressed_reason ?? r.state); c.skippedByReason[why] = (c.skippedByReason[why] ?? 0) + n; }
-      }
-      for (const r of await k('mass_email_skips').where('mass_email_id', id).select('reason').count({ n: '*' }).groupBy('reason') as DbRow[]) {
-        const n = Number(r.n);
-        c.skipped += n;
-        c.skippedByReason[String(r.reason)] = (c.skippedByReason[String(r.reason)] ?? 0) + n;
-      }
+      const m = await k('mass_emails').where({ id }).first('status', 'final_counts') as DbRow | undefined;
+      const final = m !== undefined && FINAL_STATUSES.includes(String(m.status) as MassEmailStatus);
+      if (final && m.final_counts) return JSON.parse(String(m.final_counts)) as MassEmailCounts;
+      const c = await countRows(id);
+      if (final) await k('mass_emails').where({ id }).whereIn('status', FINAL_STATUSES).update({ final_counts: JSON.stringify(c) });
       return c;
     },
     /**
