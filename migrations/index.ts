@@ -17,7 +17,9 @@ import { campaigns } from './050_campaigns.js';
 import { tracking } from './051_tracking.js';
 import { massEmailCounts } from './052_mass_email_counts.js';
 import { webhooks } from './060_webhooks.js';
+import { mailerLog } from './061_mailer_log.js';
 
 export const migrations: Migration[] = [
-  core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking, webhooks, massEmailCounts,
+  core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
+  webhooks, massEmailCounts, mailerLog,
 ];

@@ -42,6 +42,8 @@ import { campaignProgress } from './campaigns/progress.js';
 import { trackingService, type TrackingService } from './tracking/service.js';
 import { campaignLogActions, type CampaignLogActions } from './tracking/logActions.js';
 import { webhooksService, type WebhooksService } from './webhooks/service.js';
+import { mailerLogService, type MailerLogService } from './operations/mailerLog.js';
+import type { MassEmailStateChange } from './operations/types.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
 import type { SuppressionService } from './suppression/service.js';
@@ -108,6 +110,8 @@ export interface Services {
   campaignProgress: ReturnType<typeof campaignProgress>;
   /** Webhook endpoints, their signed deliveries (a queue) and history; `emit` reports an event. */
   webhooks: WebhooksService;
+  /** The mailer log: `record` is the seam other services are given; list, exports, retention. */
+  mailerLog: MailerLogService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -126,19 +130,26 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const prefs = prefsService({ ctx });
   const access = mailAccess(ctx.db, auth.users);
   const suppressions = suppressionService(ctx);
+  // Built early: most services report to the mailer log, and several emit webhook events.
+  const mailerLog = mailerLogService({ ctx });
+  const webhooks = webhooksService({ ctx, suppressions });
+  const massState = async (c: MassEmailStateChange) => {
+    await mailerLog.massState(c);
+    await webhooks.emit('mass_email.state', { id: c.id, campaignId: c.campaignId, from: c.from, to: c.to, action: c.action, reason: c.reason ?? null });
+  };
   const directory = createDirectory({ ctx });
   const domains = domainsService({ ctx, auth }, () => directory.invalidate());
   const credentials = credentialsService({ ctx });
   // Filled below, once every service a hook may call exists; read per message.
   const hooks: PipelineHook[] = [];
-  const inboundPipeline = createPipeline({ ctx, suppressions, directory, hooks });
+  const inboundPipeline = createPipeline({ ctx, suppressions, directory, hooks, emit: webhooks.emit, mailerLog: mailerLog.record });
   const inboundView = inboundViewService({ ctx });
-  const accounts = accountsService({ ctx });
+  const accounts = accountsService({ ctx, mailerLog: mailerLog.record });
   const dkim = dkimService({ ctx });
-  const tracking = trackingService({ ctx });
+  const tracking = trackingService({ ctx, emit: webhooks.emit });
   suppressions.observe((e) => tracking.returned(e));
   const delivery = createDeliveryWorker({
-    ctx, accounts, suppressions, dkim, directory,
+    ctx, accounts, suppressions, dkim, directory, mailerLog: mailerLog.record, webhooks,
     campaigns: campaignRenderer({ ctx, dkim, directory, trackUrl: (ref) => tracking.trackUrl(ref), onSent: (rows) => tracking.sent(rows) }),
   });
   const templates = templatesService({ ctx });
@@ -151,17 +162,17 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const recordsCsv = recordsCsvService({ ctx, records });
   const optOut = optOutService({ ctx, suppressions, records, targetLists, tracking });
   const preflightOf = preflightChecker({ ctx, accounts, dkim, templates, targetLists, directory });
-  const campaigns = campaignsService({ ctx }, preflightOf);
-  const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf });
+  const campaigns = campaignsService({ ctx, onState: massState }, preflightOf);
+  const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf, onState: massState });
   const testSend = testSender({ ctx, campaigns, templates, accounts });
-  const webhooks = webhooksService({ ctx, suppressions });
-  const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues });
+  const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
 
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
     accounts, dkim, sandbox: sandboxRepo(ctx.db), delivery, compose, templates, messageTypes, queueAdmin, submissionRelay: relay, optOut, records, targetLists, recordsCsv,
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
     campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
+    mailerLog,
     webhooks,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));

@@ -19,10 +19,14 @@ import type { MassEmailRow } from './types.js';
 import { allowance, guardVerdict, inSendWindow, type MassEmailSettings } from './pacing.js';
 import { isAppError } from '../errors.js';
 import { createExpander } from './expand.js';
+import { stateChanged } from './service.js';
+import type { MassEmailStateObserver } from '../operations/types.js';
 
 export interface SenderDeps {
   ctx: Ctx; campaigns: CampaignsService; targetLists: TargetListsService; templates: TemplatesService; accounts: AccountsService;
   suppressions: SuppressionService; preflightOf: (me: MassEmailRow) => Promise<PreflightProblem[]>;
+  /** Told when the job starts, completes or fails a mass email (pauses by the guard go through campaigns.pause). */
+  onState?: MassEmailStateObserver;
 }
 export interface SendRun { started: number; failed: number; released: number; completed: number; paused: number }
 
@@ -43,10 +47,12 @@ export function createMassSender(s: SenderDeps, o: { expandBatch?: number } = {}
       const reason = problems.map((p) => p.message).join('; ');
       await mass.transition(id, ['pending'], 'failed', now(), { status_reason: reason.slice(0, 2000), completed_at: now() });
       log.warn({ evt: 'mass_email.state', massEmailId: id, status: 'failed', reason }, 'mass email failed its preflight');
+      await stateChanged(s.onState, log, me, 'failed', 'failed', reason);
       return false;
     }
     if (!(await mass.transition(id, ['pending'], 'in_process', now(), { started_at: now(), status_reason: null }))) return false;
     log.info({ evt: 'mass_email.state', massEmailId: id, status: 'in_process' }, 'mass email started');
+    await stateChanged(s.onState, log, me, 'in_process', 'started');
     return true;
   }
 
@@ -105,7 +111,10 @@ export function createMassSender(s: SenderDeps, o: { expandBatch?: number } = {}
       released += r.released;
     }
     const completed = !(await mass.hasOpenRows(me.id)) && await mass.transition(me.id, ['in_process'], 'complete', now(), { completed_at: now() });
-    if (completed) log.info({ evt: 'mass_email.state', massEmailId: me.id, status: 'complete' }, 'mass email complete');
+    if (completed) {
+      log.info({ evt: 'mass_email.state', massEmailId: me.id, status: 'complete' }, 'mass email complete');
+      await stateChanged(s.onState, log, me, 'complete', 'completed');
+    }
     return { released, paused: false, completed };
   }
 
@@ -128,8 +137,9 @@ export function createMassSender(s: SenderDeps, o: { expandBatch?: number } = {}
         } catch (e) {
           // One broken mass email (its template or account deleted) must not stop the others.
           if (isAppError(e) && e.status < 500) {
-            await mass.transition(row.id, ['in_process'], 'failed', now(), { status_reason: e.message.slice(0, 2000), completed_at: now() });
+            const failed = await mass.transition(row.id, ['in_process'], 'failed', now(), { status_reason: e.message.slice(0, 2000), completed_at: now() });
             await queue.cancel(row.id, now());
+            if (failed) await stateChanged(s.onState, log, row, 'failed', 'failed', e.message);
             log.warn({ evt: 'mass_email.state', massEmailId: row.id, status: 'failed', reason: e.message }, 'mass email failed');
           } else log.error({ evt: 'mass_email.run_failed', massEmailId: row.id, err: e }, 'mass email run failed; the next run tries again');
         }

@@ -15,6 +15,7 @@ import { assertHeaderValue } from '../lib/headers.js';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, type CampaignRow, type MassEmailRow, type MassEmailStatus } from './types.js';
 import { DEFAULT_SETTINGS, sendWindowProblem, type MassEmailSettings } from './pacing.js';
 import type { PreflightProblem } from './preflight.js';
+import type { MassEmailAction, MassEmailStateObserver } from '../operations/types.js';
 
 export type CampaignsService = ReturnType<typeof campaignsService>;
 
@@ -28,7 +29,8 @@ export interface MassEmailBody {
 }
 const SETTINGS = 'massEmail';
 
-export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow) => Promise<PreflightProblem[]>) {
+/** `onState`: told of every state change an operator makes (the mailer log and the `mass_email.state` webhook). */
+export function campaignsService(s: { ctx: Ctx; onState?: MassEmailStateObserver }, preflightOf: (me: MassEmailRow) => Promise<PreflightProblem[]>) {
   const campaigns = campaignsRepo(s.ctx.db);
   const mass = massEmailsRepo(s.ctx.db);
   const queue = massQueueRepo(s.ctx.db);
@@ -37,6 +39,8 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
   const log = s.ctx.log.child({ mod: 'campaigns' });
   const getCampaign = async (id: number) => { const c = await campaigns.get(id); if (!c) throw notFound('Campaign'); return c; };
   const getMass = async (id: number) => { const m = await mass.get(id); if (!m) throw notFound('Mass email'); return m; };
+  /** Reports a change made; a report that fails is logged, never the operator's error. */
+  const changed = (m: MassEmailRow, to: string, action: MassEmailAction, reason: string | null = null) => stateChanged(s.onState, log, m, to, action, reason);
 
   async function listsProblem(f: FieldError[], targets: number[] | undefined, excluding: number[] | undefined) {
     const ids = [...(targets ?? []), ...(excluding ?? [])];
@@ -181,13 +185,15 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
       await assertPreflight(id);
       await mass.transition(id, ['draft', 'pending'], 'pending', now(), m.start_at ? {} : { start_at: now() });
       log.info({ evt: 'mass_email.state', massEmailId: id, status: 'pending' }, 'mass email scheduled');
+      if (m.status !== 'pending') await changed(m, 'pending', 'scheduled');
       return getMass(id);
     },
     async pause(id: number, reason: string | null = null) {
-      await getMass(id);
+      const m = await getMass(id);
       if (!(await mass.transition(id, ['in_process', 'pending'], 'paused', now(), { status_reason: reason }))) throw conflict('Only a pending or sending mass email can be paused');
       const held = await queue.hold(id, now());
       log.info({ evt: 'mass_email.state', massEmailId: id, status: 'paused', reason, held }, 'mass email paused');
+      await changed(m, 'paused', 'paused', reason);
       return getMass(id);
     },
     async resume(id: number) {
@@ -195,15 +201,17 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
       if (m.status !== 'paused') throw conflict('Only a paused mass email can be resumed');
       await mass.transition(id, ['paused'], m.started_at ? 'in_process' : 'pending', now(), { status_reason: null });
       log.info({ evt: 'mass_email.state', massEmailId: id, status: m.started_at ? 'in_process' : 'pending' }, 'mass email resumed');
+      await changed(m, m.started_at ? 'in_process' : 'pending', 'resumed');
       return getMass(id);
     },
     async cancel(id: number) {
-      await getMass(id);
+      const m = await getMass(id);
       if (!(await mass.transition(id, ['draft', 'pending', 'in_process', 'paused'], 'cancelled', now(), { completed_at: now() }))) {
         throw conflict('The mass email has already finished');
       }
       const n = await queue.cancel(id, now());
       log.info({ evt: 'mass_email.state', massEmailId: id, status: 'cancelled', canceled: n }, 'mass email cancelled');
+      await changed(m, 'cancelled', 'cancelled');
       return getMass(id);
     },
     /** Failed rows are held again and go out in portions; a complete mass email is in process again. */
@@ -211,7 +219,9 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
       const m = await getMass(id);
       if (!['in_process', 'complete', 'paused', 'failed'].includes(m.status) || !m.started_at) throw conflict('Only a mass email that has started can retry its failed rows');
       const n = await queue.retryFailed(id, now());
-      if (n && (m.status === 'complete' || m.status === 'failed')) await mass.transition(id, [m.status as MassEmailStatus], 'in_process', now(), { completed_at: null, status_reason: null });
+      if (n && (m.status === 'complete' || m.status === 'failed') && await mass.transition(id, [m.status as MassEmailStatus], 'in_process', now(), { completed_at: null, status_reason: null })) {
+        await changed(m, 'in_process', 'resumed', `${n} failed rows retried`);
+      }
       log.info({ evt: 'mass_email.retry_failed', massEmailId: id, rows: n }, 'failed rows held again');
       return { retried: n, massEmail: await getMass(id) };
     },
@@ -234,4 +244,14 @@ export function campaignsService(s: { ctx: Ctx }, preflightOf: (me: MassEmailRow
       return next;
     },
   };
+}
+
+/** A mass email state change as the observer takes it; an observer that throws is logged and forgotten. */
+export async function stateChanged(
+  observer: MassEmailStateObserver | undefined, log: Ctx['log'], m: Pick<MassEmailRow, 'id' | 'campaign_id' | 'status'>, to: string, action: MassEmailAction, reason: string | null = null,
+): Promise<void> {
+  if (!observer) return;
+  try { await observer({ id: m.id, campaignId: m.campaign_id, from: m.status, to, action, reason }); } catch (e) {
+    log.error({ evt: 'mass_email.report_failed', massEmailId: m.id, err: e }, 'mass email state change not reported');
+  }
 }

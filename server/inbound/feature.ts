@@ -35,7 +35,7 @@ export const inboundFeature: Feature = {
       const committer = createCommitter(s.ctx.db, s.ctx.clock);
       const common = {
         host: c.host, hostname: c.smtp.hostname, maxMessageBytes: c.smtp.maxMessageBytes, maxRecipients: c.smtp.maxRecipients,
-        maxConnections: c.smtp.maxConnections, socketTimeoutMs: c.smtp.socketTimeoutMs, tls, committer, log: s.ctx.log,
+        maxConnections: c.smtp.maxConnections, socketTimeoutMs: c.smtp.socketTimeoutMs, tls, committer, log: s.ctx.log, refused: s.mailerLog.refused,
         limits: { commandTimeoutMs: c.smtp.commandTimeoutMs, sessionTimeoutMs: c.smtp.sessionTimeoutMs } };
       const mx = await startMx({ ...common, observeCommit: (sec) => s.metrics.smtpCommit.observe({ listener: 'mx' }, sec), port: c.smtp.port, maxConnectionsPerIpPerMinute: c.smtp.maxConnectionsPerIpPerMinute, directory: s.directory });
       const sub = await startSubmission({ ...common, observeCommit: (sec) => s.metrics.smtpCommit.observe({ listener: 'submission' }, sec), port: c.smtp.submissionPort, credentials: s.credentials, auth: { baseDelayMs: c.smtp.authFailureDelayMs, maxFailures: c.smtp.authMaxFailures } }).catch(async (e) => { await mx.stop(1000); throw e; });

@@ -8,6 +8,7 @@ import type { Ctx } from '../context.js';
 import { jobsRepo, type JobRow } from '../db/repos/jobs.js';
 import { sweep, type QueueSpec } from '../db/queue.js';
 import { AppError, invalid, notFound } from '../errors.js';
+import type { MailerLogRecord } from '../operations/types.js';
 
 /** A job as the scheduler runs it: its services are already bound by the composition root. */
 export interface SchedulerJob { name: string; description: string; cron: string; run(): Promise<unknown> }
@@ -26,7 +27,8 @@ export function cronProblem(expr: string): string | null {
   return cron.validate(expr.trim()) ? null : 'is not a valid cron expression';
 }
 
-export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queues: () => Array<{ name: string; spec: QueueSpec }> }) {
+/** `mailerLog`: a failed run is recorded there (source job) with its error. */
+export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queues: () => Array<{ name: string; spec: QueueSpec }>; mailerLog?: MailerLogRecord }) {
   const defs = s.jobs;
   const repo = jobsRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'scheduler' });
@@ -52,6 +54,7 @@ export function createScheduler(s: { ctx: Ctx; jobs: () => SchedulerJob[]; queue
     } catch (e) {
       result = { ok: false, error: (e as Error)?.message ?? String(e) };
       log.error({ evt: 'job.failed', job: def.name, err: e }, `job ${def.name} failed`);
+      await s.mailerLog?.({ level: 'error', source: 'job', event: 'job.failed', message: `Job ${def.name} failed: ${result.error}` });
     }
     clearInterval(renew);
     await repo.finish(def.name, node, result, now()).catch((e) => log.error({ evt: 'job.finish_failed', job: def.name, err: e }, 'could not record job result'));

@@ -56,7 +56,7 @@ export function optOutService(s: { ctx: Ctx; suppressions: SuppressionService; r
       if (me) await s.targetLists.optOutAddress(me.target_list_ids, address);
       if (o.entirely) await s.records.setOptedOut(address, true);
       const closed = await queue.suppressUnsent(address, s.ctx.clock.now());
-      await s.tracking.optedOut(row.id);
+      await s.tracking.optedOut(row.id, Boolean(o.entirely));
       log.info({ evt: 'optout.unsubscribed', queueId: row.id, massEmailId: row.massEmailId, entirely: Boolean(o.entirely), closed }, 'recipient opted out');
       return address;
     },

@@ -18,6 +18,7 @@ import { invalid, notFound, type FieldError } from '../errors.js';
 import type { LogFilter } from '../db/repos/tracking/log.js';
 import type { ListQuery } from '../db/list.js';
 import { createLogWriter } from './writer.js';
+import type { WebhookEmit, WebhookEvent } from '../webhooks/events.js';
 
 export type TrackingService = ReturnType<typeof trackingService>;
 export { LOG_ACTIONS } from '../db/repos/tracking/log.js';
@@ -45,7 +46,10 @@ function memo<K, V>(load: (k: K) => Promise<V>, ttlMs: number) {
   };
 }
 
-export function trackingService(s: { ctx: Ctx }) {
+/** The webhook event of a first log event (opens and clicks once per row, link and humanity). */
+const HOOK_OF: Partial<Record<LogEvent['action'], WebhookEvent>> = { opened: 'open', clicked: 'click', opted_out: 'opt_out' };
+
+export function trackingService(s: { ctx: Ctx; emit?: WebhookEmit }) {
   const log = campaignLogRepo(s.ctx.db);
   const urls = trackingUrlsRepo(s.ctx.db);
   const recipients = campaignRecipientsRepo(s.ctx.db);
@@ -53,7 +57,20 @@ export function trackingService(s: { ctx: Ctx }) {
   const messages = outboundQueueRepo(s.ctx.db);
   const openKey = deriveKey(s.ctx.config.secret, 'track-open');
   const clickKey = deriveKey(s.ctx.config.secret, 'track-click');
-  const writer = createLogWriter((events) => log.record(events));
+  /** Writes events; the first of each kind go to the webhooks (after the commit, outside the hit's wait). */
+  async function record(events: LogEvent[]): Promise<void> {
+    const firsts = await log.record(events);
+    if (!s.emit) return;
+    for (const e of firsts) {
+      const event = HOOK_OF[e.action];
+      if (!event) continue;
+      void s.emit(event, {
+        queueId: e.queueId, massEmailId: e.massEmailId, campaignId: e.campaignId, address: e.address, recordType: e.recordType, recordId: e.recordId, at: e.at,
+        ...(e.action === 'opted_out' ? { entirely: e.reason === 'entirely' } : { human: e.human !== false, class: e.class ?? null, link: e.link || null, trackingUrlId: e.trackingUrlId ?? null }),
+      }, `${e.queueId}:${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}`).catch((err: unknown) => s.ctx.log.error({ evt: 'tracking.webhook_failed', err }, 'webhook event not queued'));
+    }
+  }
+  const writer = createLogWriter(record);
   const now = () => s.ctx.clock.now();
   const meta = memo((massEmailId: number) => recipients.meta(massEmailId), 30_000);
   const linksOf = memo(async (messageId: number) => {
@@ -159,17 +176,17 @@ export function trackingService(s: { ctx: Ctx }) {
         const m = await meta(r.massEmailId);
         if (m) events.push({ campaignId: m.campaign.id, massEmailId: r.massEmailId, queueId: r.id, action: 'sent', address: r.recipient, recordType: r.recordType, recordId: r.recordId, at: now() });
       }
-      await log.record(events);
+      await record(events);
     },
     /** A bounce or complaint against a row (from the suppression service). */
     async returned(e: { kind: 'bounce' | 'complaint'; queueId: number; class: string | null; reason: string | null }) {
       const ev = await eventFor(e.queueId, e.kind === 'bounce' ? 'bounced' : 'complained');
-      if (ev) await log.record([{ ...ev.e, bounceClass: e.class, reason: e.reason }]);
+      if (ev) await record([{ ...ev.e, bounceClass: e.class, reason: e.reason }]);
     },
-    /** An opt-out through the row's link (tracking/optout.ts). */
-    async optedOut(queueId: number) {
+    /** An opt-out through the row's link (tracking/optout.ts): out of the campaign's lists, or entirely (the log's reason). */
+    async optedOut(queueId: number, entirely = false) {
       const ev = await eventFor(queueId, 'opted_out');
-      if (ev) await log.record([ev.e]);
+      if (ev) await record([{ ...ev.e, reason: entirely ? 'entirely' : 'lists' }]);
     },
     stats: (scope: 'm' | 'c', id: number) => log.stats(scope, id),
     listLog: (f: LogFilter, q: ListQuery) => log.list(f, q),

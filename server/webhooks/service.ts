@@ -25,6 +25,8 @@ export const toPublicEndpoint = ({ secret_enc, ...e }: EndpointRow): PublicEndpo
 export interface WebhookSettings { historyDays: number }
 const DEFAULT_SETTINGS: WebhookSettings = { historyDays: 30 };
 const SETTINGS_KEY = 'webhooks';
+/** How long another node's endpoint change may take to show in `emit` here. */
+export const CACHE_MS = 5000;
 
 /** An id for an event: the same in the body of every endpoint's delivery and every re-send. */
 const eventId = () => `evt_${randomBytes(12).toString('base64url')}`;
@@ -72,19 +74,47 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
 
   async function get(id: number): Promise<EndpointRow> { const e = await endpoints.get(id); if (!e) throw notFound('Webhook endpoint'); return e; }
 
-  /** Fans an event out: one delivery per active endpoint subscribed to it. Returns how many were queued. */
-  async function emit(event: WebhookEvent, data: Record<string, unknown>, key?: string): Promise<number> {
-    const targets = (await endpoints.active()).filter((e) => e.events.includes(event));
+  // Active endpoints, cached: the delivery worker reports thousands of rows a second and must
+  // not read the endpoints per row (nor at all when nobody listens). Changes made here drop the
+  // cache at once; other nodes' changes show within CACHE_MS.
+  let cache: { until: number; list: EndpointRow[] } | null = null;
+  let loading: Promise<EndpointRow[]> | null = null;
+  let generation = 0;
+  const invalidate = () => { cache = null; generation++; };
+  async function activeEndpoints(): Promise<EndpointRow[]> {
+    if (cache && cache.until > Date.now()) return cache.list;
+    if (!loading) {
+      const gen = generation;
+      loading = endpoints.active().then((list) => {
+        // A change made while this read ran may be missing from it: not cached then.
+        if (gen === generation) cache = { until: Date.now() + CACHE_MS, list };
+        return list;
+      }).finally(() => { loading = null; });
+    }
+    return loading;
+  }
+
+  /**
+   * Fans events of one kind out: one delivery per item and active endpoint subscribed to it,
+   * written in a few multi-row statements. No query at all while the cache says nobody listens.
+   */
+  async function emitMany(event: WebhookEvent, items: Array<{ data: Record<string, unknown>; key?: string }>): Promise<number> {
+    if (!items.length) return 0;
+    const targets = (await activeEndpoints()).filter((e) => e.events.includes(event));
     if (!targets.length) return 0;
-    const id = eventId();
     const at = now();
-    const body = JSON.stringify(data);
-    const n = await deliveries.enqueue(targets.map((e) => ({
-      endpoint_id: e.id, event_id: id, event, data: body, occurred_at: at, unique_key: key ? keyOf([e.id, event, key]) : null,
-    })), at);
+    const rows = items.flatMap((it) => {
+      const id = eventId();
+      const body = JSON.stringify(it.data);
+      return targets.map((e) => ({ endpoint_id: e.id, event_id: id, event, data: body, occurred_at: at, unique_key: it.key ? keyOf([e.id, event, it.key]) : null }));
+    });
+    const n = await deliveries.enqueueMany(rows, at);
     if (n) log.info({ evt: 'webhook.queued', event, deliveries: n }, 'webhook event queued');
     return n;
   }
+
+  /** Fans an event out: one delivery per active endpoint subscribed to it. Returns how many were queued. */
+  const emit = (event: WebhookEvent, data: Record<string, unknown>, key?: string): Promise<number> => emitMany(event, [{ data, key }]);
 
   s.suppressions?.observe(async (e) => {
     await emit(e.kind, { queueId: e.queueId, address: e.address, class: e.class, reason: e.reason }, `${e.queueId}:${e.address}:${e.class ?? ''}:${e.reason ?? ''}`);
@@ -94,6 +124,9 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
     endpoints,
     deliveries,
     emit,
+    emitMany,
+    /** Whether an active endpoint subscribes to this event (from the cache). */
+    listens: async (event: WebhookEvent) => (await activeEndpoints()).some((e) => e.events.includes(event)),
     get,
     list: (q: ListQuery) => endpoints.list(q),
     /** Creates an endpoint; without a secret, one is generated. The secret is in this answer only. */
@@ -101,6 +134,7 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
       const secret = input.secret || `whsec_${randomBytes(24).toString('base64url')}`;
       const f = fields({ ...input, secret }, true);
       const id = await endpoints.create({ active: true, description: '', ...f }, now());
+      invalidate();
       log.info({ evt: 'webhook.endpoint_created', endpoint: id }, 'webhook endpoint created');
       return { ...toPublicEndpoint(await get(id)), secret };
     },
@@ -108,10 +142,13 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
     async update(id: number, input: EndpointInput): Promise<PublicEndpoint> {
       await get(id);
       await endpoints.update(id, fields(input, false), now());
+      invalidate();
       return toPublicEndpoint(await get(id));
     },
     async remove(id: number): Promise<void> {
-      if (!(await endpoints.remove(id))) throw notFound('Webhook endpoint');
+      const removed = await endpoints.remove(id);
+      invalidate();
+      if (!removed) throw notFound('Webhook endpoint');
       log.info({ evt: 'webhook.endpoint_removed', endpoint: id }, 'webhook endpoint removed');
     },
     /** A received message (the pipeline hook): idempotent per message, so a re-run step adds nothing. */

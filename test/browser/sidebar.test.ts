@@ -41,7 +41,7 @@ t.test('the sidebar is grouped by area', async (t) => {
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
     { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Campaigns', 'Import / export CSV'] },
     { area: 'Deliverability', items: ['Blocked addresses'] },
-    { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'Mass email settings', 'Webhooks', 'My settings'] },
+    { area: 'Administration', items: ['Users', 'Teams', 'API keys', 'Scheduled jobs', 'Mass email settings', 'Webhooks', 'Mailer log', 'My settings'] },
   ], 'admin: every area, in order');
   await admin.getByRole('link', { name: 'Outbound queue' }).click();
   await admin.waitForURL(`${url}/admin/queue`);
@@ -55,7 +55,7 @@ t.test('the sidebar is grouped by area', async (t) => {
   await signIn(agent, url, 'agnes', 'agent password 1');
   const areas = await sidebar(agent);
   const items = areas.flatMap((a) => a.items);
-  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
+  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks', 'Mailer log']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
   t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Records & lists', 'Deliverability', 'Administration'], 'agent: areas in the same order');
   t.notOk(items.includes('Import / export CSV'), 'agent does not see the CSV import');
 });

@@ -45,7 +45,7 @@ export function trackingRoutes(s: Services): RawRoute[] {
       handler(req, res, token, ip) {
         const head = req.method === 'HEAD';
         void (async () => {
-          let location: string | null = null;
+          let location: string | null;
           try {
             const url = await s.tracking.click(token, hitOf(req, ip));
             // href: the stored URL with non-ASCII escaped, as a Location header must be.

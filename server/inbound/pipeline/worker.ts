@@ -15,6 +15,8 @@ import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
 import { systemResolver, type DnsResolver } from './auth.js';
 import { yielder } from '../../lib/yielder.js';
 import { pollLoop, type PollLoop } from '../../lib/poll.js';
+import type { WebhookEmit } from '../../webhooks/events.js';
+import type { MailerLogRecord } from '../../operations/types.js';
 
 export const INBOUND_QUEUE: QueueSpec = { table: 'inbound_messages', readyStates: ['received'], claimedState: 'processing', returnState: 'received' };
 const MAX_ATTEMPTS = 5;
@@ -50,7 +52,11 @@ function later(log: Log, level: 'info' | 'warn', fields: Record<string, unknown>
  * `hooks` is read at each message, so the composition root can fill it once every service
  * the hooks call exists (a hook may need a service built after the pipeline).
  */
-export function createPipeline(s: { ctx: Ctx; suppressions: SuppressionService; directory: Pick<Directory, 'bounceDomains'>; hooks: readonly PipelineHook[] }) {
+export function createPipeline(s: {
+  ctx: Ctx; suppressions: SuppressionService; directory: Pick<Directory, 'bounceDomains'>; hooks: readonly PipelineHook[];
+  /** A message that failed for good: the `message.failed` webhook and the mailer log, after its group is written. */
+  emit?: WebhookEmit; mailerLog?: MailerLogRecord;
+}) {
   const repo = inboundRepo(s.ctx.db);
   const batch = inboundBatchRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'pipeline' });
@@ -97,6 +103,14 @@ export function createPipeline(s: { ctx: Ctx; suppressions: SuppressionService; 
     const results = await Promise.all(rows.map((r, i) => processOne(r, loaded[i]!)));
     await batch.finish(results, now());
     for (const r of results) r.log();
+    for (const [i, r] of results.entries()) if (r.final.state === 'failed') await failedForGood(toInboundRow(rows[i]!), String(r.final.last_error ?? ''), Number(r.final.attempts));
+  }
+
+  /** Reports a message the pipeline gave up on (rare: one event each, idempotent by its id). */
+  async function failedForGood(m: ReturnType<typeof toInboundRow>, error: string, attempts: number) {
+    await s.mailerLog?.({ level: 'error', source: 'inbound', event: 'inbound.failed', inboundId: m.id, address: m.mail_from || null, message: `Inbound message #${m.id} failed for good after ${attempts} attempts: ${error}` });
+    await s.emit?.('message.failed', { inboundId: m.id, listener: m.listener, mailFrom: m.mail_from, rcptTo: m.rcpt_to, messageId: m.message_id, subject: m.subject, receivedAt: m.received_at, attempts, error }, `failed:${m.id}`)
+      .catch((e: unknown) => log.error({ evt: 'pipeline.webhook_failed', id: m.id, err: e }, 'message.failed not queued'));
   }
 
   const api = {

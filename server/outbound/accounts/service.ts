@@ -10,6 +10,7 @@ import { accountsRepo, type AccountRow } from '../../db/repos/accounts.js';
 import { seal, open } from '../../lib/secretbox.js';
 import { deriveKey } from '../../lib/keys.js';
 import { normalizeDomain, parseMailbox } from '../../lib/addresses.js';
+import type { MailerLogRecord } from '../../operations/types.js';
 
 export interface AccountInput {
   name?: string; kind?: string; host?: string; port?: number; security?: string; username?: string | null; password?: string | null;
@@ -19,7 +20,8 @@ export interface AccountInput {
 export type PublicAccount = Omit<AccountRow, 'password_enc'> & { has_password: boolean };
 export const toPublic = ({ password_enc, ...a }: AccountRow): PublicAccount => ({ ...a, has_password: Boolean(password_enc) });
 
-export function accountsService(s: { ctx: Ctx }) {
+/** `mailerLog`: pauses and resumes are recorded there (the worker reports failing and recovered). */
+export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
   const repo = accountsRepo(s.ctx.db);
   const box = deriveKey(s.ctx.config.secret, 'secretbox');
   const now = () => s.ctx.clock.now();
@@ -77,8 +79,16 @@ export function accountsService(s: { ctx: Ctx }) {
     async get(id: number) { const a = await repo.get(id); if (!a) throw notFound('Account'); return a; },
     /** Every account as compose, the submission relay and the queue filters need it (no secrets). */
     senderAccounts: () => repo.senderAccounts(),
-    async pause(id: number, reason: string) { await repo.update(id, { paused_at: now(), paused_reason: reason.slice(0, 1000) }, now()); },
-    async resume(id: number) { await this.get(id); await repo.update(id, { paused_at: null, paused_reason: null }, now()); },
+    async pause(id: number, reason: string) {
+      await repo.update(id, { paused_at: now(), paused_reason: reason.slice(0, 1000) }, now());
+      const a = await repo.get(id);
+      await s.mailerLog?.({ level: 'error', source: 'account', event: 'account.paused', accountId: id, message: `Upstream account ${a?.name ?? id} paused: ${reason}`, reply: reason });
+    },
+    async resume(id: number) {
+      const a = await this.get(id);
+      await repo.update(id, { paused_at: null, paused_reason: null }, now());
+      if (a.paused_at) await s.mailerLog?.({ level: 'info', source: 'account', event: 'account.resumed', accountId: id, message: `Upstream account ${a.name} resumed` });
+    },
     async health(a: AccountRow) {
       const t = now();
       const u = await repo.usage(a.id, Math.floor(t / 3_600_000), Math.floor(t / 86_400_000));

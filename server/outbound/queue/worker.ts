@@ -24,6 +24,9 @@ import { outcomeOf, upstreamQueueId, type Outcome, type SendError } from './outc
 import { createResultWriter } from './results.js';
 import { pollLoop } from '../../lib/poll.js';
 import type { AccountsService } from '../accounts/service.js';
+import type { MailerLogRecord } from '../../operations/types.js';
+import type { WebhookEvent } from '../../webhooks/events.js';
+import { deliveryReports, accountHealthEntry } from '../../operations/mailerLogDelivery.js';
 
 export { OUTBOUND_QUEUE };
 const SLOW_MS = 10 * 60_000;
@@ -55,6 +58,10 @@ const fingerprint = (a: AccountRow) => JSON.stringify([a.host, a.port, a.securit
 export interface DeliveryDeps {
   ctx: Ctx; accounts: AccountsService; suppressions: SuppressionService; dkim: DkimService; directory: Pick<Directory, 'bounceDomains'>;
   campaigns?: CampaignRenderHook;
+  /** Deferred and failed rows, account health changes (never sent rows). */
+  mailerLog?: MailerLogRecord;
+  /** `delivery.*` webhook events, one call per event kind and group (cheap when nobody listens). */
+  webhooks?: { emitMany(event: WebhookEvent, items: Array<{ data: Record<string, unknown>; key?: string }>): Promise<number> };
 }
 
 export function createDeliveryWorker(s: DeliveryDeps) {
@@ -217,6 +224,7 @@ export function createDeliveryWorker(s: DeliveryDeps) {
     const done = await Promise.all(written);
     await accounts.repo.touchHealth(touch);
     await afterWrite(a, bounced, done, rows);
+    await report(a, touch, done, rows);
     return done.length;
   }
 
@@ -240,6 +248,16 @@ export function createDeliveryWorker(s: DeliveryDeps) {
       const sentIds = new Set(done.filter((d) => d.result.sent && d.applied).map((d) => d.result.id));
       const rows = batchRows.filter((r) => sentIds.has(r.id) && r.mass_email_id);
       if (rows.length) await s.campaigns.sent(rows).catch((e: unknown) => log.error({ evt: 'send.log_failed', err: e }, 'campaign log write failed'));
+    }
+  }
+
+  /** After the group is written: the mailer log (buffered there, not awaited) and the webhook events, a few statements per group. */
+  async function report(a: AccountRow, touch: AccountTouch, done: Array<{ result: RowResult; applied: boolean }>, batchRows: Row[]) {
+    const r = deliveryReports(done, batchRows, a.name);
+    const health = accountHealthEntry(a, touch);
+    if (s.mailerLog) for (const e of health ? [...r.entries, health] : r.entries) void s.mailerLog(e);
+    for (const [event, items] of r.events) {
+      await s.webhooks?.emitMany(event, items).catch((e: unknown) => log.error({ evt: 'send.webhook_failed', err: e, event }, 'delivery webhook events not queued'));
     }
   }
 

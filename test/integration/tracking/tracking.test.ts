@@ -72,6 +72,16 @@ void eachDb(t, async (t, tdb) => {
   const scanned = await ok(`/api/v1/campaign-log?massEmailId=${me.id}&action=clicked&human=false&perPage=5`);
   t.match(scanned.items[0], { action: 'clicked', class: 'scanner', human: false });
 
+  // Webhooks hear of each first open, click and opt-out (an endpoint that listens to those only).
+  await ok('/api/v1/webhooks', 'POST', { url: 'http://127.0.0.1:9/hook', secret: 'whsec_tracking_0123456789', events: ['open', 'click', 'opt_out'] });
+  // Queued just after the hit's commit: wait (up to 5 s) for `n` of them.
+  const hooks = async (event: string, n: number) => {
+    const read = (): Promise<Array<{ data: string }>> => tdb.db.knex('webhook_deliveries').where({ event }).orderBy('id').select('data');
+    let rows = await read();
+    for (let i = 0; i < 100 && rows.length < n; i++) { await sleep(50); rows = await read(); }
+    return rows.map((r) => JSON.parse(r.data));
+  };
+
   // A minute later, two people click the pricing link (one twice) and one opens the mail.
   clock.offset = 60_000;
   const pricingLink = (to: string) => links.get(to)!.clicks.find((c) => c.includes('/t/c/'))!;
@@ -86,6 +96,10 @@ void eachDb(t, async (t, tdb) => {
   t.equal(stats.clicked, 2, 'two people clicked: p2 counted once');
   t.equal(stats[`click:u${pricing.id}`], 2);
   t.equal(stats.opened, 1);
+  t.match(await hooks('click', 2), [{ address: 'p1@rcpt.example', human: true, trackingUrlId: pricing.id, massEmailId: me.id }, { address: 'p2@rcpt.example' }], 'one click event per person and link');
+  await sleep(300);
+  t.equal((await hooks('click', 0)).length, 2, 'the second click of p2 is not another event');
+  t.match(await hooks('open', 1), [{ address: 'p1@rcpt.example', human: true, class: 'human' }]);
   const forged = pricingLink('p1@rcpt.example').replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
   t.equal((await fetch(local(forged), { redirect: 'manual' })).status, 404, 'a tampered click token redirects nowhere');
 
@@ -110,6 +124,9 @@ void eachDb(t, async (t, tdb) => {
   t.equal(Number((await tdb.db.knex('target_list_members as m').join('records as r', 'r.id', 'm.member_id').where({ 'm.list_id': list.id, 'r.external_id': 'C3', 'm.opted_out': true }).count({ n: '*' }))[0]!.n), 1, 'out of the campaign list');
   t.equal((await post(token)).status, 200, 'a replay');
   t.equal((await ok(`/api/v1/mass-emails/${me.id}/stats`)).counters.opted_out, 1, 'counted once');
+  t.match(await hooks('opt_out', 1), [{ address: 'p3@rcpt.example', entirely: false, campaignId: campaign.id }], 'one opt_out event');
+  await sleep(300);
+  t.equal((await hooks('opt_out', 0)).length, 1, 'the replay is not another');
   const log = await ok(`/api/v1/campaign-log?massEmailId=${me.id}&action=opted_out`);
   t.match(log, { total: 2, items: [{ action: 'opted_out', address: 'p3@rcpt.example', recordType: 'contact' }] });
   await s.campaigns.setSettings({ sendWindow: null });

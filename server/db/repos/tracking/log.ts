@@ -61,11 +61,11 @@ async function withRecipients(x: Exec, events: LogEvent[]): Promise<LogEvent[]> 
   });
 }
 
-async function write(x: Exec, group: LogEvent[]): Promise<number> {
+async function write(x: Exec, group: LogEvent[]): Promise<LogEvent[]> {
   const events = await withRecipients(x, group);
+  const firstOnes: LogEvent[] = [];
   const ins = x.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
   const counts = new Map<string, number>();
-  let firsts = 0;
   for (const e of events) {
     const first = (await x.run(`${ins} INTO campaign_log_once (queue_id, k) VALUES (?, ?)`, [e.queueId, onceKey(e)])).changes > 0;
     await x.run(`INSERT INTO campaign_log (${COLS}) VALUES (${COLS.split(',').map(() => '?').join(', ')})`, [
@@ -74,7 +74,7 @@ async function write(x: Exec, group: LogEvent[]): Promise<number> {
       first, e.at,
     ]);
     if (!first) continue;
-    firsts++;
+    firstOnes.push(e);
     for (const m of metricsOf(e)) {
       for (const key of [`m\t${e.massEmailId}\t${m}`, `c\t${e.campaignId}\t${m}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
     }
@@ -87,7 +87,7 @@ async function write(x: Exec, group: LogEvent[]): Promise<number> {
     const [scope, id, metric] = key.split('\t');
     await x.run(upsert, [scope, Number(id), metric!.slice(0, 40), counts.get(key)]);
   }
-  return firsts;
+  return firstOnes;
 }
 
 /** A queue row as tracking and opt-out see it. */
@@ -153,14 +153,14 @@ export function campaignLogRepo(db: Db) {
       return (await logWhere(k('campaign_log as l').select('l.*'), f).where('l.id', '>', afterId).orderBy('l.id').limit(limit)).map(toItem);
     },
     /**
-     * Writes a group of events in one transaction; returns how many were the first of their kind.
+     * Writes a group of events in one transaction; returns those that were the first of their kind.
      * Committed, not fsynced: a hit is answered once its event survives a crash of the process
      * (SQLite WAL, synchronous=NORMAL; MariaDB syncs each commit itself). Waiting for the fsync
      * too held 50 connections at 2,900 req/s, fsync-bound (bench/tracking.sh); a power loss may
      * drop the last moments of opens and clicks, never mail, whose commits are fsynced.
      */
-    async record(events: LogEvent[]): Promise<number> {
-      if (!events.length) return 0;
+    async record(events: LogEvent[]): Promise<LogEvent[]> {
+      if (!events.length) return [];
       return transact(db, (x) => write(x, events));
     },
     async stats(scope: 'm' | 'c', id: number): Promise<Record<string, number>> {

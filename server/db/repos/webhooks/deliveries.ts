@@ -53,6 +53,22 @@ export function webhookDeliveriesRepo(db: Db) {
       }
       return n;
     },
+    /**
+     * Queues many deliveries in a few statements (one read of the keys that exist, multi-row
+     * INSERTs that skip a key inserted meanwhile): the delivery worker's groups. Returns how many were new.
+     */
+    async enqueueMany(rows: NewDelivery[], now: number): Promise<number> {
+      if (!rows.length) return 0;
+      const keys = [...new Set(rows.map((r) => r.unique_key).filter((x): x is string => x !== null))];
+      const seen = new Set<string>();
+      for (let i = 0; i < keys.length; i += 500) {
+        for (const x of await k('webhook_deliveries').whereIn('unique_key', keys.slice(i, i + 500)).pluck('unique_key')) seen.add(String(x));
+      }
+      const fresh = rows.filter((r) => r.unique_key === null || (!seen.has(r.unique_key) && (seen.add(r.unique_key), true)))
+        .map((r) => ({ ...r, resend_of: r.resend_of ?? null, state: 'pending', run_at: now, created_at: now, updated_at: now }));
+      for (let i = 0; i < fresh.length; i += 200) await k('webhook_deliveries').insert(fresh.slice(i, i + 200)).onConflict('unique_key').ignore();
+      return fresh.length;
+    },
     /** One delivery without a unique key (a test or a re-send); returns its id. */
     async insertOne(r: NewDelivery, now: number): Promise<number> {
       const [id] = await k('webhook_deliveries').insert({ ...r, resend_of: r.resend_of ?? null, state: 'pending', run_at: now, created_at: now, updated_at: now });
