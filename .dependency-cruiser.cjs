@@ -3,7 +3,7 @@
  * Composition files (server/app.ts, server/main.ts, server/services.ts, each feature's
  * feature.ts) may join any parts; everything else keeps to its layer.
  */
-const DOMAIN = '^server/(inbound|outbound|suppression|bounces|auth|scheduler|tracking|routing|records|targetLists|campaigns|imap|webhooks|operations)/';
+const DOMAIN = '^server/(inbound|outbound|suppression|bounces|auth|scheduler|tracking|routing|records|targetLists|campaigns|imap|webhooks|operations|status)/';
 // Pure contracts a repository may share with its domain: the records types and the address normal form, the campaign
 // types and a campaign recipient's record shape (no I/O, no imports of server/ but lib/).
 const CONTRACTS = '^server/(records/(types|normalize)|campaigns/(types|render/data))\\.ts$';

@@ -1,10 +1,13 @@
 /*
  * Prometheus metrics on a registry owned by one app instance (tests build several):
- * process metrics, HTTP request durations, and queue-depth gauges fed by callbacks that
- * each queue module registers.
+ * process metrics, HTTP request durations, queue-depth gauges fed by callbacks that each
+ * queue module registers, this node's inbound kinds, and the cluster-wide counters and
+ * gauges the status service reads from the database at scrape time (`addSource`).
+ * Every name is documented in the README ("Metrics").
  */
 import client from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import type { MetricSource } from '../status/service.js';
 
 export type GaugeSource = () => Promise<Array<{ labels: Record<string, string>; value: number }>>;
 
@@ -29,9 +32,29 @@ export function createMetrics() {
       }
     },
   });
+  // Counted where the pipeline's route step runs (the status feature's hook): per node, like the HTTP histogram.
+  const inboundKinds = new client.Counter({
+    name: 'postern_inbound_messages_total', help: 'Inbound messages through the pipeline by detected kind, this node', labelNames: ['kind'], registers: [registry],
+  });
   return {
     registry,
     smtpCommit,
+    inboundKind(kind: string | undefined) { inboundKinds.inc({ kind: kind ?? 'unknown' }); },
+    /** A counter or gauge whose values are read from `src` at each scrape (the database's numbers, the same on every node). */
+    addSource(src: MetricSource) {
+      if (src.type === 'gauge') {
+        new client.Gauge({ name: src.name, help: src.help, labelNames: src.labelNames, registers: [registry], async collect() {
+          this.reset();
+          for (const { labels, value } of await src.collect()) this.set(labels, value);
+        } });
+      } else {
+        // A counter's value is the database's running total: reset and set it to that at each scrape.
+        new client.Counter({ name: src.name, help: src.help, labelNames: src.labelNames, registers: [registry], async collect() {
+          this.reset();
+          for (const { labels, value } of await src.collect()) this.inc(labels, value);
+        } });
+      }
+    },
     /** A queue module reports its depth per state through this. */
     addQueue(name: string, src: GaugeSource) { queueSources.set(name, src); },
     instrument(app: FastifyInstance) {

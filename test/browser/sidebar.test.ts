@@ -36,7 +36,7 @@ t.test('the sidebar is grouped by area', async (t) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, url, 'admin', ADMIN_PASSWORD);
   t.same(await sidebar(admin), [
-    { area: 'Overview', items: ['Dashboard'] },
+    { area: 'Overview', items: ['Dashboard', 'Mailer status'] },
     { area: 'Inbound', items: ['Inbound mail', 'Domains & mailboxes', 'App credentials'] },
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
     { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Campaigns', 'Import / export CSV'] },
@@ -55,7 +55,7 @@ t.test('the sidebar is grouped by area', async (t) => {
   await signIn(agent, url, 'agnes', 'agent password 1');
   const areas = await sidebar(agent);
   const items = areas.flatMap((a) => a.items);
-  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks', 'Mailer log']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
+  for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks', 'Mailer log', 'Mailer status']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
   t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Records & lists', 'Deliverability', 'Administration'], 'agent: areas in the same order');
   t.notOk(items.includes('Import / export CSV'), 'agent does not see the CSV import');
 });
