@@ -28,6 +28,26 @@ export interface StepContext {
   root?: Part;
   head?: HeaderSection;
   classified?: ClassifiedMessage;
+  /** What routing decided so far: the route hooks share it, in order (filters → cases → auto-reply). */
+  routing?: RoutingState;
+}
+
+/**
+ * The route hooks' shared decisions. Filters set skip/stop/folder/assignment/tags; cases set the
+ * case; auto-reply reads both. A hook reads what the earlier ones left and adds its part.
+ */
+export interface RoutingState {
+  /** A filter said "skip": kept for audit, not routed, not in the inbox (later hooks do nothing). */
+  skip?: boolean;
+  /** A filter said "stop processing": no later filter runs (routing itself continues). */
+  stop?: boolean;
+  folder?: string | null; markRead?: boolean; noNotify?: boolean;
+  assignTeamId?: number | null; assignUserId?: number | null; tags?: string[];
+  /** Ids of the filters that matched, in order. */
+  matchedFilters?: number[];
+  caseId?: number | null; caseNumber?: number | null; caseCreated?: boolean;
+  /** The threading rung that joined the message to its case (reply-address, references, subject-tag, new). */
+  threadRung?: string | null;
 }
 export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
 
