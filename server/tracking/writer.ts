@@ -1,18 +1,16 @@
 /*
  * Group commit for campaign log events: a tracking hit waits until its event is committed
- * (log.ts record says how durable), but many hits share one transaction. A batch goes
- * when the previous one has committed, or after MAX_WAIT_MS, whichever is later.
+ * (log.ts record says how durable), but many hits share one transaction. A batch goes when
+ * the previous one has committed: hits that arrive meanwhile form the next, bigger batch.
  */
 import type { LogEvent } from '../db/repos/tracking/log.js';
 
 const MAX_BATCH = 500;
-/** Long enough to gather the hits of a busy second, short against a person's page load. */
-const MAX_WAIT_MS = 4;
 
 export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>) {
   let pending: Array<{ e: LogEvent; done: (err?: unknown) => void }> = [];
   let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Immediate | null = null;
 
   async function drain() {
     while (pending.length) {
@@ -32,11 +30,13 @@ export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>)
       return new Promise<void>((resolve, reject) => {
         pending.push({ e, done: (err) => (err ? reject(err) : resolve()) });
         if (pending.length >= MAX_BATCH) kick();
-        else if (!timer && !running) timer = setTimeout(kick, MAX_WAIT_MS);
+        // The hits that arrived in this turn of the event loop go together; no timer (a 4 ms wait
+        // held 50 connections at ~3,100 req/s with the CPU 19 % idle, bench/tracking.sh).
+        else if (!timer && !running) timer = setImmediate(kick);
       });
     },
     async flush() {
-      if (timer) { clearTimeout(timer); kick(); }
+      if (timer) { clearImmediate(timer); kick(); }
       while (running) await running;
     },
   };
