@@ -20,6 +20,7 @@ import { renderRecipient } from './render/render.js';
 import { pickBounceDomain } from './preflight.js';
 import type { TrackRef, TrackUrl } from './render/links.js';
 import { DEFAULT_SETTINGS, type MassEmailSettings } from './pacing.js';
+import { boundedMemo } from '../lib/memo.js';
 
 export const CAMPAIGN_SOURCES = ['campaign', 'campaign-test'];
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
@@ -40,7 +41,6 @@ export function campaignRenderer(s: CampaignRendererDeps): CampaignRenderHook {
   const settings = settingsRepo(s.ctx.db);
   const optoutKey = deriveKey(s.ctx.config.secret, 'optout');
   const midKey = deriveKey(s.ctx.config.secret, 'message-id');
-  const cache = new Map<number, Promise<Prepared | null>>();
   const publicUrl = () => s.ctx.config.publicUrl.replace(/\/$/, '');
 
   type Message = { id: number | string; source?: unknown; source_id?: unknown; subject: string | null; html?: string | null; text?: string | null; from_addr: string };
@@ -61,17 +61,8 @@ export function campaignRenderer(s: CampaignRendererDeps): CampaignRenderHook {
       feedbackId: `${meta.massEmailId}:${meta.campaign.id}:campaign:postern`,
     };
   }
-  function prepared(m: Parameters<typeof prepare>[0]) {
-    const id = Number(m.id);
-    let p = cache.get(id);
-    if (!p) {
-      p = prepare(m);
-      p.catch(() => cache.delete(id));
-      if (cache.size >= CACHED) cache.delete(cache.keys().next().value!);
-      cache.set(id, p);
-    }
-    return p;
-  }
+  // One compiled template per message (a mass email's copies all share it).
+  const prepared = boundedMemo(prepare, { max: CACHED, key: (m: Message) => Number(m.id) });
 
   return {
     owns: (m) => CAMPAIGN_SOURCES.includes(String(m.source)),

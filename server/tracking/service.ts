@@ -18,6 +18,7 @@ import { invalid, notFound, type FieldError } from '../errors.js';
 import type { LogFilter } from '../db/repos/tracking/log.js';
 import type { ListQuery } from '../db/list.js';
 import { createLogWriter } from './writer.js';
+import { boundedMemo } from '../lib/memo.js';
 import type { WebhookEmit, WebhookEvent } from '../webhooks/events.js';
 
 export type TrackingService = ReturnType<typeof trackingService>;
@@ -30,21 +31,10 @@ interface Ref { queueId: number; massEmailId: number; messageId: number; sentAt:
 export const DEFAULT_TRACKING: TrackingSettings = { privacy: false };
 
 const KIND_CODE: Record<TrackKind, number> = { u: 0, a: 1, o: 2 };
+/** Mass emails, messages and tracking URLs remembered per node (each is asked for on every hit). */
 const CACHE = 500;
+const memo = <K, V>(load: (k: K) => Promise<V>, ttlMs: number) => boundedMemo(load, { max: CACHE, ttlMs });
 
-/** A tiny bounded memo: the mass email of a row and a message's links are asked for on every hit. */
-function memo<K, V>(load: (k: K) => Promise<V>, ttlMs: number) {
-  const m = new Map<K, { at: number; v: Promise<V> }>();
-  return (k: K) => {
-    const hit = m.get(k);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.v;
-    const v = load(k);
-    v.catch(() => m.delete(k));
-    if (m.size >= CACHE) m.delete(m.keys().next().value!);
-    m.set(k, { at: Date.now(), v });
-    return v;
-  };
-}
 
 /** The webhook event of a first log event (opens and clicks once per row, link and humanity). */
 const HOOK_OF: Partial<Record<LogEvent['action'], WebhookEvent>> = { opened: 'open', clicked: 'click', opted_out: 'opt_out' };
