@@ -5,18 +5,14 @@
  * with its two members.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 import { startUpstream } from '../helpers/upstream.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('campaign log: filter Opened, make a target list of the selection', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const up = await startUpstream();
   t.teardown(() => up.close());
   let offset = 0;
@@ -47,14 +43,10 @@ t.test('campaign log: filter Opened, make a target list of the selection', async
   }
   await s.tracking.flush();
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
+  await signIn(page, url, 'admin', ADMIN_PASSWORD);
 
   await page.goto(`${url}/admin/campaigns/${campaign.id}`);
   t.equal((await page.textContent('[data-stat="opened"]'))?.trim(), '2', 'two people opened');

@@ -4,17 +4,13 @@
  * progress to complete without a reload.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 import { startUpstream } from '../helpers/upstream.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('a mass email from the UI, with a test send and live progress', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const up = await startUpstream();
   t.teardown(() => up.close());
   const { url, app, api } = await startTestApp(t, { roles: ['http', 'worker'], overrides: { worker: { pollMs: 30, leaseMs: 5000, batchSize: 50 } } });
@@ -31,14 +27,10 @@ t.test('a mass email from the UI, with a test send and live progress', async (t)
   const list = await ok('/api/v1/target-lists', { name: 'Customers' });
   await ok(`/api/v1/target-lists/${list.id}/members`, { records: [0, 1, 2].map((i) => ({ type: 'contact', externalId: `C${i}` })) });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
+  await signIn(page, url, 'admin', ADMIN_PASSWORD);
 
   await page.getByRole('link', { name: 'Campaigns' }).click();
   await page.waitForURL(`${url}/admin/campaigns`);

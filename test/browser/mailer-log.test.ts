@@ -4,19 +4,16 @@
  * sees the refused recipient with the upstream's reply, and downloads the filtered CSV.
  */
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
+import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { enqueue } from '../../server/outbound/enqueue.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('mailer log: filter to errors, download the CSV', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const up = await startUpstream({ rules: (r) => (r.startsWith('busy') ? '450' : r.startsWith('gone') ? '550' : 'ok') });
   const { url, app, api } = await startTestApp(t, { roles: ['http', 'worker'], overrides: { worker: { pollMs: 30, leaseMs: 5000, batchSize: 50 } } });
   const s = app.services;
@@ -31,14 +28,10 @@ t.test('mailer log: filter to errors, download the CSV', async (t) => {
     await sleep(40);
   }
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
   const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
+  await signIn(page, url, 'admin', ADMIN_PASSWORD);
 
   await page.locator('nav.sidebar').getByRole('link', { name: 'Mailer log' }).click();
   await page.waitForURL(`${url}/admin/mailer-log`);

@@ -4,12 +4,10 @@
  * marked; an agent sees no admin-only entries.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium, type Page } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function sidebar(page: Page) {
   return page.$$eval('nav.sidebar section', (secs) => secs.map((s) => ({
@@ -18,20 +16,11 @@ async function sidebar(page: Page) {
   })));
 }
 
-async function signIn(page: Page, url: string, user: string, pw: string) {
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(pw);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
-}
-
 t.test('the sidebar is grouped by area', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const { url, app } = await startTestApp(t);
   await app.services.auth.createUser({ username: 'agnes', name: 'Agnes', role: 'agent', active: true, password: 'agent password 1', email: null, teamIds: [] });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
 
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, url, 'admin', ADMIN_PASSWORD);

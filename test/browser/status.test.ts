@@ -4,18 +4,14 @@
  * the account stops), then enables it again.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { enqueue } from '../../server/outbound/enqueue.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('status page: sees a failing account and toggles it', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const up = await startUpstream({ rules: () => '450' });
   t.teardown(() => up.close());
   const { url, app, api, tdb } = await startTestApp(t, {
@@ -29,14 +25,10 @@ t.test('status page: sees a failing account and toggles it', async (t) => {
   });
   for (let i = 0; i < 200 && (await tdb.db.knex('outbound_queue').where({ message_id: r.messageId }).first()).state !== 'deferred'; i++) await sleep(50);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
+  await signIn(page, url, 'admin', ADMIN_PASSWORD);
   await page.locator('nav.sidebar').getByRole('link', { name: 'Mailer status' }).click();
   await page.waitForURL(`${url}/admin/status`);
 

@@ -4,28 +4,20 @@
  * domain, sees the preview count, adds all matches (more than one page) and sees the count.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchBrowser, signIn } from '../helpers/browser.js';
 import { startTestApp, ADMIN_PASSWORD } from '../helpers/app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 t.test('filter then select all in a real browser', async (t) => {
-  if (!existsSync(CHROMIUM)) { t.fail(`${CHROMIUM} is missing: install Debian's chromium`); return; }
   const { url, app } = await startTestApp(t);
   const rows = Array.from({ length: 120 }, (_, i) => `b${i},Bea${i},Test,b${i}@${i % 3 ? 'keep' : 'skip'}.example`);
   rows.splice(60, 0, 'bad1,Bad,Row,not-an-address');
   const csv = `external_id,First Name,lastName,Email\n${rows.join('\n')}\n`;
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}/admin/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${url}/admin`);
+  await signIn(page, url, 'admin', ADMIN_PASSWORD);
 
   await page.getByRole('link', { name: 'Import / export CSV' }).click();
   await page.waitForURL(`${url}/admin/records/import`);
