@@ -3,7 +3,9 @@
  * (~5 KB HTML + text, unique recipient each) for an upstream account at 127.0.0.1:PORT with
  * a DKIM key for the From domain, then runs the delivery worker in this process until
  * every row is sent. Prints `DRAINED n=… secs=… msgs_per_s=… peak_rss_mb=… rss_mb_by_quarter=a/b/c/d` to stdout
- * (the peak RSS within each quarter of the drain: flat when memory stays bounded).
+ * (the peak RSS within each quarter of the drain: flat when memory stays bounded), and on MySQL
+ * the server's counters per message over the drain (db_*_per_msg, SHOW GLOBAL STATUS).
+ * POSTERN_BENCH_DB_URL: the database (default a SQLite file in a temp dir).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { uniqueKey } from '../server/db/repos/outbound/queue.js';
 
 const N = Number(process.env.N ?? 20000), PORT = Number(process.env.SINK_PORT ?? 2529);
 const dir = mkdtempSync(join(tmpdir(), 'postern-outbench-'));
-const config = loadConfig({ env: {}, persistSecret: false, overrides: { roles: ['worker'], secret: 'bench-secret-0123456789', database: { url: join(dir, 'p.sqlite') }, worker: { batchSize: 200, pollMs: 20, leaseMs: 60_000 }, log: { level: 'warn' } } });
+const config = loadConfig({ env: {}, persistSecret: false, overrides: { roles: ['worker'], secret: 'bench-secret-0123456789', database: { url: process.env.POSTERN_BENCH_DB_URL || join(dir, 'p.sqlite') }, worker: { batchSize: 200, pollMs: 20, leaseMs: 60_000 }, log: { level: 'warn' } } });
 const app = await createApp(config, { log: silentLogger() });
 const s = app.services;
 await s.accounts.bootstrap();
@@ -44,6 +46,13 @@ const rss = setInterval(() => {
   const q = Math.min(3, Math.floor((4 * sent) / N));
   quarters[q] = Math.max(quarters[q]!, now);
 }, 200);
+const STATUS = { questions: 'Questions', inserts: 'Com_insert', updates: 'Com_update', selects: 'Com_select', commits: 'Com_commit', prepares: 'Com_stmt_prepare', data_fsyncs: 'Innodb_data_fsyncs' };
+async function status(): Promise<Record<string, number>> {
+  if (s.ctx.db.dialect !== 'mysql') return {};
+  const [rows] = (await k.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN (${Object.values(STATUS).map((v) => `'${v}'`).join(', ')})`)) as [Array<{ Variable_name: string; Value: string }>];
+  return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+}
+const before = await status();
 const start = Date.now();
 const worker = s.delivery.start();
 for (;;) {
@@ -53,8 +62,10 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 250));
 }
 const secs = (Date.now() - start) / 1000;
+const after = await status();
+const dbCost = s.ctx.db.dialect === 'mysql' ? ` ${Object.entries(STATUS).map(([name, v]) => `db_${name}_per_msg=${((after[v]! - before[v]!) / N).toFixed(3)}`).join(' ')}` : '';
 clearInterval(rss);
 await worker.stop();
 await app.stop();
 const mb = (b: number) => Math.round(b / 1048576);
-console.log(`DRAINED n=${N} secs=${secs.toFixed(1)} msgs_per_s=${Math.round(N / secs)} peak_rss_mb=${mb(peak)} rss_mb_by_quarter=${quarters.map(mb).join('/')}`);
+console.log(`DRAINED n=${N} secs=${secs.toFixed(1)} msgs_per_s=${Math.round(N / secs)} peak_rss_mb=${mb(peak)} rss_mb_by_quarter=${quarters.map(mb).join('/')}${dbCost}`);

@@ -1,8 +1,9 @@
 /*
  * Opens the database: embedded SQLite (better-sqlite3, WAL, foreign keys) for a file path,
  * MySQL 8 / MariaDB 10.6+ (InnoDB, utf8mb4) for a mysql:// URL. Refuses servers without
- * SKIP LOCKED and warns when commits are not durable. `durable()` resolves once everything
- * committed so far is on disk: what SMTP waits for before its 250.
+ * SKIP LOCKED and warns once at start when commits are not durable (InnoDB log flush, binlog
+ * sync). `durable()` resolves once everything committed so far is on disk: what SMTP waits
+ * for before its 250 (on MySQL the COMMIT itself flushed the redo log).
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +21,11 @@ export interface Db {
   durable(): Promise<void>;
   /** One round trip to the database (the health check). */
   ping(): Promise<void>;
+  /**
+   * MySQL: the step between the ids of one multi-row INSERT (the first is its insertId), or
+   * null when the server does not promise consecutive ids (innodb_autoinc_lock_mode=2).
+   */
+  idStep?: number | null;
 }
 
 export const isMysql = (url: string) => /^mysql2?:\/\//i.test(url);
@@ -80,17 +86,23 @@ async function openMysql(url: string, opts: { log?: Log; poolMax?: number }): Pr
       host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username),
       password: decodeURIComponent(u.password), database: u.pathname.replace(/^\//, ''),
       charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false,
+      // Prepared statements (db/exec.ts) per connection; least recently used ones are closed.
+      maxPreparedStatements: 256,
+      // db/exec.ts#transactScript sends a whole transaction in one round trip. Every value
+      // still goes as a bound parameter (knex and exec.ts never splice values into SQL text).
+      multipleStatements: true,
     },
     pool: { min: 0, max: opts.poolMax ?? 10 },
   });
+  let idStep: number | null;
   try {
-    await checkMysqlVersion(knex, opts.log);
+    idStep = await checkMysqlServer(knex, opts.log);
   } catch (e) {
     await knex.destroy();
     throw e;
   }
   // InnoDB (innodb_flush_log_at_trx_commit=1, checked above) flushes its log inside COMMIT.
-  return { knex, dialect: 'mysql', close: () => knex.destroy(), durable: async () => {}, ping: async () => { await knex.raw('SELECT 1'); } };
+  return { knex, dialect: 'mysql', close: () => knex.destroy(), durable: async () => {}, ping: async () => { await knex.raw('SELECT 1'); }, idStep };
 }
 
 /** SKIP LOCKED arrived in MySQL 8.0.1 and MariaDB 10.6: the queues need it. */
@@ -101,15 +113,32 @@ export function mysqlVersionOk(version: string): { ok: boolean; product: string 
   return { ok: major >= 8, product: 'MySQL' };
 }
 
-async function checkMysqlVersion(knex: Knex, log?: Log) {
-  const [rows] = (await knex.raw('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS f')) as [Array<{ v: string; f: number }>];
-  const { v, f } = rows[0]!;
+/** Why an acknowledged commit could be lost on this server, as log lines (none when commits are durable). */
+export function durabilityWarnings(v: { flushLogAtTrxCommit: number; logBin: number; syncBinlog: number }): Array<{ fields: Record<string, unknown>; message: string }> {
+  const out: Array<{ fields: Record<string, unknown>; message: string }> = [];
+  if (v.flushLogAtTrxCommit !== 1) {
+    out.push({ fields: { evt: 'db.not_durable', innodb_flush_log_at_trx_commit: v.flushLogAtTrxCommit },
+      message: 'innodb_flush_log_at_trx_commit is not 1: a database crash may lose mail that was already acknowledged' });
+  }
+  // With the binlog on, crash recovery keeps only the transactions found in it (two-phase
+  // commit): a binlog not synced at each commit can lose acknowledged ones too.
+  if (v.logBin === 1 && v.syncBinlog !== 1) {
+    out.push({ fields: { evt: 'db.binlog_not_durable', sync_binlog: v.syncBinlog },
+      message: 'the binary log is on and sync_binlog is not 1: a database crash may lose mail that was already acknowledged' });
+  }
+  return out;
+}
+
+/** What a node needs to know about the server; warns once when an acknowledged commit could be lost. Returns the id step. */
+async function checkMysqlServer(knex: Knex, log?: Log): Promise<number | null> {
+  const [rows] = (await knex.raw('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS f, @@log_bin AS bin, @@sync_binlog AS sb,'
+    + ' @@innodb_autoinc_lock_mode AS lm, @@auto_increment_increment AS inc')) as [Array<{ v: string; f: number; bin: number; sb: number; lm: number; inc: number }>];
+  const { v, f, bin, sb, lm, inc } = rows[0]!;
   const { ok, product } = mysqlVersionOk(v);
   if (!ok) {
     throw new AppError('db_unsupported', `${product} ${v} is too old: Postern needs MySQL 8.0+ or MariaDB 10.6+ (for SELECT … FOR UPDATE SKIP LOCKED)`);
   }
-  if (Number(f) !== 1) {
-    log?.warn({ evt: 'db.not_durable', innodb_flush_log_at_trx_commit: f },
-      'innodb_flush_log_at_trx_commit is not 1: a database crash may lose mail that was already acknowledged');
-  }
+  for (const w of durabilityWarnings({ flushLogAtTrxCommit: Number(f), logBin: Number(bin), syncBinlog: Number(sb) })) log?.warn(w.fields, w.message);
+  // Modes 0 and 1 give a multi-row INSERT ("simple insert") consecutive ids; mode 2 may interleave them.
+  return Number(lm) <= 1 ? Number(inc) || 1 : null;
 }

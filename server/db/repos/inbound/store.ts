@@ -4,15 +4,19 @@
  * Writes: inbound_messages, inbound_raw, inbound_recipients. Reads: inbound_messages, inbound_raw, inbound_recipients.
  * Writes accepted messages: one transaction per batch stores each message's row (state
  * `received`), its raw bytes in ≤1 MiB chunks and its classified recipients. Reads the raw
- * back chunk by chunk.
+ * back chunk by chunk. On MySQL a batch is one round trip (BEGIN, one multi-row INSERT per
+ * table, COMMIT as one script; a batch with big messages: prepared multi-row INSERTs) instead
+ * of three round trips per message: the round trips, not the CPU, capped acceptance there
+ * (README, MySQL figures: 3.0 INSERTs per message, batches of ~10, 229 msgs/s with the listener alone).
+ * The raw stays a LONGBLOB (byte-exact, stored in the row while it fits, off-page beyond).
  */
 import type { Db } from '../../connect.js';
-import { transact, valuesList, type Exec } from '../../exec.js';
+import { powerOfTwoGroups, transact, transactScript, valuesList, type Exec } from '../../exec.js';
 import { numOrNull, type DbRow } from '../../row.js';
 
 export interface StoredRecipient { address: string; kind: string; mailbox_id: number | null; target_id: number | null }
 export interface NewInbound {
-  listener: 'mx' | 'submission'; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean;
+  listener: 'mx' | 'submission' | 'imap'; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean;
   credential_id: number | null; size: number; chunks: () => AsyncIterable<Buffer>; recipients: StoredRecipient[];
 }
 
@@ -34,11 +38,78 @@ export async function insertInbound(x: Exec, m: NewInbound, now: number): Promis
   return id;
 }
 
+/** Messages up to this size go in the multi-row INSERTs (their chunks held in memory for the batch); bigger ones alone. */
+const MULTI_ROW_MAX_BYTES = 256 * 1024;
+/** Up to this many raw bytes a batch goes as one script (sent as hex text: twice that, within max_allowed_packet's 16 MiB default). */
+const SCRIPT_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * MySQL, the common case (small messages): the whole batch in one round trip, three multi-row
+ * INSERTs between BEGIN and COMMIT; the raw rows and recipients find their message's id from
+ * the first INSERT's LAST_INSERT_ID() and the server's id step. Null when the batch does not fit.
+ */
+async function insertScript(db: Db, batch: NewInbound[], now: number, step: number): Promise<number[] | null> {
+  if (batch.some((m) => m.size > MULTI_ROW_MAX_BYTES) || batch.reduce((n, m) => n + m.size, 0) > SCRIPT_MAX_BYTES) return null;
+  const chunks: Buffer[][] = [];
+  for (const m of batch) {
+    const cs: Buffer[] = [];
+    for await (const c of m.chunks()) cs.push(c);
+    chunks.push(cs);
+  }
+  const raw = chunks.flatMap((cs, i) => cs.map((chunk, seq) => [i * step, seq, chunk] as const));
+  const rcpts = batch.flatMap((m, i) => m.recipients.map((r) => [i * step, r.address, r.kind, r.mailbox_id, r.target_id] as const));
+  const statements: Array<{ sql: string; params: readonly unknown[] }> = [
+    { sql: `INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(batch.length, MESSAGE_COLS.length)}`,
+      params: batch.flatMap((m) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]) },
+    { sql: 'SET @postern_first_id = LAST_INSERT_ID()', params: [] },
+  ];
+  if (raw.length) {
+    statements.push({ sql: `INSERT INTO inbound_raw (message_id, seq, chunk) VALUES ${raw.map(() => '(@postern_first_id + ?, ?, ?)').join(', ')}`, params: raw.flat() });
+  }
+  if (rcpts.length) {
+    statements.push({ sql: `INSERT INTO inbound_recipients (${RECIPIENT_COLS.join(', ')}) VALUES ${rcpts.map(() => '(@postern_first_id + ?, ?, ?, ?, ?)').join(', ')}`, params: rcpts.flat() });
+  }
+  const [first] = await transactScript(db, statements);
+  return batch.map((_, i) => first!.lastId + i * step);
+}
+
+/** MySQL: every small message of a batch in multi-row INSERTs; ids from each INSERT's first id and the server's step. */
+async function insertMany(x: Exec, batch: NewInbound[], now: number, step: number): Promise<number[]> {
+  const ids: number[] = new Array(batch.length);
+  const small: Array<{ m: NewInbound; i: number; chunks: Buffer[] }> = [];
+  for (let i = 0; i < batch.length; i++) {
+    const m = batch[i]!;
+    if (m.size > MULTI_ROW_MAX_BYTES) { ids[i] = await insertInbound(x, m, now); continue; }
+    const chunks: Buffer[] = [];
+    for await (const c of m.chunks()) chunks.push(c);
+    small.push({ m, i, chunks });
+  }
+  for (const group of powerOfTwoGroups(small)) {
+    const { lastId: first } = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`,
+      group.flatMap(({ m }) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]));
+    group.forEach((g, k) => { ids[g.i] = first + k * step; });
+  }
+  const raw = small.flatMap(({ i, chunks }) => chunks.map((chunk, seq) => ({ id: ids[i]!, seq, chunk })));
+  for (const group of powerOfTwoGroups(raw, (r) => r.chunk.length)) {
+    await x.run(`INSERT INTO inbound_raw (message_id, seq, chunk) VALUES ${valuesList(group.length, 3)}`, group.flatMap((r) => [r.id, r.seq, r.chunk]));
+  }
+  const rcpts = small.flatMap(({ m, i }) => m.recipients.map((r) => [ids[i]!, r.address, r.kind, r.mailbox_id, r.target_id]));
+  for (const group of powerOfTwoGroups(rcpts)) {
+    await x.run(`INSERT INTO inbound_recipients (${RECIPIENT_COLS.join(', ')}) VALUES ${valuesList(group.length, RECIPIENT_COLS.length)}`, group.flat());
+  }
+  return ids;
+}
+
 export function inboundStoreRepo(db: Db) {
   return {
     /** Stores every message of a batch in one transaction (one fsync for all); returns their ids in order. */
     async insertBatch(batch: NewInbound[], now: number): Promise<number[]> {
+      if (db.dialect === 'mysql' && db.idStep) {
+        const ids = await insertScript(db, batch, now, db.idStep);
+        if (ids) return ids;
+      }
       return transact(db, async (x) => {
+        if (x.dialect === 'mysql' && db.idStep) return insertMany(x, batch, now, db.idStep);
         const ids: number[] = [];
         for (const m of batch) ids.push(await insertInbound(x, m, now));
         return ids;
