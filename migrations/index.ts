@@ -19,8 +19,9 @@ import { massEmailCounts } from './052_mass_email_counts.js';
 import { webhooks } from './060_webhooks.js';
 import { mailerLog } from './061_mailer_log.js';
 import { mailStats } from './062_mail_stats.js';
+import { imap } from './070_imap.js';
 
 export const migrations: Migration[] = [
   core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
-  webhooks, massEmailCounts, mailerLog, mailStats,
+  webhooks, massEmailCounts, mailerLog, mailStats, imap,
 ];

@@ -27,13 +27,14 @@ import { campaignsFeature } from './campaigns/feature.js';
 import { trackingFeature } from './tracking/feature.js';
 import { webhooksFeature } from './webhooks/feature.js';
 import { operationsFeature } from './operations/feature.js';
+import { imapFeature } from './imap/feature.js';
 import { statusFeature } from './status/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
   composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
-  webhooksFeature, operationsFeature, statusFeature,
+  webhooksFeature, operationsFeature, imapFeature, statusFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

@@ -44,8 +44,9 @@ import { campaignLogActions, type CampaignLogActions } from './tracking/logActio
 import { webhooksService, type WebhooksService } from './webhooks/service.js';
 import { mailerLogService, type MailerLogService } from './operations/mailerLog.js';
 import type { MassEmailStateChange } from './operations/types.js';
+import { imapService, type ImapService } from './imap/service.js';
 import { statusService, type StatusService } from './status/service.js';
-import { accountSource, mailboxSource } from './status/sources.js';
+import { accountSource, imapSource, mailboxSource } from './status/sources.js';
 import { mailStatsRepo } from './db/repos/status/stats.js';
 import type { Metrics } from './http/metrics.js';
 import type { AuthService } from './auth/service.js';
@@ -115,6 +116,8 @@ export interface Services {
   webhooks: WebhooksService;
   /** The mailer log: `record` is the seam other services are given; list, exports, retention. */
   mailerLog: MailerLogService;
+  /** IMAP accounts (group and personal), their lossless sync (worker role) and sync status rows. */
+  imap: ImapService;
   /** Mailer status (sources, jobs, queues), the dashboard numbers and the hourly mail counters' roll-up. */
   status: StatusService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
@@ -170,11 +173,12 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const campaigns = campaignsService({ ctx, onState: massState }, preflightOf);
   const massSender = createMassSender({ ctx, campaigns, targetLists, templates, accounts, suppressions, preflightOf, onState: massState });
   const testSend = testSender({ ctx, campaigns, templates, accounts });
+  const imap = imapService({ ctx, accounts, directory, users: auth.users, mailerLog: mailerLog.record });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
   // The status page's sources, in page order: IMAP accounts plug in here with one entry.
   const mailStats = mailStatsRepo(ctx.db);
   const status = statusService({ ctx, scheduler, campaigns, queues: () => decls.queues,
-    sources: [accountSource({ accounts, stats: mailStats }), mailboxSource({ domains, stats: mailStats })] });
+    sources: [accountSource({ accounts, stats: mailStats }), mailboxSource({ domains, stats: mailStats }), imapSource({ imap })] });
 
   const services: Services = {
     ctx, metrics, auth, teams, prefs, access, suppressions, scheduler, directory, domains, credentials, inboundPipeline, inboundView,
@@ -182,7 +186,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
     campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
     mailerLog,
-    webhooks, status,
+    webhooks, imap, status,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

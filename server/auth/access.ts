@@ -77,7 +77,7 @@ export function fromChoices(s: MailScope, accounts: Array<{ name: string; allowe
 /** Agent API keys reach the mail routes (and read what compose needs); everything else is admin work. */
 export function apiRouteAllowed(p: Principal, method: string, route: string | undefined): boolean {
   if (p.role === 'admin' || route === undefined) return true;
-  if (/^\/api\/v1\/(inbound|queue|messages)(\/|$)/.test(route)) return true;
+  if (/^\/api\/v1\/(inbound|queue|messages|cases|imap-accounts)(\/|$)/.test(route)) return true;
   return (method === 'GET' || method === 'HEAD') && /^\/api\/v1\/(mailboxes|templates|message-types)(\/|$)/.test(route);
 }
 

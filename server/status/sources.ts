@@ -6,6 +6,7 @@
  */
 import type { AccountsService } from '../outbound/accounts/service.js';
 import type { DomainsService } from '../inbound/domains.js';
+import type { ImapService } from '../imap/service.js';
 import type { MailStatsRepo } from '../db/repos/status/stats.js';
 import { sourceState, failingSince, HOUR, type SourceState } from './logic.js';
 
@@ -17,8 +18,8 @@ export interface SourceRow {
   id: number; name: string; detail: string; enabled: boolean; state: SourceState;
   pausedAt: number | null; pausedReason: string | null; failingSince: number | null;
   lastSuccessAt: number | null; lastError: string | null; lastErrorAt: number | null;
-  /** Messages this hour and over the last 24 hours (sent for accounts, received for mailboxes). */
-  lastHour: number; lastDay: number;
+  /** Messages this hour and over the last 24 hours (sent for accounts, received for mailboxes; null: not counted by the hour). */
+  lastHour: number | null; lastDay: number | null;
   settingsHref: string;
   /** The mailer log filtered for this source, when there is one. */
   logHref: string | null;
@@ -86,5 +87,34 @@ export function mailboxSource(s: { domains: DomainsService; stats: MailStatsRepo
       }));
     },
     async setEnabled(id, on) { await s.domains.updateMailbox(id, { active: on }); },
+  };
+}
+
+/** IMAP state → the page's state: connecting, syncing and idle are working; the errors and `stalled` fail. */
+const IMAP_STATE: Record<string, SourceState> = { connecting: 'ok', syncing: 'ok', idle: 'ok', disabled: 'disabled', auth_error: 'failing', connect_error: 'failing', stalled: 'failing' };
+
+/** IMAP accounts, one row each; its folders (state, fetched) in the detail. The toggle is the account's sync switch. */
+export function imapSource(s: { imap: ImapService }): StatusSource {
+  const admin = { role: 'admin' as const, userId: null };
+  return {
+    kind: 'imap',
+    path: 'imap-accounts',
+    async rows() {
+      const byAccount = new Map<number, Awaited<ReturnType<ImapService['statusRows']>>>();
+      for (const r of await s.imap.statusRows(admin)) byAccount.set(r.accountId, [...(byAccount.get(r.accountId) ?? []), r]);
+      return [...byAccount.values()].map((folders) => {
+        const a = folders[0]!;
+        const state = a.syncEnabled ? folders.map((f) => IMAP_STATE[f.state] ?? 'failing').find((x) => x !== 'ok') ?? 'ok' : 'disabled';
+        const lastSync = Math.max(0, ...folders.map((f) => f.lastSyncAt ?? 0)) || null;
+        const lastError = folders.find((f) => f.lastError)?.lastError ?? null;
+        return {
+          kind: 'imap', path: 'imap-accounts', id: a.accountId, name: a.accountName, detail: folders.map((f) => `${f.folder ?? '—'}: ${f.state}, ${f.fetched}`).join(' · '), enabled: a.syncEnabled, state,
+          pausedAt: null, pausedReason: null, failingSince: null, lastSuccessAt: lastSync, lastError: state === 'failing' ? lastError : null, lastErrorAt: null,
+          lastHour: null, lastDay: null, settingsHref: `/admin/imap-accounts/${a.accountId}`, logHref: `/admin/mailer-log?source=imap`, canTest: true,
+        };
+      });
+    },
+    async setEnabled(id, on) { await s.imap.setSync(id, on, admin); },
+    async test(id) { const r = await s.imap.testConnection(id, admin); return { ok: r.ok, stage: r.stage, message: r.message }; },
   };
 }

@@ -24,7 +24,7 @@ export const webhooksFeature: Feature = {
   }],
   hooks: (s) => [{
     name: 'webhooks-received',
-    when: (c) => c.msg.listener === 'mx' && c.kind !== 'bounce' && c.kind !== 'complaint',
+    when: (c) => c.msg.listener !== 'submission' && c.kind !== 'bounce' && c.kind !== 'complaint',
     // Recorded in the route step only when it queued deliveries: otherwise the message was not routed by it.
     run: async (c) => (await s.webhooks.received(c.msg, c.fields)) || undefined,
   }],

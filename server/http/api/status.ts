@@ -14,8 +14,8 @@ const Source = Type.Object({
   kind: Type.String({ description: 'account | mailbox | imap …' }), path: Type.String({ description: 'path segment of its toggle' }), id: Type.Integer(), name: Type.String(),
   detail: Type.String(), enabled: Type.Boolean(), state: State, pausedAt: Nullable(Ms()), pausedReason: Nullable(Type.String()),
   failingSince: Nullable(Ms('the first error after the last success')), lastSuccessAt: Nullable(Ms()), lastError: Nullable(Type.String({ description: 'the remote reply' })),
-  lastErrorAt: Nullable(Ms()), lastHour: Type.Integer({ description: 'messages this hour (sent for accounts, received for mailboxes)' }),
-  lastDay: Type.Integer({ description: 'messages over the last 24 hours' }), settingsHref: Type.String(), logHref: Nullable(Type.String()), canTest: Type.Boolean(),
+  lastErrorAt: Nullable(Ms()), lastHour: Nullable(Type.Integer({ description: 'messages this hour (sent for accounts, received for mailboxes; null for IMAP accounts, which count fetched mail in detail)' })),
+  lastDay: Nullable(Type.Integer({ description: 'messages over the last 24 hours' })), settingsHref: Type.String(), logHref: Nullable(Type.String()), canTest: Type.Boolean(),
 });
 const Job = Type.Object({
   name: Type.String(), description: Type.String(), cron: Type.String(), active: Type.Boolean(), lastStartedAt: Nullable(Ms()), lastFinishedAt: Nullable(Ms()),

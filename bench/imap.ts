@@ -1,0 +1,62 @@
+/*
+ * IMAP sync throughput: a 10,000-message folder on a local throwaway Dovecot synced by
+ * Postern's IMAP sync into the inbound store (SQLite, fsync per batch, the first sync's
+ * newest-first pages, the UID log and dedupe keys), against a bare imapflow fetch loop of the
+ * same folder in the same run (the anchor). Prints one line:
+ *   RESULT postern-imap msgs_per_s=<n> bare_imapflow_msgs_per_s=<n> ratio=<r> peak_rss_mb=<m> n=10000 db=<sqlite|mysql>
+ * Knobs: N (10000), SIZE (bytes of body per message, 2000),
+ * DB (sqlite | mysql: a fresh schema on POSTERN_TEST_MYSQL_URL). Run: `npx tsx bench/imap.ts` (as root: Dovecot's mail user).
+ */
+import { ImapFlow } from 'imapflow';
+import { startDovecot, DOVECOT_PASSWORD } from '../test/helpers/dovecot.js';
+import { buildTestServices } from '../test/helpers/services.js';
+
+const N = Number(process.env.N ?? 10_000);
+const SIZE = Number(process.env.SIZE ?? 2000);
+const DB = process.env.DB === 'mysql' ? 'mysql' : 'sqlite';
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const teardowns: Array<() => Promise<void>> = [];
+const t = { teardown: (fn: () => Promise<void>) => { teardowns.unshift(fn); } };
+
+async function main() {
+  const dc = await startDovecot(t);
+  const user = 'bench';
+  const body = 'x'.repeat(70).concat('\r\n').repeat(Math.ceil(SIZE / 72));
+  log(`filling ${N} messages…`);
+  await dc.fill(user, Array.from({ length: N }, (_, i) => ({
+    raw: `From: a${i}@remote.example\r\nTo: team@bench.example\r\nSubject: bench ${i}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <bench-${i}@bench.example>\r\n\r\n${body}`,
+  })));
+
+  // Anchor: a bare imapflow fetch loop over the same folder (BODY.PEEK[] of every message).
+  const c = new ImapFlow({ host: '127.0.0.1', port: dc.port, secure: false, doSTARTTLS: false, auth: { user, pass: DOVECOT_PASSWORD }, logger: false });
+  await c.connect();
+  const lock = await c.getMailboxLock('INBOX', { readOnly: true });
+  let bare = 0;
+  const b0 = performance.now();
+  for await (const m of c.fetch('1:*', { uid: true, source: true }, { uid: true })) if (m.source) bare++;
+  const bareS = (performance.now() - b0) / 1000;
+  lock.release();
+  await c.logout();
+  log(`bare imapflow: ${bare} in ${bareS.toFixed(2)} s`);
+
+  const { s } = await buildTestServices(t as never, DB);
+  const a = await s.imap.create({ name: 'bench', kind: 'group', host: '127.0.0.1', port: dc.port, security: 'none', username: user, password: DOVECOT_PASSWORD, verifyCert: false }, { role: 'admin', userId: null });
+  const p0 = performance.now();
+  const run = await s.imap.start();
+  let fetched = 0;
+  while (fetched < N) {
+    await new Promise((r) => setTimeout(r, 10));
+    fetched = (await s.imap.sync.folders(a.id)).reduce((n, f) => n + f.fetched, 0);
+    if (process.env.TRACE) log(`${Math.round(performance.now() - p0)} ms: ${fetched}`);
+  }
+  const posternS = (performance.now() - p0) / 1000;
+  await run.stop();
+  const inbound = Number(((await s.ctx.db.knex('inbound_messages').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
+  log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s`);
+  const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+  const ours = N / posternS, anchor = N / bareS;
+  for (const f of teardowns) await f();
+  console.log(`RESULT postern-imap msgs_per_s=${Math.round(ours)} bare_imapflow_msgs_per_s=${Math.round(anchor)} ratio=${(ours / anchor).toFixed(2)} peak_rss_mb=${rss} n=${N} db=${DB}`);
+}
+
+main().catch(async (e: unknown) => { console.error(e); for (const f of teardowns) await f().catch(() => undefined); process.exit(1); });

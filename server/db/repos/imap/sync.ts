@@ -1,0 +1,136 @@
+/*
+ * Writes: imap_folders, imap_messages (and, through the inbound owner's insertInbound, the
+ * inbound store; through fenceLease, the account's lease). Reads: imap_folders, imap_messages, imap_accounts.
+ * Per-folder sync state and the UID log. A batch of fetched messages is committed in one
+ * transaction, fenced by the account's lease: the inbound rows, one UID row each and the
+ * folder's cursor move together, so the cursor never passes a message that is not stored.
+ */
+import type { Db } from '../../connect.js';
+import { transact, type Exec } from '../../exec.js';
+import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+import { insertInbound, type NewInbound } from '../inbound/store.js';
+import { fenceLease } from './accounts.js';
+
+export interface FolderRow {
+  id: number; account_id: number; name: string; uidvalidity: string | null; high_uid: number; low_uid: number; backfill_done: boolean; state: string;
+  fetched: number; duplicates: number; failed: number; last_sync_at: number | null; last_error: string | null; updated_at: number;
+}
+const toFolder = (r: DbRow): FolderRow => ({
+  id: Number(r.id), account_id: Number(r.account_id), name: String(r.name), uidvalidity: strOrNull(r.uidvalidity), high_uid: Number(r.high_uid), low_uid: Number(r.low_uid),
+  backfill_done: Boolean(r.backfill_done), state: String(r.state), fetched: Number(r.fetched), duplicates: Number(r.duplicates), failed: Number(r.failed),
+  last_sync_at: numOrNull(r.last_sync_at), last_error: strOrNull(r.last_error), updated_at: Number(r.updated_at),
+});
+
+export interface FetchedMessage { uid: number; dedupeKey: string; messageId: string | null; inbound: NewInbound }
+/** Where the folder's cursor goes once the batch is stored. */
+export interface CursorMove { high?: number; low?: number; backfillDone?: boolean }
+export interface BatchKey { accountId: number; folder: string; uidvalidity: string; node: string; leaseMs: number }
+export interface BatchResult { imported: Array<{ uid: number; inboundId: number }>; duplicates: number[]; skipped: number[] }
+
+export class LeaseLostError extends Error {
+  constructor(id: number) { super(`the sync lease of IMAP account ${id} is held by another node`); this.name = 'LeaseLostError'; }
+}
+
+const inList = (n: number) => Array(n).fill('?').join(', ');
+
+async function moveCursor(x: Exec, k: BatchKey, c: CursorMove, counts: { fetched: number; duplicates: number; failed: number }, now: number) {
+  const sets = ['fetched = fetched + ?', 'duplicates = duplicates + ?', 'failed = failed + ?', 'last_sync_at = ?', 'updated_at = ?'];
+  const params: unknown[] = [counts.fetched, counts.duplicates, counts.failed, now, now];
+  if (c.high !== undefined) { sets.push('high_uid = CASE WHEN high_uid < ? THEN ? ELSE high_uid END'); params.push(c.high, c.high); }
+  if (c.low !== undefined) { sets.push('low_uid = ?'); params.push(c.low); }
+  if (c.backfillDone) sets.push('backfill_done = 1');
+  await x.run(`UPDATE imap_folders SET ${sets.join(', ')} WHERE account_id = ? AND name = ? AND uidvalidity = ?`, [...params, k.accountId, k.folder, k.uidvalidity]);
+}
+
+export function imapSyncRepo(db: Db) {
+  const k = db.knex;
+  return {
+    async folders(accountId: number): Promise<FolderRow[]> { return (await k('imap_folders').where({ account_id: accountId }).orderBy('name')).map(toFolder); },
+    async allFolders(): Promise<FolderRow[]> { return (await k('imap_folders').orderBy(['account_id', 'name'])).map(toFolder); },
+    async folder(accountId: number, name: string): Promise<FolderRow | undefined> {
+      const r = await k('imap_folders').where({ account_id: accountId, name }).first();
+      return r ? toFolder(r) : undefined;
+    },
+    /**
+     * The folder's state for the UIDVALIDITY the server reports now. A new folder or a changed
+     * UIDVALIDITY starts over from "nothing imported" at `top` (the newest UID): the UID log
+     * and the Message-ID + content key keep the resync from importing anything twice.
+     */
+    async open(accountId: number, name: string, uidvalidity: string, top: number, now: number): Promise<{ folder: FolderRow; reset: boolean }> {
+      const cur = await this.folder(accountId, name);
+      if (cur && cur.uidvalidity === uidvalidity) return { folder: cur, reset: false };
+      const fresh = { uidvalidity, high_uid: top, low_uid: top + 1, backfill_done: top === 0, updated_at: now, last_error: null };
+      if (cur) await k('imap_folders').where({ id: cur.id }).update(fresh);
+      else await k('imap_folders').insert({ account_id: accountId, name, state: 'syncing', ...fresh }).catch(async (e: unknown) => { if (!(await this.folder(accountId, name))) throw e; });
+      return { folder: (await this.folder(accountId, name))!, reset: Boolean(cur) };
+    },
+    async setFolderState(accountId: number, name: string, state: string, error: string | null | undefined, now: number): Promise<void> {
+      const patch: Record<string, unknown> = { state, updated_at: now };
+      if (error !== undefined) patch.last_error = error === null ? null : error.slice(0, 2000);
+      await k('imap_folders').where({ account_id: accountId, name }).update(patch);
+    },
+    /** Folders no longer monitored are forgotten (their UID log stays: a folder added back is not imported twice). */
+    async dropFoldersExcept(accountId: number, keep: string[]): Promise<void> {
+      await k('imap_folders').where({ account_id: accountId }).whereNotIn('name', keep.length ? keep : ['']).delete();
+    },
+    /**
+     * Stores a batch: skips UIDs already in the log, records a message already imported under
+     * another UID (same Message-ID and content) as a duplicate, stores the rest in the inbound
+     * store, and moves the cursor, all in one transaction fenced by the lease.
+     */
+    async commit(key: BatchKey, msgs: FetchedMessage[], cursor: CursorMove, now: number): Promise<BatchResult> {
+      return transact(db, async (x) => {
+        if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
+        const out: BatchResult = { imported: [], duplicates: [], skipped: [] };
+        const seenUids = new Set<number>();
+        const seenKeys = new Set<string>();
+        if (msgs.length) {
+          const uids = await x.all<{ uid: number | string }>(`SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid IN (${inList(msgs.length)})`,
+            [key.accountId, key.folder, key.uidvalidity, ...msgs.map((m) => m.uid)]);
+          for (const r of uids) seenUids.add(Number(r.uid));
+          const keys = await x.all<{ dedupe_key: string }>(`SELECT dedupe_key FROM imap_messages WHERE account_id = ? AND outcome = 'imported' AND dedupe_key IN (${inList(msgs.length)})`,
+            [key.accountId, ...msgs.map((m) => m.dedupeKey)]);
+          for (const r of keys) seenKeys.add(String(r.dedupe_key));
+        }
+        const ins = 'INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+        for (const m of msgs) {
+          if (seenUids.has(m.uid)) { out.skipped.push(m.uid); continue; }
+          seenUids.add(m.uid);
+          if (seenKeys.has(m.dedupeKey)) {
+            await x.run(ins, [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId, null, 'duplicate', now]);
+            out.duplicates.push(m.uid);
+            continue;
+          }
+          const id = await insertInbound(x, m.inbound, now);
+          await x.run(ins, [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId, id, 'imported', now]);
+          seenKeys.add(m.dedupeKey);
+          out.imported.push({ uid: m.uid, inboundId: id });
+        }
+        await moveCursor(x, key, cursor, { fetched: out.imported.length, duplicates: out.duplicates.length, failed: 0 }, now);
+        return out;
+      });
+    },
+    /** A message that could not be stored: logged under its UID (so it never blocks the folder) with the reason. */
+    async fail(key: BatchKey, uid: number, dedupeKey: string, messageId: string | null, error: string, now: number): Promise<void> {
+      await transact(db, async (x) => {
+        if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
+        const r = await x.all(`SELECT 1 AS one FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid = ?`, [key.accountId, key.folder, key.uidvalidity, uid]);
+        if (r.length) return;
+        await x.run('INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [key.accountId, key.folder, key.uidvalidity, uid, dedupeKey, messageId, null, 'failed', error.slice(0, 2000), now]);
+        await moveCursor(x, key, {}, { fetched: 0, duplicates: 0, failed: 1 }, now);
+      });
+    },
+    /** The source of an inbound message fetched over IMAP (null: it came in another way). */
+    async sourceOf(inboundId: number): Promise<{ accountId: number; folder: string; uid: number } | null> {
+      const r = await k('imap_messages').where({ inbound_id: inboundId }).first();
+      return r ? { accountId: Number(r.account_id), folder: String(r.folder), uid: Number(r.uid) } : null;
+    },
+    /** UID log counts per outcome, for an account (tests and the status page). */
+    async outcomes(accountId: number): Promise<Record<string, number>> {
+      const rows = (await k('imap_messages').where({ account_id: accountId }).groupBy('outcome').select('outcome').count({ n: '*' })) as Array<{ outcome: string; n: number | string }>;
+      return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.n)]));
+    },
+  };
+}
+export type ImapSyncRepo = ReturnType<typeof imapSyncRepo>;

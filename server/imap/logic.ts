@@ -1,0 +1,93 @@
+/*
+ * Pure IMAP sync logic, no I/O: the Message-ID and dedupe key of a fetched message, compact
+ * UID sets, the next page of a newest-first first sync, reconnect backoff, the account
+ * state an error leads to and the test-connection stage an error belongs to.
+ */
+import { createHash } from 'node:crypto';
+import { nextDelayMs, type BackoffOptions } from '../lib/backoff.js';
+import type { ImapState } from '../db/repos/imap/accounts.js';
+
+/** The header block of a raw message (everything before the first empty line), unfolded. */
+export function headerBlock(raw: Buffer): string {
+  const max = Math.min(raw.length, 256 * 1024);
+  let end = raw.indexOf('\r\n\r\n');
+  if (end < 0 || end > max) { const lf = raw.indexOf('\n\n'); end = lf >= 0 && lf <= max ? lf : max; }
+  return raw.subarray(0, end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+}
+
+export function headerValue(headers: string, name: string): string | null {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(headers);
+  return m ? m[1]!.trim() : null;
+}
+
+/** The Message-ID without its angle brackets, or null (from the header block, see headerBlock). */
+export function messageIdOf(headers: string): string | null {
+  const v = headerValue(headers, 'message-id');
+  if (!v) return null;
+  const m = /<([^>]*)>/.exec(v);
+  return (m ? m[1]! : v).trim().slice(0, 500) || null;
+}
+
+/** The envelope sender as the last MTA recorded it (Return-Path), or ''. */
+export function returnPathOf(headers: string): string {
+  const v = headerValue(headers, 'return-path');
+  const m = v ? /<([^>]*)>/.exec(v) : null;
+  return (m ? m[1]! : v ?? '').trim().slice(0, 320);
+}
+
+/** The same message under another UID (a UIDVALIDITY change, a copy) has the same key: Message-ID and the bytes. */
+export function dedupeKey(messageId: string | null, raw: Buffer): string {
+  const body = createHash('sha256').update(raw).digest('hex');
+  return createHash('sha256').update(`${messageId ?? ''}\u0000${body}`).digest('hex');
+}
+
+/** A UID list as a compact IMAP sequence set: [1,2,3,7,9,10] → "1:3,7,9:10". */
+export function seqSet(uids: readonly number[]): string {
+  const s = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length;) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
+    parts.push(i === j ? String(s[i]) : `${s[i]}:${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/**
+ * The next page of the first sync, newest first: the largest `size` UIDs below `low` among
+ * `candidates` (the UIDs the server has within the age limit). Empty when the backfill is done.
+ */
+export function backfillPage(candidates: readonly number[], low: number, size: number): number[] {
+  return candidates.filter((u) => u < low).sort((a, b) => b - a).slice(0, size);
+}
+
+export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 5 * 60_000, jitter: 0.5 };
+export const reconnectDelay = (failures: number, o: BackoffOptions = RECONNECT_BACKOFF, random?: () => number) => nextDelayMs(failures, o, random);
+
+export type Stage = 'dns' | 'tcp' | 'tls' | 'login' | 'select';
+interface ErrLike { code?: unknown; message?: unknown; authenticationFailed?: unknown; serverResponseCode?: unknown; responseText?: unknown; response?: unknown }
+
+/** What the server (or the TLS layer) said, in its own words. */
+export function errorText(e: unknown): string {
+  const x = (e ?? {}) as ErrLike;
+  const text = typeof x.responseText === 'string' && x.responseText ? x.responseText : typeof x.response === 'string' && x.response ? x.response : String(x.message ?? e);
+  const code = typeof x.code === 'string' && !text.includes(x.code) ? `${x.code}: ` : '';
+  return `${code}${text}`.slice(0, 1000);
+}
+
+const TLS_RE = /ssl|tls|certificate|self[- ]signed|CERT_|DEPTH_ZERO|UNABLE_TO_VERIFY|ERR_SSL|HOSTNAME|altname/i;
+
+/** The stage of a connection error (connect and login; select is named by the caller). */
+export function stageOf(e: unknown): Exclude<Stage, 'select'> {
+  const x = (e ?? {}) as ErrLike;
+  const code = typeof x.code === 'string' ? x.code : '';
+  const msg = String(x.message ?? '');
+  if (x.authenticationFailed || x.serverResponseCode === 'AUTHENTICATIONFAILED' || /AUTHENTICATE|LOGIN|credentials|authentication/i.test(code + msg) && !TLS_RE.test(code + msg)) return 'login';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(msg)) return 'dns';
+  if (TLS_RE.test(code) || TLS_RE.test(msg)) return 'tls';
+  return 'tcp';
+}
+
+/** The account state after a failed connection attempt. */
+export const stateAfterError = (e: unknown): ImapState => (stageOf(e) === 'login' ? 'auth_error' : 'connect_error');

@@ -1,0 +1,271 @@
+/*
+ * One IMAP account's connection, run by the node holding its lease: connect (with backoff
+ * after failures), sync each monitored folder (new mail above the stored UID, then the first
+ * sync's backfill newest first in pages), then IDLE on the first folder until new mail, the
+ * periodic check or a stop. Messages are committed in batches by the sync repo (lease-fenced).
+ */
+import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import type { Log } from '../log.js';
+import type { Clock } from '../context.js';
+import type { ImapAccountRow, ImapState } from '../db/repos/imap/accounts.js';
+import { LeaseLostError, type BatchKey, type CursorMove, type FetchedMessage, type ImapSyncRepo } from '../db/repos/imap/sync.js';
+import type { NewInbound, StoredRecipient } from '../db/repos/inbound/store.js';
+import type { BackoffOptions } from '../lib/backoff.js';
+import { backfillPage, dedupeKey, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stateAfterError } from './logic.js';
+
+/** What start() hands the app (the shape of feature.ts's Running, declared here: importing it would make a cycle). */
+export interface Running { stop(): Promise<void> }
+
+export interface SyncOptions {
+  /** How long a lease lasts; the supervisor renews it every `tickMs`. */
+  leaseMs: number;
+  tickMs: number;
+  /** The periodic check under IDLE (a fallback for a missed EXISTS). */
+  pollMs: number;
+  /** First-sync page (UIDs per SEARCH window) and commit batch sizes. */
+  pageSize: number;
+  batchSize: number;
+  /** No successful command for this long with the connection up: `stalled`, and it reconnects. */
+  stalledMs: number;
+  backoff: BackoffOptions;
+  connectTimeoutMs: number;
+}
+export const SYNC_DEFAULTS: SyncOptions = {
+  leaseMs: 60_000, tickMs: 15_000, pollMs: 60_000, pageSize: 5000, batchSize: 500, stalledMs: 10 * 60_000,
+  backoff: { baseMs: 1000, maxMs: 5 * 60_000, jitter: 0.5 }, connectTimeoutMs: 15_000,
+};
+
+export interface SessionDeps {
+  sync: ImapSyncRepo; log: Log; clock: Clock; node: string; opts: SyncOptions;
+  password(a: ImapAccountRow): string;
+  recipients(a: ImapAccountRow): Promise<StoredRecipient[]>;
+  setState(id: number, state: ImapState, extra: { error?: string | null; syncedAt?: number }): Promise<void>;
+  /** After each durable batch (the fsync), e.g. to count; optional. */
+  onBatch?(accountId: number, n: number): void;
+  durable(): Promise<void>;
+}
+
+const CHUNK = 1024 * 1024;
+function* chunksOf(raw: Buffer) { for (let i = 0; i < raw.length; i += CHUNK) yield raw.subarray(i, i + CHUNK); }
+async function* asyncChunks(raw: Buffer) { yield* chunksOf(raw); }
+
+export function accountSession(d: SessionDeps, a: ImapAccountRow) {
+  const log = d.log.child({ mod: 'imap', account: a.id });
+  const now = () => d.clock.now();
+  let stopped = false;
+  let client: ImapFlow | null = null;
+  let wake: (() => void) | null = null;
+  let dirty = false;
+  let state: ImapState = 'connecting';
+  let lastSuccess = now();
+  /** Set by the watchdog: the failure that follows is the stall, and the state stays `stalled` until the reconnect. */
+  let stalledNow = false;
+  let running: Promise<void> = Promise.resolve();
+  let recipients: StoredRecipient[] = [];
+  const folders = a.folders.length ? a.folders : ['INBOX'];
+
+  const poke = () => { dirty = true; wake?.(); };
+  const ok = () => { lastSuccess = now(); };
+  async function setState(s: ImapState, extra: { error?: string | null; syncedAt?: number } = {}) {
+    state = s;
+    await d.setState(a.id, s, extra).catch((e: unknown) => log.warn({ evt: 'imap.state_write_failed', err: e }, 'account state not written'));
+  }
+  const sleep = (ms: number) => new Promise<void>((res) => { const t = setTimeout(() => { wake = null; res(); }, ms); wake = () => { clearTimeout(t); wake = null; res(); }; });
+
+  function inbound(raw: Buffer, headers: string): NewInbound {
+    const rcpt = a.mailbox_address || a.username;
+    return {
+      listener: 'imap', mail_from: returnPathOf(headers), rcpt_to: [rcpt], remote_ip: '', helo: `imap:${a.host}`, tls: a.security !== 'none',
+      credential_id: null, size: raw.length, chunks: () => asyncChunks(raw), recipients,
+    };
+  }
+  function fetched(m: FetchMessageObject): FetchedMessage | null {
+    if (!m.source) return null;
+    const raw = m.source;
+    const headers = headerBlock(raw);
+    const messageId = messageIdOf(headers);
+    return { uid: m.uid, dedupeKey: dedupeKey(messageId, raw), messageId, inbound: inbound(raw, headers) };
+  }
+
+  /** Commits one batch; a batch that fails is retried message by message, and one that still fails is logged as failed. */
+  async function commit(key: BatchKey, batch: FetchedMessage[], cursor: CursorMove) {
+    try {
+      await d.sync.commit(key, batch, cursor, now());
+    } catch (e) {
+      if (e instanceof LeaseLostError) throw e;
+      for (const m of batch) {
+        try { await d.sync.commit(key, [m], {}, now()); } catch (e2) {
+          if (e2 instanceof LeaseLostError) throw e2;
+          log.error({ evt: 'imap.message_failed', folder: key.folder, uid: m.uid, err: e2 }, 'message could not be stored; logged and skipped');
+          await d.sync.fail(key, m.uid, m.dedupeKey, m.messageId, errorText(e2), now());
+        }
+      }
+      await d.sync.commit(key, [], cursor, now());
+    }
+    await d.durable();
+    ok();
+    d.onBatch?.(a.id, batch.length);
+  }
+
+  /** Fetches `range` (UIDs) and commits it in batches; one commit runs while the next batch is fetched. */
+  async function fetchInto(c: ImapFlow, key: BatchKey, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove) {
+    let batch: FetchedMessage[] = [];
+    let pending: Promise<void> | null = null;
+    const flush = async (last: boolean) => {
+      if (pending) await pending;
+      const b = batch;
+      batch = [];
+      pending = commit(key, b, cursorOf(last, b.map((m) => m.uid)));
+      if (last) await pending;
+    };
+    try {
+      for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) {
+        if (stopped) break;
+        if (!keep(m.uid)) continue;
+        const f = fetched(m);
+        if (!f) { await d.sync.fail(key, m.uid, '', null, 'the server returned no body', now()); continue; }
+        batch.push(f);
+        if (batch.length >= d.opts.batchSize) await flush(false);
+      }
+      if (!stopped) await flush(true);
+      else if (pending) await pending;
+    } catch (e) {
+      if (pending) await (pending as Promise<void>).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async function syncFolder(c: ImapFlow, name: string) {
+    let lock;
+    try { lock = await c.getMailboxLock(name, { readOnly: true }); } catch (e) {
+      log.warn({ evt: 'imap.select_failed', folder: name, err: e }, 'folder not selectable');
+      await d.sync.setFolderState(a.id, name, 'connect_error', errorText(e), now());
+      return;
+    }
+    try {
+      const mb = c.mailbox;
+      if (!mb) return;
+      const uidvalidity = String(mb.uidValidity);
+      const top = Math.max(0, mb.uidNext - 1);
+      const { folder, reset } = await d.sync.open(a.id, name, uidvalidity, top, now());
+      if (reset) log.warn({ evt: 'imap.uidvalidity_changed', folder: name, uidvalidity }, 'UIDVALIDITY changed: resyncing (the UID log and content keys prevent duplicates)');
+      await d.sync.setFolderState(a.id, name, 'syncing', undefined, now());
+      const key: BatchKey = { accountId: a.id, folder: name, uidvalidity, node: d.node, leaseMs: d.opts.leaseMs };
+      // New mail: UIDs above the cursor, oldest first; the cursor moves with each committed batch.
+      const high = folder.high_uid;
+      // (uidNext is known from the SELECT only: an EXISTS under IDLE does not move it, so always ask.)
+      if (mb.exists > 0) {
+        await fetchInto(c, key, `${high + 1}:*`, (u) => u > high, (_last, uids) => (uids.length ? { high: Math.max(...uids) } : {}));
+      }
+      // First sync: below the starting point, newest first, page by page, within the age limit.
+      let low = folder.low_uid;
+      if (!folder.backfill_done) {
+        const since = a.max_age_days ? new Date(now() - a.max_age_days * 86_400_000) : undefined;
+        const found = low > 1 ? await c.search(since ? { uid: `1:${low - 1}`, since } : { uid: `1:${low - 1}` }, { uid: true }) : [];
+        const candidates = Array.isArray(found) ? found : [];
+        while (!stopped) {
+          const page = backfillPage(candidates, low, d.opts.pageSize);
+          if (!page.length) { await d.sync.commit(key, [], { backfillDone: true }, now()); break; }
+          const floor = Math.min(...page);
+          const wanted = new Set(page);
+          await fetchInto(c, key, seqSet(page), (u) => wanted.has(u), (last) => (last ? { low: floor } : {}));
+          low = floor;
+        }
+      }
+      if (!stopped) await d.sync.setFolderState(a.id, name, 'idle', null, now());
+    } finally { lock.release(); }
+  }
+
+  async function connected(c: ImapFlow) {
+    while (!stopped && c.usable) {
+      dirty = false;
+      // A round trip proves the connection alive (a selected folder's lock is taken without one).
+      await c.noop();
+      // imapflow settles pending commands when the socket closes: only a usable connection counts as alive.
+      if (!c.usable) break;
+      ok();
+      await setState('syncing');
+      for (const f of folders) { if (!stopped) await syncFolder(c, f); }
+      if (stopped || !c.usable) return;
+      await setState('idle', { syncedAt: now(), error: null });
+      if (dirty) continue;
+      const lock = await c.getMailboxLock(folders[0]!, { readOnly: true });
+      try {
+        if (dirty || stopped) continue;
+        // IDLE ends by itself when the next command is sent; an EXISTS wakes the loop.
+        void c.idle().catch(() => undefined);
+        await sleep(d.opts.pollMs);
+      } finally { lock.release(); }
+    }
+  }
+
+  async function loop() {
+    let failures = 0;
+    while (!stopped) {
+      const c = new ImapFlow({
+        host: a.host, port: a.port, secure: a.security === 'tls', doSTARTTLS: a.security === 'starttls' ? true : a.security === 'none' ? false : undefined,
+        auth: { user: a.username, pass: d.password(a) }, tls: { rejectUnauthorized: a.verify_cert }, logger: false, disableAutoIdle: true,
+        connectionTimeout: d.opts.connectTimeoutMs, greetingTimeout: d.opts.connectTimeoutMs,
+      });
+      client = c;
+      c.on('error', (e: unknown) => log.warn({ evt: 'imap.connection_error', err: e }, 'connection error'));
+      c.on('exists', () => poke());
+      c.on('close', () => wake?.());
+      try {
+        await setState('connecting');
+        await c.connect();
+        ok();
+        failures = 0;
+        recipients = await d.recipients(a);
+        log.info({ evt: 'imap.connected', host: a.host }, 'connected');
+        await connected(c);
+        if (!stopped) throw new Error('the connection closed');
+      } catch (e) {
+        if (e instanceof LeaseLostError) { log.warn({ evt: 'imap.lease_lost' }, 'lease lost: another node syncs this account'); stopped = true; break; }
+        if (stopped) break;
+        failures++;
+        if (stalledNow) stalledNow = false;
+        else {
+          const s = c.authenticated ? 'connect_error' : stateAfterError(e);
+          log.warn({ evt: 'imap.sync_failed', state: s, failures, err: e }, 'IMAP sync failed; reconnecting with backoff');
+          await setState(s, { error: errorText(e) });
+        }
+      } finally {
+        client = null;
+        try { c.close(); } catch { /* already closed */ }
+      }
+      if (!stopped) await sleep(reconnectDelay(failures || 1, d.opts.backoff));
+    }
+  }
+
+  return {
+    id: a.id,
+    account: a,
+    get state() { return state; },
+    get lastSuccess() { return lastSuccess; },
+    start() { running = loop().catch((e: unknown) => log.error({ evt: 'imap.session_crashed', err: e }, 'IMAP session ended')); },
+    poke,
+    /** Watchdog: the connection looks up but nothing succeeded for `stalledMs`. */
+    async checkStalled() {
+      if (stopped || !client || state === 'connecting' || now() - lastSuccess < d.opts.stalledMs) return false;
+      log.warn({ evt: 'imap.stalled', sinceMs: now() - lastSuccess }, 'nothing succeeded for too long: reconnecting');
+      stalledNow = true;
+      await setState('stalled', { error: `nothing succeeded for ${Math.round(d.opts.stalledMs / 1000)} s though the connection looked up` });
+      try { client.close(); } catch { /* closing anyway */ }
+      return true;
+    },
+    /** Ends the session: with `abrupt`, drops the connection mid-batch as a crash would (tests). */
+    async stop(abrupt = false) {
+      stopped = true;
+      const c = client;
+      if (c) {
+        if (abrupt) { try { c.close(); } catch { /* gone */ } }
+        else await Promise.race([c.logout().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+        try { c.close(); } catch { /* gone */ }
+      }
+      wake?.();
+      if (!abrupt) await running;
+    },
+  };
+}
+export type AccountSession = ReturnType<typeof accountSession>;

@@ -1,0 +1,45 @@
+/* The IMAP sync's pure logic: Message-ID and Return-Path from the header block, dedupe keys, UID sets, backfill pages, stages of errors. */
+import t from 'tap';
+import { backfillPage, dedupeKey, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stageOf, stateAfterError } from '../../../server/imap/logic.js';
+
+t.test('headers', async (t) => {
+  const raw = Buffer.from('Return-Path: <bounce@x.example>\r\nMessage-ID:\r\n <abc@x.example>\r\nSubject: hi\r\n\r\nMessage-ID: <body@x>\r\n');
+  const h = headerBlock(raw);
+  t.equal(messageIdOf(h), 'abc@x.example', 'folded header, brackets removed; the body is not read');
+  t.equal(returnPathOf(h), 'bounce@x.example');
+  t.equal(messageIdOf(headerBlock(Buffer.from('no headers at all'))), null);
+  t.equal(messageIdOf(headerBlock(Buffer.from('Subject: x\n\nbody'))), null);
+  t.equal(returnPathOf(headerBlock(Buffer.from('Subject: x\n\n'))), '');
+});
+
+t.test('dedupe key: the same Message-ID and bytes only', async (t) => {
+  const a = Buffer.from('Message-ID: <1@x>\r\n\r\nhello');
+  t.equal(dedupeKey('1@x', a), dedupeKey('1@x', Buffer.from(a)));
+  t.not(dedupeKey('1@x', a), dedupeKey('2@x', a), 'another Message-ID');
+  t.not(dedupeKey('1@x', a), dedupeKey('1@x', Buffer.from('Message-ID: <1@x>\r\n\r\nhello!')), 'other bytes under a reused Message-ID');
+  t.match(dedupeKey(null, a), /^[0-9a-f]{64}$/);
+});
+
+t.test('UID sets and pages', async (t) => {
+  t.equal(seqSet([9, 1, 2, 3, 7, 10, 2]), '1:3,7,9:10');
+  t.equal(seqSet([5]), '5');
+  t.equal(seqSet([]), '');
+  const all = [1, 2, 3, 4, 5, 1000, 1001, 1002];
+  t.same(backfillPage(all, 1003, 3), [1002, 1001, 1000], 'newest first');
+  t.same(backfillPage(all, 1000, 3), [5, 4, 3], 'across a UID gap');
+  t.same(backfillPage(all, 1, 3), [], 'done');
+});
+
+t.test('stages and states', async (t) => {
+  t.equal(stageOf(Object.assign(new Error('Authentication failed.'), { authenticationFailed: true, serverResponseCode: 'AUTHENTICATIONFAILED' })), 'login');
+  t.equal(stageOf(Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), { code: 'ENOTFOUND' })), 'dns');
+  t.equal(stageOf(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })), 'tls');
+  t.equal(stageOf(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' })), 'tls');
+  t.equal(stageOf(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), 'tcp');
+  t.equal(stateAfterError(Object.assign(new Error('x'), { authenticationFailed: true })), 'auth_error');
+  t.equal(stateAfterError(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'connect_error');
+  t.equal(errorText(Object.assign(new Error('Command failed'), { responseText: 'Authentication failed.' })), 'Authentication failed.', 'the server\'s words win');
+  t.equal(errorText(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })), 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate');
+  const o = { baseMs: 1000, maxMs: 8000, jitter: 0 };
+  t.same([1, 2, 3, 4, 5].map((n) => reconnectDelay(n, o)), [1000, 2000, 4000, 8000, 8000], 'backoff doubles up to its cap');
+});
