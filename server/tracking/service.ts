@@ -19,6 +19,7 @@ import type { LogFilter } from '../db/repos/tracking/log.js';
 import type { ListQuery } from '../db/list.js';
 import { createLogWriter } from './writer.js';
 import { boundedMemo } from '../lib/memo.js';
+import { recentClicks } from './recentClicks.js';
 import type { WebhookEmit, WebhookEvent } from '../webhooks/events.js';
 
 export type TrackingService = ReturnType<typeof trackingService>;
@@ -61,6 +62,7 @@ export function trackingService(s: { ctx: Ctx; emit?: WebhookEmit }) {
     }
   }
   const writer = createLogWriter(record);
+  const clicks = recentClicks(10_000);
   const now = () => s.ctx.clock.now();
   const meta = memo((massEmailId: number) => recipients.meta(massEmailId), 30_000);
   const linksOf = memo(async (messageId: number) => {
@@ -153,7 +155,7 @@ export function trackingService(s: { ctx: Ctx; emit?: WebhookEmit }) {
       }
       if (!url) return null;
       if (r.massEmailId && m) {
-        const seen = (await log.distinctClicksSince(r.queueId, now() - 10_000)) + 1;
+        const seen = clicks.add(r.queueId, link, now());
         const links = (await linksOf(r.messageId)).length;
         await writer.add({ ...pending(r, m.campaign.id, 'clicked'), link, trackingUrlId, ...(await hitFields('click', h, r.sentAt, { recentDistinctClicks: seen, linksInMessage: links || undefined })) });
       }

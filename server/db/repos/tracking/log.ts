@@ -177,14 +177,5 @@ export function campaignLogRepo(db: Db) {
         sentAt: r.sent_at === null ? null : Number(r.sent_at), source: String(r.source),
       };
     },
-    /** Distinct links of this row clicked since `since` (the "every link within seconds" rule). */
-    async distinctClicksSince(queueId: number, since: number): Promise<number> {
-      // Index (queue_id, action, at), and only the latest 64 clicks: a bot hammering one link made each
-      // hit count all its clicks of the last 10 s (1,057 req/s, bench/tracking.sh); the rule needs at most 5.
-      const [r] = await readExec(db, (x) => x.all<DbRow>(
-        "SELECT COUNT(DISTINCT link) AS n FROM (SELECT link FROM campaign_log WHERE queue_id = ? AND action = 'clicked' AND at >= ? ORDER BY at DESC LIMIT 64) recent",
-        [queueId, since]));
-      return Number(r?.n ?? 0);
-    },
   };
 }
