@@ -29,12 +29,15 @@ import { webhooksFeature } from './webhooks/feature.js';
 import { operationsFeature } from './operations/feature.js';
 import { imapFeature } from './imap/feature.js';
 import { statusFeature } from './status/feature.js';
+import { filtersFeature } from './routing/filters/feature.js';
+import { casesFeature } from './routing/cases/feature.js';
+import { autoReplyFeature } from './routing/autoReply/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
   composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
-  webhooksFeature, operationsFeature, imapFeature, statusFeature,
+  webhooksFeature, operationsFeature, imapFeature, statusFeature, filtersFeature, casesFeature, autoReplyFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

@@ -45,7 +45,22 @@ export const ConfigSchema = Type.Object({
   log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))) }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
   domains: Type.Array(Type.String({ minLength: 1 })),
-  mailboxes: Type.Array(Type.Object({ address: Type.String({ minLength: 3 }), name: Type.String(), catchAll: Type.Optional(Type.Boolean()) })),
+  mailboxes: Type.Array(Type.Object({
+    address: Type.String({ minLength: 3 }), name: Type.String(), catchAll: Type.Optional(Type.Boolean()),
+    // Email-to-case (server/routing/cases): teams by name or id.
+    createCases: Type.Optional(Type.Boolean()), assignment: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('round-robin'), Type.Literal('less-busy')])),
+    assignUserId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    teams: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Integer({ minimum: 1 })]))),
+    reopen: Type.Optional(Type.Union([Type.Literal('reopen'), Type.Literal('new-after'), Type.Literal('never')])), reopenAfterDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    // Auto-reply (server/routing/autoReply): set when the mailbox is created.
+    autoReply: Type.Optional(Type.Union([Type.Object({ subject: Type.String(), text: Type.String({ minLength: 1 }) }), Type.Null()])),
+  })),
+  /** Email-to-case: the flood guard's quota of new cases per sender and mailbox an hour, and how recent a "possible follow-up" is. */
+  cases: Type.Optional(Type.Object({ floodPerHour: Type.Optional(Type.Integer({ minimum: 1 })), followUpDays: Type.Optional(Type.Integer({ minimum: 0 })) })),
+  /** Auto-reply: at most `maxPerSender` replies per sender and mailbox per `periodHours` (default 1 per 24 h). */
+  autoReply: Type.Optional(Type.Object({
+    maxPerSender: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), periodHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  })),
 });
 export type Config = Static<typeof ConfigSchema> & { secret: string; http: { trustProxy: TrustProxy } };
 /** What Fastify gets: no trust, a hop count, or trusted proxy addresses (never plain `true`). */

@@ -46,6 +46,9 @@ import { mailerLogService, type MailerLogService } from './operations/mailerLog.
 import type { MassEmailStateChange } from './operations/types.js';
 import { imapService, type ImapService } from './imap/service.js';
 import { statusService, type StatusService } from './status/service.js';
+import { filtersService, type FiltersService } from './routing/filters/service.js';
+import { casesService, type CasesService } from './routing/cases/service.js';
+import { autoReplyService, type AutoReplyService } from './routing/autoReply/service.js';
 import { accountSource, imapSource, mailboxSource } from './status/sources.js';
 import { mailStatsRepo } from './db/repos/status/stats.js';
 import type { Metrics } from './http/metrics.js';
@@ -120,6 +123,12 @@ export interface Services {
   imap: ImapService;
   /** Mailer status (sources, jobs, queues), the dashboard numbers and the hourly mail counters' roll-up. */
   status: StatusService;
+  /** Email filters (global, per mailbox, per personal mailbox), their dry run, and the first route hook. */
+  filters: FiltersService;
+  /** Email-to-case: threading, assignment, reply addresses and the Message-ID index; the `cases` route hook. */
+  cases: CasesService;
+  /** Auto-reply per mailbox: RFC 3834 guards, per-sender limit; the `auto-reply` route hook. */
+  autoReply: AutoReplyService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -175,6 +184,9 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const testSend = testSender({ ctx, campaigns, templates, accounts });
   const imap = imapService({ ctx, accounts, directory, users: auth.users, mailerLog: mailerLog.record });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
+  const filters = filtersService({ ctx, access });
+  const cases = casesService({ ctx, emit: webhooks.emit });
+  const autoReply = autoReplyService({ ctx, suppressions, accounts }, enqueue);
   // The status page's sources, in page order: IMAP accounts plug in here with one entry.
   const mailStats = mailStatsRepo(ctx.db);
   const status = statusService({ ctx, scheduler, campaigns, queues: () => decls.queues,
@@ -186,7 +198,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
     campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
     mailerLog,
-    webhooks, imap, status,
+    webhooks, imap, status, filters, cases, autoReply,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

@@ -1321,6 +1321,8 @@ export const en = {
   'filters.err.position': 'A whole number.',
   'filters.err.mailbox': 'No such mailbox.',
   'filters.err.dryRunWhich': 'Give a filter.',
+  'filters.err.team': 'No such team.',
+  'filters.err.user': 'No such user.',
   'filters.err.forbidden': 'Only admins manage global and group mailbox filters; agents manage the filters of their own personal mailbox.',
   'inbound.detail.dryRun': 'Dry-run a filter',
 } as const;

@@ -15,7 +15,7 @@ import { domainsRepo, mailboxesRepo } from '../db/repos/domains.js';
 const SNAPSHOT_TTL_MS = 5000;
 
 export type RcptDecision =
-  | { ok: true; address: string; kind: 'mailbox' | 'catchall' | 'postmaster' | 'verp'; mailboxId: number | null; targetId: number | null }
+  | { ok: true; address: string; kind: 'mailbox' | 'catchall' | 'postmaster' | 'verp' | 'case'; mailboxId: number | null; targetId: number | null }
   | { ok: false; code: number; message: string };
 
 interface Snapshot { at: number; local: Map<string, { id: number; catchAll: number | null }>; bounce: string[]; mailboxes: Map<string, number> }
@@ -82,7 +82,16 @@ export function createDirectory(s: { ctx: Ctx }) {
         for (const r of resolvers) { const d = await r(local, p.domain); if (d) return d; }
         return { ok: false, code: 550, message: '5.7.1 Relaying denied' };
       }
-      const exact = sn.mailboxes.get(address) ?? sn.mailboxes.get(`${local.split('+')[0]}@${p.domain}`);
+      // A plus-addressed local part of a mailbox may be a signed case reply address (routing/cases):
+      // its resolver decides before the base mailbox would take it, and refuses a forged one.
+      const base = sn.mailboxes.get(`${local.split('+')[0]}@${p.domain}`);
+      if (local.includes('+') && base !== undefined && !sn.mailboxes.has(address)) {
+        for (const r of resolvers) {
+          const d = await r(local, p.domain);
+          if (d) return d.ok ? { ...d, address, mailboxId: d.mailboxId ?? base } : d;
+        }
+      }
+      const exact = sn.mailboxes.get(address) ?? base;
       if (exact !== undefined) return { ok: true, address, kind: 'mailbox', mailboxId: exact, targetId: null };
       for (const r of resolvers) { const d = await r(local, p.domain); if (d) return d; }
       if (isPostmaster) return { ok: true, address, kind: 'postmaster', mailboxId: null, targetId: null };

@@ -8,19 +8,23 @@ import type { AuthService } from '../auth/service.js';
 import { invalid, notFound, conflict } from '../errors.js';
 import { normalizeDomain, parseMailbox } from '../lib/addresses.js';
 import { domainsRepo, mailboxesRepo } from '../db/repos/domains.js';
+import { autoReplyInput } from '../routing/autoReply/mailbox.js';
 
 export interface MailboxInput {
   address?: string; name?: string; kind?: string; userId?: number | null; teamIds?: number[];
   createCases?: boolean; autoReply?: boolean; autoReplySubject?: string | null; autoReplyBody?: string | null; active?: boolean;
+  /** Email-to-case (routing/cases): how new cases are assigned and what a reply to a closed case does. */
+  assignment?: string; assignUserId?: number | null; reopen?: string; reopenAfterDays?: number | null;
 }
+const ASSIGNMENTS = ['direct', 'round-robin', 'less-busy'], REOPEN = ['reopen', 'new-after', 'never'];
 
-export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }, onChange: () => void) {
+export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 'teams'> }, onChange: () => void) {
   const domains = domainsRepo(s.ctx.db), mailboxes = mailboxesRepo(s.ctx.db);
   const now = () => s.ctx.clock.now();
   const changed = <T>(x: T) => { onChange(); return x; };
 
   async function mailboxFields(input: MailboxInput, creating: boolean) {
-    const errs: Array<{ field: string; message: string }> = [];
+    const errs: Array<{ field: string; message: string; key?: string }> = [];
     let address: string | undefined, domainId: number | undefined;
     if (creating || input.address !== undefined) {
       const p = parseMailbox(input.address ?? '');
@@ -37,6 +41,14 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }
     if (input.kind !== undefined && input.kind !== 'group' && input.kind !== 'personal') errs.push({ field: 'kind', message: 'must be group or personal' });
     if (input.kind === 'personal' && !input.userId) errs.push({ field: 'userId', message: 'a personal mailbox belongs to a user' });
     if (input.userId && !(await s.auth.users.get(input.userId))) errs.push({ field: 'userId', message: 'no such user' });
+    if (input.assignment !== undefined && !ASSIGNMENTS.includes(input.assignment)) errs.push({ field: 'assignment', message: 'must be direct, round-robin or less-busy', key: 'mailboxes.err.assignment' });
+    if (input.assignment === 'direct' && !input.assignUserId) errs.push({ field: 'assignUserId', message: 'direct assignment needs a user', key: 'mailboxes.err.assignUser' });
+    if (input.assignUserId && !(await s.auth.users.get(input.assignUserId))) errs.push({ field: 'assignUserId', message: 'no such user', key: 'mailboxes.err.assignUser' });
+    if (input.reopen !== undefined && !REOPEN.includes(input.reopen)) errs.push({ field: 'reopen', message: 'must be reopen, new-after or never', key: 'mailboxes.err.reopen' });
+    if (input.reopen === 'new-after' && !(Number.isInteger(input.reopenAfterDays) && input.reopenAfterDays! >= 1)) errs.push({ field: 'reopenAfterDays', message: 'enter a number of days (1 or more)', key: 'mailboxes.err.reopenDays' });
+    for (const id of input.teamIds ?? []) if (!(await s.auth.teams.get(id))) errs.push({ field: 'teamIds', message: `no team ${id}` });
+    // An auto-reply without a text would send an empty message (routing/autoReply).
+    if (input.autoReply && !(input.autoReplyBody ?? '').trim()) errs.push({ field: 'autoReply', message: 'an auto-reply needs a text' });
     if (errs.length) throw invalid(errs);
     return { address, domainId };
   }
@@ -74,6 +86,8 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }
       const { address, domainId } = await mailboxFields(input, true);
       const id = await mailboxes.create({
         address: address!, domain_id: domainId!, name: input.name ?? '', kind: (input.kind as 'group' | 'personal') ?? 'group', user_id: input.userId ?? null,
+        case_assignment: input.assignment ?? 'round-robin', case_assign_user_id: input.assignUserId ?? null, case_reopen: input.reopen ?? 'reopen',
+        case_reopen_days: input.reopenAfterDays ?? null,
         create_cases: input.createCases ?? false, auto_reply: input.autoReply ?? false, auto_reply_subject: input.autoReplySubject ?? null,
         auto_reply_body: input.autoReplyBody ?? null, active: input.active ?? true,
       }, input.teamIds ?? [], now());
@@ -82,10 +96,15 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }
     async updateMailbox(id: number, input: MailboxInput) {
       const cur = await mailboxes.get(id);
       if (!cur) throw notFound('Mailbox');
-      const { address, domainId } = await mailboxFields({ ...input, kind: input.kind ?? cur.kind, userId: input.userId === undefined ? cur.user_id : input.userId }, false);
+      const { address, domainId } = await mailboxFields({
+        ...input, kind: input.kind ?? cur.kind, userId: input.userId === undefined ? cur.user_id : input.userId,
+        assignUserId: input.assignUserId === undefined ? cur.case_assign_user_id : input.assignUserId,
+        reopenAfterDays: input.reopenAfterDays === undefined ? cur.case_reopen_days : input.reopenAfterDays,
+      }, false);
       const patch: Record<string, unknown> = {};
       if (address) { patch.address = address; patch.domain_id = domainId; }
-      const map: Record<string, string> = { name: 'name', kind: 'kind', userId: 'user_id', createCases: 'create_cases', autoReply: 'auto_reply', autoReplySubject: 'auto_reply_subject', autoReplyBody: 'auto_reply_body', active: 'active' };
+      const map: Record<string, string> = { name: 'name', kind: 'kind', userId: 'user_id', createCases: 'create_cases', autoReply: 'auto_reply', autoReplySubject: 'auto_reply_subject', autoReplyBody: 'auto_reply_body', active: 'active',
+        assignment: 'case_assignment', assignUserId: 'case_assign_user_id', reopen: 'case_reopen', reopenAfterDays: 'case_reopen_days' };
       for (const [k, col] of Object.entries(map)) if ((input as Record<string, unknown>)[k] !== undefined) patch[col] = (input as Record<string, unknown>)[k];
       await mailboxes.update(id, patch, input.teamIds, now());
       return changed((await mailboxes.get(id))!);
@@ -105,7 +124,11 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users'> }
         if (!p.ok) throw invalid([{ field: `mailboxes.${m.address}`, message: p.message }]);
         if (!(await domains.byName(p.domain))) await this.createDomain({ name: p.domain }).catch(async (e) => { if (!(await domains.byName(p.domain))) throw e; });
         if (!(await mailboxes.byAddress(p.address.toLowerCase()))) {
-          await this.createMailbox({ address: p.address, name: m.name }).catch(async (e) => { if (!(await mailboxes.byAddress(p.address.toLowerCase()))) throw e; });
+          // Teams by name or id; a name no team has yet is left out (teams are managed in the UI/API).
+          const teamIds = (await Promise.all((m.teams ?? []).map(async (x) => (typeof x === 'number' ? x : (await s.auth.teams.byName(x))?.id)))).filter((x): x is number => typeof x === 'number');
+          await this.createMailbox({ address: p.address, name: m.name, createCases: m.createCases, assignment: m.assignment, assignUserId: m.assignUserId,
+            reopen: m.reopen, reopenAfterDays: m.reopenAfterDays, teamIds,
+            ...autoReplyInput(m.autoReply) }).catch(async (e) => { if (!(await mailboxes.byAddress(p.address.toLowerCase()))) throw e; });
         }
         if (m.catchAll) {
           const d = (await domains.byName(p.domain))!, mb = (await mailboxes.byAddress(p.address.toLowerCase()))!;

@@ -4,7 +4,7 @@
  */
 export const WEBHOOK_EVENTS = [
   'message.received', 'message.failed', 'delivery.sent', 'delivery.deferred', 'delivery.failed', 'bounce', 'complaint',
-  'opt_out', 'open', 'click', 'mass_email.state',
+  'opt_out', 'open', 'click', 'mass_email.state', 'case.created', 'case.updated',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** Sent by "Send test" only, to one endpoint, whatever it subscribes to. */

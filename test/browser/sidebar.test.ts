@@ -26,7 +26,7 @@ t.test('the sidebar is grouped by area', async (t) => {
   await signIn(admin, url, 'admin', ADMIN_PASSWORD);
   t.same(await sidebar(admin), [
     { area: 'Overview', items: ['Dashboard', 'Mailer status'] },
-    { area: 'Inbound', items: ['Inbound mail', 'Domains & mailboxes', 'App credentials', 'IMAP accounts'] },
+    { area: 'Inbound', items: ['Inbound mail', 'Cases', 'Domains & mailboxes', 'Filters', 'App credentials', 'IMAP accounts'] },
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
     { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Campaigns', 'Import / export CSV'] },
     { area: 'Deliverability', items: ['Blocked addresses'] },

@@ -10,6 +10,8 @@ export interface DomainRow { id: number; name: string; kind: 'local' | 'bounce';
 export interface MailboxRow {
   id: number; address: string; domain_id: number; name: string; kind: 'group' | 'personal'; user_id: number | null;
   create_cases: boolean; auto_reply: boolean; auto_reply_subject: string | null; auto_reply_body: string | null; active: boolean;
+  /** Email-to-case (routing/cases): direct | round-robin | less-busy; reopen | new-after | never. */
+  case_assignment: string; case_assign_user_id: number | null; case_reopen: string; case_reopen_days: number | null;
   created_at: number; updated_at: number; teamIds?: number[];
 }
 const toDomain = (r: DbRow): DomainRow => ({
@@ -18,7 +20,7 @@ const toDomain = (r: DbRow): DomainRow => ({
 });
 const toMailbox = (r: DbRow): MailboxRow => ({
   ...columns<MailboxRow>(r), id: Number(r.id), domain_id: Number(r.domain_id), user_id: numOrNull(r.user_id), create_cases: Boolean(r.create_cases),
-  auto_reply: Boolean(r.auto_reply), active: Boolean(r.active),
+  auto_reply: Boolean(r.auto_reply), active: Boolean(r.active), case_assign_user_id: numOrNull(r.case_assign_user_id), case_reopen_days: numOrNull(r.case_reopen_days),
 });
 
 export function domainsRepo(db: Db) {

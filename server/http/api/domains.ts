@@ -6,6 +6,8 @@ import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs, camelPage 
 import { camelKeys } from '../../lib/case.js';
 import { notFound } from '../../errors.js';
 import { mailboxIdsOf } from '../../auth/access.js';
+import { autoReplyInput, autoReplyOf } from '../../routing/autoReply/mailbox.js';
+import type { MailboxRow } from '../../db/repos/domains.js';
 
 const Domain = Type.Object({
   id: Type.Integer(), name: Type.String(), kind: Type.String(), catchAllMailboxId: Nullable(Type.Integer()), active: Type.Boolean(), createdAt: Ms(), updatedAt: Ms(),
@@ -13,15 +15,33 @@ const Domain = Type.Object({
 });
 const Mailbox = Type.Object({
   id: Type.Integer(), address: Type.String(), domainId: Type.Integer(), name: Type.String(), kind: Type.String(), userId: Nullable(Type.Integer()),
-  createCases: Type.Boolean(), autoReply: Type.Boolean(), autoReplySubject: Nullable(Type.String()), autoReplyBody: Nullable(Type.String()), active: Type.Boolean(),
+  createCases: Type.Boolean(), autoReply: Nullable(Type.Object({ subject: Type.String(), text: Type.String() })), active: Type.Boolean(),
   createdAt: Ms(), updatedAt: Ms(), teamIds: Type.Optional(Type.Array(Type.Integer())), domain: Type.Optional(Type.String()),
+  // Email-to-case (routing/cases).
+  assignment: Type.String({ description: 'direct | round-robin | less-busy' }), assignUserId: Nullable(Type.Integer()), teams: Type.Optional(Type.Array(Type.Integer())),
+  reopen: Type.String({ description: 'reopen | new-after | never' }), reopenAfterDays: Nullable(Type.Integer()),
 });
+const Assignment = Type.Union([Type.Literal('direct'), Type.Literal('round-robin'), Type.Literal('less-busy')]);
+const Reopen = Type.Union([Type.Literal('reopen'), Type.Literal('new-after'), Type.Literal('never')]);
 const MailboxInput = Type.Object({
   address: Type.String({ maxLength: 320 }), name: Type.Optional(Type.String({ maxLength: 200 })), kind: Type.Optional(Type.Union([Type.Literal('group'), Type.Literal('personal')])),
   userId: Type.Optional(Nullable(Type.Integer())), teamIds: Type.Optional(Type.Array(Type.Integer())), createCases: Type.Optional(Type.Boolean()),
-  autoReply: Type.Optional(Type.Boolean()), autoReplySubject: Type.Optional(Nullable(Type.String({ maxLength: 998 }))),
-  autoReplyBody: Type.Optional(Nullable(Type.String({ maxLength: 100_000 }))), active: Type.Optional(Type.Boolean()),
+  // Auto-reply: placeholders {Case.number} {Case.subject} {Person.name} {Person.email} {Mailbox.name} {Message.subject}; null turns it off.
+  autoReply: Type.Optional(Nullable(Type.Object({ subject: Type.String({ maxLength: 998 }), text: Type.String({ minLength: 1, maxLength: 100_000 }) },
+    { additionalProperties: false }))),
+  active: Type.Optional(Type.Boolean()),
+  assignment: Type.Optional(Assignment), assignUserId: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'the user of direct assignment' }))),
+  teams: Type.Optional(Type.Array(Type.Integer(), { description: 'team ids (same as teamIds)' })), reopen: Type.Optional(Reopen),
+  reopenAfterDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'for reopen "new-after": a reply after this many days opens a new linked case' }))),
 }, { additionalProperties: false });
+
+/** A mailbox as the API shows it: `autoReply` is `{subject, text}` or null. */
+const mailboxOut = <M extends MailboxRow>(m: M) => ({
+  ...camelKeys(m), autoReply: autoReplyOf(m),
+  assignment: m.case_assignment, assignUserId: m.case_assign_user_id, teams: m.teamIds, reopen: m.case_reopen, reopenAfterDays: m.case_reopen_days,
+});
+/** `teams` is another name for `teamIds` (the DESIGN's routing interface). */
+const teamsIn = <B extends { teams?: number[]; teamIds?: number[] }>({ teams, ...b }: B) => ({ ...b, teamIds: b.teamIds ?? teams });
 
 export function domainsApi(app: Api, s: Services) {
   const tags = ['domains'];
@@ -42,18 +62,23 @@ export function domainsApi(app: Api, s: Services) {
     async (req) => {
       const { kind, domainId, ...q } = req.query;
       const only = mailboxIdsOf(await s.access.scopeOf(req.principal ?? { role: 'admin', userId: null }));
-      return camelPage(await s.domains.mailboxes.list({ ...listArgs(q), filters: { kind, domain_id: domainId } }, only));
+      const page = await s.domains.mailboxes.list({ ...listArgs(q), filters: { kind, domain_id: domainId } }, only);
+      return { ...camelPage(page), items: page.items.map(mailboxOut) };
     });
   app.post('/mailboxes', { schema: { tags: mtags, summary: 'Create a group or personal mailbox', body: MailboxInput, response: { 201: Mailbox, ...errors(400) } } },
-    async (req, reply) => { reply.status(201); return camelKeys(await s.domains.createMailbox(req.body)); });
+    async (req, reply) => {
+      const { autoReply, ...b } = req.body;
+      reply.status(201);
+      return mailboxOut(await s.domains.createMailbox({ ...teamsIn(b), ...autoReplyInput(autoReply) }));
+    });
   app.get('/mailboxes/:id', { schema: { tags: mtags, summary: 'One mailbox', params: IdParams, response: { 200: Mailbox, ...errors(404) } } }, async (req) => {
     const m = await s.domains.mailboxes.get(req.params.id);
     const only = mailboxIdsOf(await s.access.scopeOf(req.principal ?? { role: 'admin', userId: null }));
     if (!m || (only && !only.includes(m.id))) throw notFound('Mailbox');
-    return camelKeys(m);
+    return mailboxOut(m);
   });
   app.patch('/mailboxes/:id', { schema: { tags: mtags, summary: 'Update a mailbox', params: IdParams, body: Type.Partial(MailboxInput), response: { 200: Mailbox, ...errors(400, 404) } } },
-    async (req) => camelKeys(await s.domains.updateMailbox(req.params.id, req.body)));
+    async (req) => { const { autoReply, ...b } = req.body; return mailboxOut(await s.domains.updateMailbox(req.params.id, { ...teamsIn(b), ...autoReplyInput(autoReply) })); });
   app.delete('/mailboxes/:id', { schema: { tags: mtags, summary: 'Delete a mailbox', params: IdParams, response: { 204: Type.Null(), ...errors(404) } } },
     async (req, reply) => { await s.domains.deleteMailbox(req.params.id); return reply.status(204).send(null); });
 }

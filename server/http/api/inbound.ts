@@ -16,6 +16,8 @@ export const InboundSchema = Type.Object({
   tls: Type.Boolean(), size: Type.Integer(), messageId: Nullable(Type.String()), subject: Nullable(Type.String()), fromAddr: Nullable(Type.String()), kind: Nullable(Type.String()),
   spf: Nullable(Type.String()), dkim: Nullable(Type.String()), dmarc: Nullable(Type.String()), parseError: Nullable(Type.String()), receivedAt: Ms(), processedAt: Nullable(Ms()),
   attempts: Type.Integer({ description: 'pipeline runs so far' }),
+  caseId: Type.Optional(Nullable(Type.Integer({ description: 'the case the message joined or opened (email-to-case), null when none' }))),
+  threadRung: Type.Optional(Nullable(Type.String({ description: 'what joined it: reply-address | references | subject-tag | new' }))),
 });
 const Filters = Type.Object({
   messageId: Type.Optional(Type.String({ description: 'exact Message-ID, with or without <>' })), address: Type.Optional(Type.String({ description: 'any recipient' })),
@@ -34,7 +36,9 @@ export function inboundApi(app: Api, s: Services) {
   app.get('/inbound', { schema: { tags, summary: 'Inbound messages', querystring: Type.Intersect([ListQuery, Filters]), response: { 200: pageOf(InboundSchema) } } }, async (req) => {
     const { messageId, address, state, kind, sender, listener, spf, dkim, dmarc, from, to, ...q } = req.query;
     const filters = { state, kind, listener, from_addr: sender?.toLowerCase(), spf, dkim, dmarc };
-    return camelPage(await repo.list({ ...listArgs(q), scope: await scopeOf(req), messageId, address, from: timeOf(from, 'from'), to: timeOf(to, 'to'), filters }));
+    const page = camelPage(await repo.list({ ...listArgs(q), scope: await scopeOf(req), messageId, address, from: timeOf(from, 'from'), to: timeOf(to, 'to'), filters }));
+    const cases = await s.cases.ofInbounds(page.items.map((m) => m.id));
+    return { ...page, items: page.items.map((m) => ({ ...m, caseId: cases.get(m.id)?.caseId ?? null, threadRung: cases.get(m.id)?.rung ?? null })) };
   });
   app.get('/inbound/:id', { schema: { tags, summary: 'One message with recipients and pipeline steps', params: IdParams, response: { 200: Type.Intersect([InboundSchema, Type.Object({ recipients: Type.Array(Type.Object({ address: Type.String(), kind: Type.String(), mailboxId: Nullable(Type.Integer()), targetId: Nullable(Type.Integer()) })), steps: Type.Array(Type.Object({ step: Type.String(), status: Type.String(), result: Type.Unknown(), at: Ms() })) })]), ...errors(404) } } },
     async (req) => {

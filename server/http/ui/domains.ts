@@ -56,6 +56,8 @@ export function domainsUi(app: FastifyInstance, s: Services) {
   const input = (b: Body) => ({
     address: str(b, 'address'), name: str(b, 'name'), kind: str(b, 'kind') || 'group', userId: str(b, 'userId') ? Number(str(b, 'userId')) : null,
     teamIds: ids(b, 'teamIds'), createCases: bool(b, 'createCases'), autoReply: bool(b, 'autoReply'),
+    assignment: str(b, 'assignment') || 'round-robin', assignUserId: str(b, 'assignUserId') ? Number(str(b, 'assignUserId')) : null, reopen: str(b, 'reopen') || 'reopen',
+    reopenAfterDays: str(b, 'reopenAfterDays').trim() ? Number(str(b, 'reopenAfterDays').trim()) : null,
     autoReplySubject: str(b, 'autoReplySubject') || null, autoReplyBody: str(b, 'autoReplyBody') || null, active: bool(b, 'active'),
   });
   app.get('/mailboxes/new', { preHandler: requireAdmin }, async (req, reply) => form(req, reply, {
@@ -75,7 +77,10 @@ export function domainsUi(app: FastifyInstance, s: Services) {
     if (!m || (only && !only.includes(m.id))) throw notFound('Mailbox');
     return form(req, reply, {
       title: m.address, editing: m,
-      values: { ...m, userId: m.user_id, createCases: m.create_cases, autoReply: m.auto_reply, autoReplySubject: m.auto_reply_subject, autoReplyBody: m.auto_reply_body },
+      values: {
+        ...m, userId: m.user_id, createCases: m.create_cases, autoReply: m.auto_reply, autoReplySubject: m.auto_reply_subject, autoReplyBody: m.auto_reply_body,
+        assignment: m.case_assignment, assignUserId: m.case_assign_user_id, reopen: m.case_reopen, reopenAfterDays: m.case_reopen_days,
+      },
     });
   });
   app.post('/mailboxes/:id', { preHandler: requireAdmin }, async (req, reply) => {

@@ -64,8 +64,8 @@ void eachDb(t, async (t, tdb) => {
   await t.test('the routes answer camelCase JSON at every depth', async (t) => {
     // A little of everything, so the lists and details have rows to show.
     const domain = await json(post('/api/v1/domains', { name: 'case.example' }));
-    const mailbox = await json(post('/api/v1/mailboxes', { address: 'help@case.example', autoReply: true, autoReplySubject: 'Thanks' }));
-    t.match(mailbox, { domainId: domain.id, createCases: false, autoReply: true, autoReplySubject: 'Thanks' });
+    const mailbox = await json(post('/api/v1/mailboxes', { address: 'help@case.example', autoReply: { subject: 'Thanks', text: 'We got it' } }));
+    t.match(mailbox, { domainId: domain.id, createCases: false, autoReply: { subject: 'Thanks', text: 'We got it' } });
     const tpl = await json(post('/api/v1/templates', { name: 'Case', subject: 'Hi', html: '<p>Hi</p>', isDefault: true }));
     t.match(tpl, { isDefault: true, createdAt: Number });
     const type = await json(post('/api/v1/message-types', { name: 'case' }));

@@ -1,7 +1,7 @@
 /*
- * The admin UI says what is not built yet: the mailbox options "create cases" and
- * "auto-reply" and the {optOutUrl} placeholder are marked as coming, not as working, and
- * saving a mailbox keeps those stored settings as they were.
+ * The admin UI says what is not built yet: the {optOutUrl} placeholder is marked as coming.
+ * The mailbox options "create cases" (routing/cases) and "auto-reply" are built: no longer
+ * marked, and saving a mailbox stores them.
  */
 import t from 'tap';
 import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
@@ -16,8 +16,8 @@ t.test('features that are not built are marked as coming', async (t) => {
 
   const form = (await ui.get('/admin/mailboxes/new')).html;
   const options = form.slice(form.indexOf('name="createCases"') - 400, form.indexOf('name="autoReplyBody"'));
-  t.match(options, COMING, 'the mailbox form marks the options as coming');
-  t.match(options, /no effect yet/i, 'and says plainly they do nothing now');
+  t.notMatch(options, COMING, 'the mailbox options are built: not marked as coming');
+  t.notMatch(options, /no effect yet/i);
 
   for (const path of ['/admin/templates/new', '/admin/templates']) {
     const html = (await ui.get(path)).html;
@@ -28,7 +28,7 @@ t.test('features that are not built are marked as coming', async (t) => {
   const created = await ui.submit('/admin/mailboxes/new', '/admin/mailboxes/new', { address: 'help@ours.example', name: 'Help', kind: 'group', createCases: 'on', autoReply: 'on', autoReplySubject: 'Thanks', autoReplyBody: 'We got it', active: 'on' });
   t.equal(created.res.status, 303);
   const box = ((await (await api('/api/v1/mailboxes')).json()) as { items: Array<{ address: string }> }).items.find((m) => m.address === 'help@ours.example');
-  t.match(box, { createCases: true, autoReply: true }, 'the settings are stored for when the features land');
+  t.match(box, { createCases: true, assignment: 'round-robin', reopen: 'reopen', autoReply: { subject: 'Thanks', text: 'We got it' } }, 'the settings are stored');
   const list = (await ui.get('/admin/domains')).html;
-  t.match(list.slice(list.indexOf('help@ours.example')), /creates cases, auto-reply <span class="muted">\(not active yet\)/, 'the list does not present them as working');
+  t.match(list.slice(list.indexOf('help@ours.example')), /creates cases, auto-reply<\/td>/, 'the list shows them without a "not active" marker');
 });

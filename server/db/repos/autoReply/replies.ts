@@ -1,0 +1,64 @@
+/*
+ * Writes: auto_replies. Reads: auto_replies, mailboxes, domains.
+ * Auto-replies per mailbox and sender: claiming a reply under the two unique keys (one per
+ * trigger, N per sender and period), recording what was queued, and the mailbox settings and
+ * our own domains the guards need.
+ */
+import type { Db } from '../../connect.js';
+import { numOrNull, type DbRow } from '../../row.js';
+
+export interface AutoReplyRow {
+  id: number; mailbox_id: number; sender: string; bucket: number; slot: number; trigger_key: string; inbound_id: number; outbound_message_id: number | null; created_at: number;
+}
+export interface AutoReplyMailbox { id: number; address: string; name: string; subject: string; text: string }
+
+const toRow = (r: DbRow): AutoReplyRow => ({
+  id: Number(r.id), mailbox_id: Number(r.mailbox_id), sender: String(r.sender), bucket: Number(r.bucket), slot: Number(r.slot), trigger_key: String(r.trigger_key),
+  inbound_id: Number(r.inbound_id), outbound_message_id: numOrNull(r.outbound_message_id), created_at: Number(r.created_at),
+});
+
+export function autoRepliesRepo(db: Db) {
+  const k = db.knex;
+  const byTrigger = async (trigger: string) => { const r = await k('auto_replies').where({ trigger_key: trigger }).first(); return r ? toRow(r) : undefined; };
+  return {
+    byTrigger,
+    /**
+     * Takes the first free slot of the sender's period for this trigger, or finds the row the
+     * trigger already has (a re-run). Never "check then insert": each insert either wins a unique
+     * key or is ignored, so two workers never both get the same slot or trigger. Null: the
+     * sender's period is full.
+     */
+    async claim(r: { mailboxId: number; sender: string; bucket: number; maxPerPeriod: number; trigger: string; inboundId: number }, now: number):
+      Promise<AutoReplyRow | null> {
+      const had = await byTrigger(r.trigger);
+      if (had) return had;
+      for (let slot = 0; slot < r.maxPerPeriod; slot++) {
+        // No conflict target: a clash on either unique key is ignored (SQLite ON CONFLICT DO NOTHING, MySQL INSERT IGNORE).
+        await k('auto_replies').insert({ mailbox_id: r.mailboxId, sender: r.sender.slice(0, 191), bucket: r.bucket, slot, trigger_key: r.trigger, inbound_id: r.inboundId, created_at: now })
+          .onConflict().ignore();
+        const row = await byTrigger(r.trigger);
+        if (row) return row;
+      }
+      return null;
+    },
+    async setOutbound(id: number, messageId: number) { await k('auto_replies').where({ id }).update({ outbound_message_id: messageId }); },
+    async countFor(mailboxId: number, sender: string): Promise<number> {
+      const r = await k('auto_replies').where({ mailbox_id: mailboxId, sender }).count({ n: '*' }).first();
+      return Number(r?.n ?? 0);
+    },
+    /** The active mailboxes among `ids` that have an auto-reply with a text, in the order of `ids`. */
+    async mailboxes(ids: number[]): Promise<AutoReplyMailbox[]> {
+      if (!ids.length) return [];
+      const rows: DbRow[] = await k('mailboxes').whereIn('id', ids).where({ auto_reply: true, active: true }).select('id', 'address', 'name', 'auto_reply_subject', 'auto_reply_body');
+      const byId = new Map(rows.filter((r) => String(r.auto_reply_body ?? '').trim()).map((r) => [Number(r.id), {
+        id: Number(r.id), address: String(r.address), name: String(r.name ?? ''), subject: String(r.auto_reply_subject ?? ''), text: String(r.auto_reply_body ?? ''),
+      }]));
+      return ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+    },
+    /** Every local and bounce domain name, lower-case (inactive ones too: they are still ours). */
+    async ownDomains(): Promise<Set<string>> {
+      return new Set((await k('domains').select('name')).map((r: DbRow) => String(r.name).toLowerCase()));
+    },
+  };
+}
+export type AutoRepliesRepo = ReturnType<typeof autoRepliesRepo>;

@@ -1,0 +1,186 @@
+/*
+ * Writes: cases, case_mailboxes, case_messages, case_message_ids, case_participants, case_rr_pointers.
+ * Reads: those, mailboxes, mailbox_teams, team_users, users, inbound_messages, records, record_emails, email_addresses.
+ * Email-to-case storage. Every write a routed message makes is keyed by its inbound id (unique),
+ * so routing it again changes nothing; the round-robin pointer moves under a row lock.
+ */
+import type { Knex } from 'knex';
+import type { Db } from '../../connect.js';
+import { listPage, type ListQuery, type Page } from '../../list.js';
+import { columns, numOrNull, strOrNull, type DbRow } from '../../row.js';
+import { withTxRetry } from '../../retry.js';
+
+export type CaseStatus = 'new' | 'assigned' | 'pending' | 'closed';
+export interface CaseRow {
+  id: number; number: number; subject: string; status: CaseStatus; priority: string; mailbox_id: number | null; team_id: number | null;
+  assigned_user_id: number | null; assigned_at: number | null; account_id: number | null; contact_id: number | null; lead_id: number | null;
+  from_addr: string; inbound_id: number | null; parent_case_id: number | null; follow_up_of: number | null; closed_at: number | null;
+  created_at: number; updated_at: number; mailboxIds?: number[];
+}
+export interface CaseMailboxSettings {
+  id: number; address: string; create_cases: boolean; active: boolean; case_assignment: string; case_assign_user_id: number | null;
+  case_reopen: string; case_reopen_days: number | null; teamIds: number[];
+}
+export interface CaseMessageRow {
+  inbound_id: number; case_id: number; rung: string; reopened: boolean; at: number;
+  subject: string | null; from_addr: string | null; kind: string | null; message_id: string | null;
+}
+export interface NewCase {
+  subject: string; status: CaseStatus; mailbox_id: number | null; team_id: number | null; assigned_user_id: number | null; from_addr: string;
+  inbound_id: number; parent_case_id: number | null; follow_up_of: number | null;
+  account_id?: number | null; contact_id?: number | null; lead_id?: number | null;
+}
+/** What one routed message records with its case. */
+export interface Joined { inboundId: number; rung: string; reopened: boolean; participants: string[]; messageId: string | null; mailboxIds: number[] }
+
+const ids = (v: unknown[]) => v.map((x) => Number(x));
+const toCase = (r: DbRow): CaseRow => ({
+  ...columns<CaseRow>(r), id: Number(r.id), number: Number(r.id), mailbox_id: numOrNull(r.mailbox_id), team_id: numOrNull(r.team_id),
+  assigned_user_id: numOrNull(r.assigned_user_id), assigned_at: numOrNull(r.assigned_at), account_id: numOrNull(r.account_id), contact_id: numOrNull(r.contact_id),
+  lead_id: numOrNull(r.lead_id), inbound_id: numOrNull(r.inbound_id), parent_case_id: numOrNull(r.parent_case_id), follow_up_of: numOrNull(r.follow_up_of),
+  closed_at: numOrNull(r.closed_at), created_at: Number(r.created_at), updated_at: Number(r.updated_at),
+});
+
+export function casesRepo(db: Db) {
+  const k = db.knex;
+  const mysql = db.dialect === 'mysql';
+
+  async function record(trx: Knex.Transaction | Knex, caseId: number, j: Joined, now: number) {
+    await trx('case_messages').insert({ inbound_id: j.inboundId, case_id: caseId, rung: j.rung, reopened: j.reopened, at: now }).onConflict('inbound_id').ignore();
+    if (j.participants.length) await trx('case_participants').insert([...new Set(j.participants)].map((address) => ({ case_id: caseId, address: address.slice(0, 191) }))).onConflict(['case_id', 'address']).ignore();
+    if (j.messageId) await trx('case_message_ids').insert({ message_id: j.messageId.slice(0, 191), case_id: caseId, direction: 'in', at: now }).onConflict('message_id').ignore();
+    if (j.mailboxIds.length) await trx('case_mailboxes').insert([...new Set(j.mailboxIds)].map((mailbox_id) => ({ case_id: caseId, mailbox_id }))).onConflict(['case_id', 'mailbox_id']).ignore();
+  }
+
+  return {
+    async mailboxSettings(mailboxIds: number[]): Promise<CaseMailboxSettings[]> {
+      if (!mailboxIds.length) return [];
+      const rows = await k('mailboxes').whereIn('id', mailboxIds).select('id', 'address', 'create_cases', 'active', 'case_assignment', 'case_assign_user_id', 'case_reopen', 'case_reopen_days');
+      const teams = await k('mailbox_teams').whereIn('mailbox_id', mailboxIds).select('mailbox_id', 'team_id').orderBy('team_id');
+      return rows.map((r: DbRow) => ({
+        id: Number(r.id), address: String(r.address), create_cases: Boolean(r.create_cases), active: Boolean(r.active), case_assignment: String(r.case_assignment),
+        case_assign_user_id: numOrNull(r.case_assign_user_id), case_reopen: String(r.case_reopen), case_reopen_days: numOrNull(r.case_reopen_days),
+        teamIds: teams.filter((t: DbRow) => Number(t.mailbox_id) === Number(r.id)).map((t: DbRow) => Number(t.team_id)),
+      })).sort((a, b) => a.id - b.id);
+    },
+    async mailboxAddress(id: number): Promise<string | null> { const r = await k('mailboxes').where({ id }).first('address'); return r ? String(r.address) : null; },
+    async get(id: number): Promise<CaseRow | undefined> {
+      const r = await k('cases').where({ id }).first();
+      if (!r) return undefined;
+      return { ...toCase(r), mailboxIds: ids((await k('case_mailboxes').where({ case_id: id }).orderBy('mailbox_id')).map((x: DbRow) => x.mailbox_id)) };
+    },
+    async existing(caseIds: number[]): Promise<Map<number, CaseRow>> {
+      if (!caseIds.length) return new Map();
+      return new Map((await k('cases').whereIn('id', [...new Set(caseIds)])).map((r: DbRow) => [Number(r.id), toCase(r)]));
+    },
+    /** The case an inbound message joined already (a re-routed message), if any. */
+    async ofInbound(inboundId: number): Promise<{ case_id: number; rung: string } | undefined> {
+      const r = await k('case_messages').where({ inbound_id: inboundId }).first('case_id', 'rung');
+      return r ? { case_id: Number(r.case_id), rung: String(r.rung) } : undefined;
+    },
+    async casesOfMessageIds(messageIds: string[]): Promise<Map<string, number>> {
+      if (!messageIds.length) return new Map();
+      const rows = await k('case_message_ids').whereIn('message_id', messageIds.map((m) => m.slice(0, 191))).select('message_id', 'case_id');
+      return new Map(rows.map((r: DbRow) => [String(r.message_id), Number(r.case_id)]));
+    },
+    async participantsOf(caseIds: number[], address: string): Promise<Set<number>> {
+      if (!caseIds.length) return new Set();
+      return new Set(ids((await k('case_participants').whereIn('case_id', caseIds).where({ address: address.toLowerCase().slice(0, 191) })).map((r: DbRow) => r.case_id)));
+    },
+    async rememberMessageId(messageId: string, caseId: number, direction: 'in' | 'out', now: number) {
+      await k('case_message_ids').insert({ message_id: messageId.slice(0, 191), case_id: caseId, direction, at: now }).onConflict('message_id').ignore();
+    },
+    /** Cases this sender opened on this mailbox since `since`: count and the newest id. */
+    async recentBySender(fromAddr: string, mailboxId: number, since: number): Promise<{ count: number; latest: number | null }> {
+      const r = await k('cases').where({ from_addr: fromAddr, mailbox_id: mailboxId }).where('created_at', '>=', since).count({ n: '*' }).max({ latest: 'id' }).first();
+      return { count: Number(r?.n ?? 0), latest: numOrNull(r?.latest) };
+    },
+    /** Opens the case of an inbound message once: a second call (re-routed message) returns the first case. */
+    async open(c: NewCase, j: Joined, now: number): Promise<{ id: number; created: boolean }> {
+      return withTxRetry(() => k.transaction(async (trx) => {
+        const prior = await trx('cases').where({ inbound_id: c.inbound_id }).first('id');
+        if (prior) { await record(trx, Number(prior.id), j, now); return { id: Number(prior.id), created: false }; }
+        const [id] = await trx('cases').insert({ ...c, subject: c.subject.slice(0, 500), assigned_at: c.assigned_user_id ? now : null, created_at: now, updated_at: now });
+        await record(trx, Number(id), j, now);
+        return { id: Number(id), created: true };
+      }));
+    },
+    /** Joins a message to a case; `reopen` sets the status back (assigned when someone holds it). */
+    async attach(caseId: number, j: Joined, reopen: boolean, now: number) {
+      await withTxRetry(() => k.transaction(async (trx) => {
+        const first = !(await trx('case_messages').where({ inbound_id: j.inboundId }).first('case_id'));
+        await record(trx, caseId, j, now);
+        if (!first) return;
+        if (reopen) {
+          await trx('cases').where({ id: caseId, status: 'closed' }).update({ status: k.raw("CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END"), closed_at: null, updated_at: now });
+        } else await trx('cases').where({ id: caseId }).update({ updated_at: now });
+      }));
+    },
+    /** Active members of a team, ascending ids. */
+    async activeMembers(teamId: number): Promise<number[]> {
+      return ids((await k('team_users').join('users', 'users.id', 'team_users.user_id').where('team_users.team_id', teamId).where('users.active', true).select('users.id').orderBy('users.id')).map((r: DbRow) => r.id));
+    },
+    /** The CRM records of a sender's address: the oldest contact (and its account), else an account, else a lead. */
+    async recordsOf(address: string): Promise<{ account_id: number | null; contact_id: number | null; lead_id: number | null }> {
+      const rows = await k('records').join('record_emails', 'record_emails.record_id', 'records.id').join('email_addresses', 'email_addresses.id', 'record_emails.email_id')
+        .where('email_addresses.address', address.toLowerCase()).select('records.id', 'records.type', 'records.account_id').orderBy('records.id').limit(50);
+      const of = (type: string) => rows.find((r: DbRow) => r.type === type);
+      const contact = of('contact'), account = of('account'), lead = of('lead');
+      return {
+        contact_id: contact ? Number(contact.id) : null, account_id: numOrNull(contact?.account_id) ?? (account ? Number(account.id) : null),
+        lead_id: !contact && lead ? Number(lead.id) : null,
+      };
+    },
+    async userActive(userId: number): Promise<boolean> { const r = await k('users').where({ id: userId }).first('active'); return Boolean(r?.active); },
+    /**
+     * Moves a team's round-robin pointer under a row lock (FOR UPDATE on MariaDB; SQLite has one
+     * writer): `choose` gets the last user and answers the next, which is stored and returned.
+     */
+    async rotate(teamId: number, choose: (last: number | null) => number | null, now: number): Promise<number | null> {
+      // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
+      await k('case_rr_pointers').insert({ team_id: teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
+      return withTxRetry(() => k.transaction(async (trx) => {
+        const q = trx('case_rr_pointers').where({ team_id: teamId });
+        const row = await (mysql ? q.forUpdate() : q).first('last_user_id');
+        const next = choose(numOrNull(row?.last_user_id));
+        if (next !== null) await trx('case_rr_pointers').where({ team_id: teamId }).update({ last_user_id: next, updated_at: now });
+        return next;
+      }), 5);
+    },
+    /** Open cases and the last assignment time per user (users with none included). */
+    async loads(userIds: number[]): Promise<Array<{ userId: number; open: number; lastAssignedAt: number | null }>> {
+      if (!userIds.length) return [];
+      const open = await k('cases').whereIn('assigned_user_id', userIds).whereNot('status', 'closed').select('assigned_user_id').count({ n: '*' }).groupBy('assigned_user_id');
+      const last = await k('cases').whereIn('assigned_user_id', userIds).select('assigned_user_id').max({ at: 'assigned_at' }).groupBy('assigned_user_id');
+      const o = new Map(open.map((r: DbRow) => [Number(r.assigned_user_id), Number(r.n)]));
+      const l = new Map(last.map((r: DbRow) => [Number(r.assigned_user_id), numOrNull(r.at)]));
+      return userIds.map((userId) => ({ userId, open: o.get(userId) ?? 0, lastAssignedAt: l.get(userId) ?? null }));
+    },
+    async list(q: ListQuery & { mailboxId?: number; scopeMailboxIds?: number[] }): Promise<Page<CaseRow>> {
+      const base = k('cases').select('cases.*');
+      if (q.mailboxId !== undefined) base.whereIn('cases.id', k('case_mailboxes').select('case_id').where('mailbox_id', q.mailboxId));
+      if (q.scopeMailboxIds) base.whereIn('cases.id', k('case_mailboxes').select('case_id').whereIn('mailbox_id', q.scopeMailboxIds.length ? q.scopeMailboxIds : [0]));
+      return listPage(base, { sortable: ['id', 'created_at', 'updated_at', 'status', 'subject'], defaultSort: 'id', defaultDir: 'desc', searchable: ['subject', 'from_addr'], filterable: ['status', 'assigned_user_id', 'priority'] }, q, toCase);
+    },
+    async inScope(caseId: number, mailboxIds: number[]): Promise<boolean> {
+      return Boolean(await k('case_mailboxes').where({ case_id: caseId }).whereIn('mailbox_id', mailboxIds.length ? mailboxIds : [0]).first('case_id'));
+    },
+    async messages(caseId: number): Promise<CaseMessageRow[]> {
+      const rows = await k('case_messages').leftJoin('inbound_messages', 'inbound_messages.id', 'case_messages.inbound_id').where('case_messages.case_id', caseId)
+        .select('case_messages.*', 'inbound_messages.subject', 'inbound_messages.from_addr', 'inbound_messages.kind', 'inbound_messages.message_id')
+        .orderBy([{ column: 'case_messages.at' }, { column: 'case_messages.inbound_id' }]);
+      return rows.map((r: DbRow) => ({ inbound_id: Number(r.inbound_id), case_id: Number(r.case_id), rung: String(r.rung), reopened: Boolean(r.reopened), at: Number(r.at),
+        subject: strOrNull(r.subject), from_addr: strOrNull(r.from_addr), kind: strOrNull(r.kind), message_id: strOrNull(r.message_id) }));
+    },
+    /** Case id and rung per inbound message, for the inbound views. */
+    async ofInbounds(inboundIds: number[]): Promise<Map<number, { caseId: number; rung: string }>> {
+      if (!inboundIds.length) return new Map();
+      const rows = await k('case_messages').whereIn('inbound_id', inboundIds).select('inbound_id', 'case_id', 'rung');
+      return new Map(rows.map((r: DbRow) => [Number(r.inbound_id), { caseId: Number(r.case_id), rung: String(r.rung) }]));
+    },
+    async update(id: number, patch: Partial<Pick<CaseRow, 'status' | 'assigned_user_id' | 'priority' | 'closed_at' | 'assigned_at'>>, now: number) {
+      return (await k('cases').where({ id }).update({ ...patch, updated_at: now })) === 1;
+    },
+  };
+}
+export type CasesRepo = ReturnType<typeof casesRepo>;

@@ -1,0 +1,45 @@
+/*
+ * Case pages (Inbound): the cases list (status, mailbox, assignee filters, search) and a case page
+ * with its message stream and the status/assignee/priority form. Agents see their mailboxes' cases only.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.js';
+import { render, listLinks, listQueryFrom, tr } from './render.js';
+import { requireUser } from './session.js';
+import { str, type Body } from './forms.js';
+import { formAction } from './formAction.js';
+import { principalOf, mailboxIdsOf } from '../../auth/access.js';
+import { CASE_STATUSES } from '../../routing/cases/service.js';
+
+export function casesUi(app: FastifyInstance, s: Services) {
+  const pre = { preHandler: requireUser };
+  const scopeOf = async (req: FastifyRequest) => mailboxIdsOf(await s.access.scopeOf(principalOf(req.user!)));
+  const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
+  const users = async () => (await s.auth.users.list({ perPage: 200, filters: { active: true } })).items.map((u) => ({ id: u.id, name: u.name || u.username }));
+
+  app.get('/cases', pre, async (req, reply) => {
+    const query = req.query as Record<string, string>;
+    const lq = listQueryFrom(query, ['status']);
+    const page = await s.cases.list({
+      ...lq, mailboxId: /^\d+$/.test(query.mailbox ?? '') ? Number(query.mailbox) : undefined, scopeMailboxIds: await scopeOf(req),
+      filters: { ...lq.filters, assigned_user_id: /^\d+$/.test(query.assignedUserId ?? '') ? Number(query.assignedUserId) : undefined },
+    });
+    return render(req, reply, 'pages/cases/list.eta', { title: tr(req).t('cases.list.title'), page, query, links: listLinks('/admin/cases', query, page), statuses: CASE_STATUSES, users: await users() });
+  });
+  const show = async (req: FastifyRequest, reply: Parameters<typeof render>[1], extra: Record<string, unknown> = {}) => {
+    const c = await s.cases.get(idOf(req), await scopeOf(req));
+    return render(req, reply, 'pages/cases/case.eta', { title: `[#${c.number}] ${c.subject}`, c, statuses: CASE_STATUSES, users: await users(), values: c, ...extra });
+  };
+  app.get('/cases/:id', pre, async (req, reply) => show(req, reply));
+  app.post('/cases/:id', pre, async (req, reply) => {
+    const b = req.body as Body;
+    const id = idOf(req);
+    const assignee = str(b, 'assignedUserId');
+    const input = { status: str(b, 'status') || undefined, priority: str(b, 'priority') || undefined, assignedUserId: assignee === '' ? null : Number(assignee) };
+    return formAction(reply, {
+      act: async () => s.cases.update(id, input, await scopeOf(req)),
+      done: () => ({ to: `/admin/cases/${id}`, flash: tr(req).t('cases.flash.saved') }),
+      retry: (fe) => show(req, reply, fe),
+    });
+  });
+}
