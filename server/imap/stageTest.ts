@@ -6,7 +6,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import { errorText, stageOf, type Stage } from './logic.js';
 
 export interface StageResult { ok: boolean; stage: Stage | 'ok'; message: string }
@@ -34,17 +33,4 @@ export async function testImap(t: ImapTarget, timeoutMs = 10_000): Promise<Stage
   }
 }
 
-export interface SmtpTarget { host: string; port: number; security: string; username: string | null; password: string | null; verifyCert: boolean }
-/** The upstream accounts' check (server/outbound/accounts/service.ts testConnection) for the account's own SMTP server. */
-export async function testSmtp(a: SmtpTarget): Promise<{ ok: boolean; stage: 'DNS' | 'TCP' | 'TLS' | 'AUTH' | 'OK'; message: string }> {
-  const t = nodemailer.createTransport({ host: a.host, port: a.port, secure: a.security === 'tls', requireTLS: a.security === 'starttls', ignoreTLS: a.security === 'none',
-    auth: a.username ? { user: a.username, pass: a.password ?? '' } : undefined, tls: { rejectUnauthorized: a.verifyCert }, connectionTimeout: 10_000, greetingTimeout: 10_000 });
-  try {
-    await t.verify();
-    return { ok: true, stage: 'OK', message: 'Connected and authenticated' };
-  } catch (e) {
-    const err = e as { code?: string; message: string; response?: string };
-    const stage = err.code === 'EDNS' || /ENOTFOUND|EAI_AGAIN/.test(err.message) ? 'DNS' : err.code === 'EAUTH' ? 'AUTH' : err.code === 'ETLS' || /tls|certificate|ssl/i.test(err.message) ? 'TLS' : 'TCP';
-    return { ok: false, stage, message: err.response ?? err.message };
-  } finally { t.close(); }
-}
+export { testSmtp, type SmtpTarget } from '../outbound/accounts/smtpTest.js';

@@ -3,7 +3,7 @@
  * sandbox account (stores instead of sending; the default on a fresh install), health,
  * pause/resume, and "test connection" that names the stage that failed.
  */
-import nodemailer from 'nodemailer';
+import { testSmtp } from './smtpTest.js';
 import type { Ctx } from '../../context.js';
 import { invalid, notFound } from '../../errors.js';
 import { accountsRepo, type AccountRow } from '../../db/repos/accounts.js';
@@ -105,16 +105,7 @@ export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
       const a = await this.get(id);
       if (a.kind === 'sandbox') return { ok: true, stage: 'SANDBOX', message: 'The sandbox stores messages instead of sending them' };
       const pw = this.password(a);
-      const t = nodemailer.createTransport({ host: a.host, port: a.port, secure: a.security === 'tls', requireTLS: a.security === 'starttls', ignoreTLS: a.security === 'none',
-        auth: a.username ? { user: a.username, pass: pw ?? '' } : undefined, tls: { rejectUnauthorized: a.verify_cert }, connectionTimeout: 10_000, greetingTimeout: 10_000 });
-      try {
-        await t.verify();
-        return { ok: true, stage: 'OK', message: 'Connected and authenticated' };
-      } catch (e) {
-        const err = e as { code?: string; message: string; response?: string };
-        const stage = err.code === 'EDNS' || /ENOTFOUND|EAI_AGAIN/.test(err.message) ? 'DNS' : err.code === 'EAUTH' ? 'AUTH' : err.code === 'ETLS' || /tls|certificate|ssl/i.test(err.message) ? 'TLS' : 'TCP';
-        return { ok: false, stage, message: err.response ?? err.message };
-      } finally { t.close(); }
+      return testSmtp({ host: a.host, port: a.port, security: a.security, username: a.username, password: pw, verifyCert: a.verify_cert });
     },
   };
 }

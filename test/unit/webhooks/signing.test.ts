@@ -59,7 +59,7 @@ t.test('URLs: http and https only, with a host and no credentials', async (t) =>
 });
 
 t.test('events: the documented list', async (t) => {
-  t.same([...WEBHOOK_EVENTS], ['message.received', 'message.failed', 'delivery.sent', 'delivery.deferred', 'delivery.failed', 'bounce', 'complaint', 'opt_out', 'open', 'click', 'mass_email.state']);
+  t.same([...WEBHOOK_EVENTS], ['message.received', 'message.failed', 'delivery.sent', 'delivery.deferred', 'delivery.failed', 'bounce', 'complaint', 'opt_out', 'open', 'click', 'mass_email.state', 'case.created', 'case.updated']);
   t.ok(isWebhookEvent('bounce'));
   t.notOk(isWebhookEvent('webhook.test'), 'the test event is not subscribable');
 });
