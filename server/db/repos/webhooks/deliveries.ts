@@ -6,6 +6,7 @@
 import type { Db } from '../../connect.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import { claim, complete, type LeasedRow, type QueueSpec } from '../../queue.js';
+import { withTxRetry } from '../../retry.js';
 import { columns, numOrNull, strOrNull, type DbRow } from '../../row.js';
 
 /** The webhook queue as db/queue.ts claims, sweeps and gauges it. */
@@ -84,10 +85,12 @@ export function webhookDeliveriesRepo(db: Db) {
      * history (the request went out) and is kept even when the lease was lost meanwhile.
      */
     async finish(id: number, token: string, attempt: NewAttempt, patch: Record<string, unknown>, now: number): Promise<boolean> {
-      return k.transaction(async (trx) => {
+      // Retried whole when InnoDB picks it as a deadlock victim (two nodes claiming and finishing
+      // side by side): unretried, the row stayed `sending` though its request had gone out.
+      return withTxRetry(() => k.transaction(async (trx) => {
         await trx('webhook_attempts').insert({ ...attempt, delivery_id: id });
         return complete(db, WEBHOOK_QUEUE, id, token, patch, now, trx);
-      });
+      }));
     },
     async get(id: number): Promise<DeliveryRow | undefined> { const r = await k('webhook_deliveries').where({ id }).first(); return r ? toDelivery(r) : undefined; },
     list: (q: ListQuery): Promise<Page<DeliveryRow>> => listPage(k('webhook_deliveries').select('*'),
