@@ -163,7 +163,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const inboundView = inboundViewService({ ctx });
   const accounts = accountsService({ ctx, mailerLog: mailerLog.record });
   const dkim = dkimService({ ctx });
-  const tracking = trackingService({ ctx, emit: webhooks.emit });
+  const tracking = trackingService({ ctx, emitMany: webhooks.emitMany });
   suppressions.observe((e) => tracking.returned(e));
   const delivery = createDeliveryWorker({
     ctx, accounts, suppressions, dkim, directory, mailerLog: mailerLog.record, webhooks,

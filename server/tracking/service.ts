@@ -20,7 +20,7 @@ import type { ListQuery } from '../db/list.js';
 import { createLogWriter } from './writer.js';
 import { boundedMemo } from '../lib/memo.js';
 import { recentClicks } from './recentClicks.js';
-import type { WebhookEmit, WebhookEvent } from '../webhooks/events.js';
+import type { WebhookEmitMany, WebhookEvent } from '../webhooks/events.js';
 
 export type TrackingService = ReturnType<typeof trackingService>;
 export { LOG_ACTIONS } from '../db/repos/tracking/log.js';
@@ -36,11 +36,10 @@ const KIND_CODE: Record<TrackKind, number> = { u: 0, a: 1, o: 2 };
 const CACHE = 500;
 const memo = <K, V>(load: (k: K) => Promise<V>, ttlMs: number) => boundedMemo(load, { max: CACHE, ttlMs });
 
-
 /** The webhook event of a first log event (opens and clicks once per row, link and humanity). */
 const HOOK_OF: Partial<Record<LogEvent['action'], WebhookEvent>> = { opened: 'open', clicked: 'click', opted_out: 'opt_out' };
 
-export function trackingService(s: { ctx: Ctx; emit?: WebhookEmit }) {
+export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
   const log = campaignLogRepo(s.ctx.db);
   const urls = trackingUrlsRepo(s.ctx.db);
   const recipients = campaignRecipientsRepo(s.ctx.db);
@@ -48,17 +47,22 @@ export function trackingService(s: { ctx: Ctx; emit?: WebhookEmit }) {
   const messages = outboundQueueRepo(s.ctx.db);
   const openKey = deriveKey(s.ctx.config.secret, 'track-open');
   const clickKey = deriveKey(s.ctx.config.secret, 'track-click');
-  /** Writes events; the first of each kind go to the webhooks (after the commit, outside the hit's wait). */
+  /** Writes events; the first of each kind go to the webhooks, one group per event (after the commit, outside the hit's wait). */
   async function record(events: LogEvent[]): Promise<void> {
     const firsts = await log.record(events);
-    if (!s.emit) return;
+    if (!s.emitMany) return;
+    const groups = new Map<WebhookEvent, Array<{ data: Record<string, unknown>; key: string }>>();
     for (const e of firsts) {
       const event = HOOK_OF[e.action];
       if (!event) continue;
-      void s.emit(event, {
+      const data = {
         queueId: e.queueId, massEmailId: e.massEmailId, campaignId: e.campaignId, address: e.address, recordType: e.recordType, recordId: e.recordId, at: e.at,
         ...(e.action === 'opted_out' ? { entirely: e.reason === 'entirely' } : { human: e.human !== false, class: e.class ?? null, link: e.link || null, trackingUrlId: e.trackingUrlId ?? null }),
-      }, `${e.queueId}:${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}`).catch((err: unknown) => s.ctx.log.error({ evt: 'tracking.webhook_failed', err }, 'webhook event not queued'));
+      };
+      groups.set(event, [...(groups.get(event) ?? []), { data, key: `${e.queueId}:${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}` }]);
+    }
+    for (const [event, items] of groups) {
+      void s.emitMany(event, items).catch((err: unknown) => s.ctx.log.error({ evt: 'tracking.webhook_failed', err, event }, 'webhook events not queued'));
     }
   }
   const writer = createLogWriter(record);

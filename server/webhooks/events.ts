@@ -17,3 +17,5 @@ export const isWebhookEvent = (e: string): e is WebhookEvent => (WEBHOOK_EVENTS 
  * (a pipeline step that runs again reports the same key: one delivery per endpoint).
  */
 export type WebhookEmit = (event: WebhookEvent, data: Record<string, unknown>, key?: string) => Promise<number>;
+/** Reports many events of one kind at once (one multi-row insert per endpoint set): for paths that report in groups. */
+export type WebhookEmitMany = (event: WebhookEvent, items: Array<{ data: Record<string, unknown>; key?: string }>) => Promise<number>;

@@ -25,7 +25,7 @@ import { createResultWriter } from './results.js';
 import { pollLoop } from '../../lib/poll.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { MailerLogRecord } from '../../operations/types.js';
-import type { WebhookEvent } from '../../webhooks/events.js';
+import type { WebhookEmitMany } from '../../webhooks/events.js';
 import { deliveryReports, accountHealthEntry } from '../../operations/mailerLogDelivery.js';
 
 export { OUTBOUND_QUEUE };
@@ -61,7 +61,7 @@ export interface DeliveryDeps {
   /** Deferred and failed rows, account health changes (never sent rows). */
   mailerLog?: MailerLogRecord;
   /** `delivery.*` webhook events, one call per event kind and group (cheap when nobody listens). */
-  webhooks?: { emitMany(event: WebhookEvent, items: Array<{ data: Record<string, unknown>; key?: string }>): Promise<number> };
+  webhooks?: { emitMany: WebhookEmitMany };
 }
 
 export function createDeliveryWorker(s: DeliveryDeps) {
