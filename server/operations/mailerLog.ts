@@ -9,6 +9,7 @@ import type { Ctx } from '../context.js';
 import { invalid } from '../errors.js';
 import { mailerLogRepo } from '../db/repos/operations/mailerLog.js';
 import { settingsRepo } from '../db/repos/settings.js';
+import { retentionSetting } from './retention.js';
 import type { ListQuery } from '../db/list.js';
 import { csvStream } from '../lib/csv.js';
 import { byIdPages } from '../lib/pages.js';
@@ -25,6 +26,7 @@ const EXPORT_PAGE = 1000;
 export function mailerLogService(s: { ctx: Ctx }) {
   const repo = mailerLogRepo(s.ctx.db);
   const settings = settingsRepo(s.ctx.db);
+  const retention = retentionSetting({ settings, name: SETTINGS_KEY, field: 'retentionDays', defaults: DEFAULT_SETTINGS, errKey: 'mailerLog.err.retentionDays', now: () => s.ctx.clock.now() });
   const log = s.ctx.log.child({ mod: 'mailer-log' });
   const now = () => s.ctx.clock.now();
   let buffer: Array<{ row: NewMailerLogRow; done(): void }> = [];
@@ -84,15 +86,8 @@ export function mailerLogService(s: { ctx: Ctx }) {
     exportNdjson(f: MailerLogFilter): Readable {
       return Readable.from((async function* () { for await (const r of pages(f)) yield ndjsonLine(r); })());
     },
-    async settings(): Promise<MailerLogSettings> { return settings.get(SETTINGS_KEY, DEFAULT_SETTINGS); },
-    async setSettings(v: Partial<MailerLogSettings>): Promise<MailerLogSettings> {
-      const cur = await settings.get(SETTINGS_KEY, DEFAULT_SETTINGS);
-      const days = v.retentionDays ?? cur.retentionDays;
-      if (!Number.isInteger(days) || days < 1 || days > 3650) throw invalid([{ field: 'retentionDays', message: 'must be a whole number of days from 1 to 3650', key: 'mailerLog.err.retentionDays' }]);
-      const next = { ...cur, retentionDays: days };
-      await settings.set(SETTINGS_KEY, next, now());
-      return next;
-    },
+    settings: (): Promise<MailerLogSettings> => retention.get(),
+    setSettings: (v: Partial<MailerLogSettings>): Promise<MailerLogSettings> => retention.set(v),
     /** The purge job: forgets entries older than the retention setting. */
     async purge(): Promise<{ deleted: number; retentionDays: number }> {
       const { retentionDays } = await this.settings();

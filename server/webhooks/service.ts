@@ -13,6 +13,7 @@ import { invalid, notFound } from '../errors.js';
 import { webhookEndpointsRepo, type EndpointRow } from '../db/repos/webhooks/endpoints.js';
 import { webhookDeliveriesRepo, type DeliveryRow } from '../db/repos/webhooks/deliveries.js';
 import { settingsRepo } from '../db/repos/settings.js';
+import { retentionSetting } from '../operations/retention.js';
 import type { ListQuery } from '../db/list.js';
 import { seal, open } from '../lib/secretbox.js';
 import { deriveKey } from '../lib/keys.js';
@@ -40,6 +41,7 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
   const endpoints = webhookEndpointsRepo(s.ctx.db);
   const deliveries = webhookDeliveriesRepo(s.ctx.db);
   const settings = settingsRepo(s.ctx.db);
+  const retention = retentionSetting({ settings, name: SETTINGS_KEY, field: 'historyDays', defaults: DEFAULT_SETTINGS, errKey: 'webhooks.err.historyDays', now: () => s.ctx.clock.now() });
   const box = deriveKey(s.ctx.config.secret, 'secretbox');
   const now = () => s.ctx.clock.now();
   const log = s.ctx.log.child({ mod: 'webhooks' });
@@ -185,15 +187,8 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
       return { ...d, attempts_list: await deliveries.attempts(id) };
     },
     failingCount: () => endpoints.failingCount(),
-    async settings(): Promise<WebhookSettings> { return settings.get(SETTINGS_KEY, DEFAULT_SETTINGS); },
-    async setSettings(v: Partial<WebhookSettings>): Promise<WebhookSettings> {
-      const cur = await settings.get(SETTINGS_KEY, DEFAULT_SETTINGS);
-      const days = v.historyDays ?? cur.historyDays;
-      if (!Number.isInteger(days) || days < 1 || days > 3650) throw invalid([{ field: 'historyDays', message: 'must be a whole number of days from 1 to 3650', key: 'webhooks.err.historyDays' }]);
-      const next = { ...cur, historyDays: days };
-      await settings.set(SETTINGS_KEY, next, now());
-      return next;
-    },
+    settings: (): Promise<WebhookSettings> => retention.get(),
+    setSettings: (v: Partial<WebhookSettings>): Promise<WebhookSettings> => retention.set(v),
     /** The purge job: forgets attempts and finished deliveries older than the history setting. */
     async purge() {
       const { historyDays } = await this.settings();
