@@ -74,10 +74,14 @@ export function fromChoices(s: MailScope, accounts: Array<{ name: string; allowe
   return s.sendFrom.filter((a) => accounts.some((acc) => acc.active && !fromProblem(a, s.sendFrom, acc)));
 }
 
-/** Agent API keys reach the mail routes (and read what compose needs); everything else is admin work. */
+/**
+ * Agent API keys reach the mail routes (their services narrow to the agent's mailboxes: filters of
+ * their personal mailbox, their inbox, notifications and follows) and read what compose needs;
+ * everything else is admin work.
+ */
 export function apiRouteAllowed(p: Principal, method: string, route: string | undefined): boolean {
   if (p.role === 'admin' || route === undefined) return true;
-  if (/^\/api\/v1\/(inbound|queue|messages|cases|imap-accounts)(\/|$)/.test(route)) return true;
+  if (/^\/api\/v1\/(inbound|queue|messages|cases|imap-accounts|filters|inbox|notifications|follows)(\/|$)/.test(route)) return true;
   return (method === 'GET' || method === 'HEAD') && /^\/api\/v1\/(mailboxes|templates|message-types)(\/|$)/.test(route);
 }
 

@@ -137,7 +137,7 @@ void eachDb(t, async (t, tdb) => {
   await t.test('agents manage their personal mailbox’s filters only', async (t) => {
     const agentKey = (await s.auth.createApiKey('ann-key', ann.id)).key;
     const asAnn = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' } });
-    t.equal((await asAnn(`/api/v1/filters/${skip.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'mine' }) })).status, 403, 'API: agents cannot edit global filters');
+    t.equal((await asAnn(`/api/v1/filters/${skip.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'mine' }) })).status, 404, 'API: a global filter is not there for an agent');
     t.equal((await asAnn('/api/v1/filters', { method: 'POST', body: JSON.stringify({ name: 'g', conditions: [{ field: 'subject', op: 'contains', value: 'x' }], actions: { skip: true } }) })).status, 403);
     const ui = new UiClient(url);
     await ui.login('ann', PW);
@@ -153,5 +153,13 @@ void eachDb(t, async (t, tdb) => {
     t.notMatch(list.html, 'Jira noise', 'only her own filters are listed');
     t.equal((await json(api('/api/v1/filters?scope=personal'))).items[0].name, 'Newsletters', 'admins see every scope');
     t.equal((await json(api(`/api/v1/filters/${skip.id}`))).name, 'Jira noise', 'the global filter is unchanged');
+    // Her API key reaches her own filters too, and only those.
+    const viaKey = await asAnn('/api/v1/filters');
+    t.equal(viaKey.status, 200);
+    t.same((await viaKey.json()).items.map((f: { name: string }) => f.name), ['Newsletters'], 'her key lists her filters only');
+    const personal = (await s.filters.mailboxChoices({ role: 'agent', userId: ann.id }))[0]!.id;
+    const created = await asAnn('/api/v1/filters', { method: 'POST', body: JSON.stringify({ name: 'Key-made', mailboxId: personal, conditions: [{ field: 'subject', op: 'contains', value: 'x' }], actions: { markRead: true } }) });
+    t.equal(created.status, 201, 'an agent key creates a filter on her personal mailbox');
+    t.equal((await asAnn('/api/v1/filters', { method: 'POST', body: JSON.stringify({ name: 'g', mailboxId: support.id, conditions: [{ field: 'subject', op: 'contains', value: 'x' }], actions: { skip: true } }) })).status, 403, 'not on a group mailbox');
   });
 });
