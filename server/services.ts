@@ -185,7 +185,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const imap = imapService({ ctx, accounts, directory, users: auth.users, mailerLog: mailerLog.record });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
   const filters = filtersService({ ctx, access });
-  const cases = casesService({ ctx, emit: webhooks.emit });
+  const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record });
   const autoReply = autoReplyService({ ctx, suppressions, accounts }, enqueue);
   // The status page's sources, in page order: IMAP accounts plug in here with one entry.
   const mailStats = mailStatsRepo(ctx.db);

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../context.js';
 import type { WebhookEmit } from '../../webhooks/events.js';
+import type { MailerLogRecord } from '../../operations/types.js';
 import type { StepContext } from '../../inbound/pipeline/steps.js';
 import type { RecipientResolver } from '../../inbound/directory.js';
 import { casesRepo, type CaseMailboxSettings, type CaseRow, type CaseStatus, type Joined } from '../../db/repos/cases/cases.js';
@@ -17,6 +18,7 @@ import { invalid, notFound } from '../../errors.js';
 import { decideThread, referencedIds, reopenAction, subjectTags, type ReopenPolicy } from './threading.js';
 import { caseMessageId, caseOfMessageId, parseCaseToken, replyAddressFor, tokenOfLocal } from './tokens.js';
 import { lessBusy, nextRoundRobin } from './assignment.js';
+import { boundedMemo } from '../../lib/memo.js';
 
 export const CASE_STATUSES: readonly CaseStatus[] = ['new', 'assigned', 'pending', 'closed'];
 const HOUR = 3_600_000;
@@ -25,7 +27,7 @@ const policyOf = (m: CaseMailboxSettings | undefined): ReopenPolicy =>
   m?.case_reopen === 'never' ? { mode: 'never' } : m?.case_reopen === 'new-after' ? { mode: 'new-after', days: m.case_reopen_days ?? 30 } : { mode: 'reopen' };
 const addressesIn = (v: string | undefined) => [...(v ?? '').matchAll(/[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g)].map((m) => m[0].toLowerCase().replace(/\.$/, ''));
 
-export function casesService(s: { ctx: Ctx; emit?: WebhookEmit }) {
+export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: MailerLogRecord }) {
   /** Webhook events (case.created, case.updated); a failure to queue one is logged, never fails routing. */
   const hook = (event: 'case.created' | 'case.updated', data: Record<string, unknown>, key?: string) =>
     s.emit?.(event, data, key).catch((e: unknown) => s.ctx.log.error({ evt: 'cases.webhook_failed', err: e, event }, 'case webhook event not queued'));
@@ -51,22 +53,34 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit }) {
     const r = c.routing!;
     const box = o.boxes[0]!;
     const t = now();
+    // A cheap check first, so a flood's mail does not move the round-robin pointer; the exact one is in repo.open.
     if (o.parent === null && o.from) {
       const recent = await repo.recentBySender(o.from, box.id, t - HOUR);
-      if (recent.count >= floodPerHour) {
-        log.warn({ evt: 'cases.flood_held', inboundId: c.msg.id, from: o.from, mailboxId: box.id, lastHour: recent.count }, 'case creation held: sender over quota');
-        return { held: 'flood' as const };
-      }
+      if (recent.count >= floodPerHour) return held(c, box, o.from, recent.count);
     }
     const followUp = o.parent === null && o.from && followUpMs > 0 ? (await repo.recentBySender(o.from, box.id, t - followUpMs)).latest : null;
     const teamId = r.assignTeamId ?? box.teamIds[0] ?? null;
     const userId = await assignee(box, teamId, r.assignUserId);
     const linked = o.from ? await repo.recordsOf(o.from) : {};
-    return repo.open({
+    const opened = await repo.open({
       ...linked,
       subject: o.subject, status: userId ? 'assigned' : 'new', mailbox_id: box.id, team_id: teamId, assigned_user_id: userId, from_addr: o.from,
       inbound_id: c.msg.id, parent_case_id: o.parent, follow_up_of: followUp,
-    }, { ...o.joined, rung: 'new', reopened: false, mailboxIds: [...new Set([...o.joined.mailboxIds, ...o.boxes.map((b) => b.id)])] }, t);
+    }, { ...o.joined, rung: 'new', reopened: false, mailboxIds: [...new Set([...o.joined.mailboxIds, ...o.boxes.map((b) => b.id)])] }, t,
+    // The flood guard counts only first messages of threads (a new linked case after a reopen policy is a reply).
+    o.parent === null ? { since: t - HOUR, max: floodPerHour } : undefined);
+    return 'held' in opened ? held(c, box, o.from, opened.count) : opened;
+  }
+
+  // The alert: one mailer-log entry per sender and mailbox an hour (per node), however much mail is held.
+  const alert = boundedMemo(async (a: { box: CaseMailboxSettings; from: string; inboundId: number; count: number }) => {
+    await s.mailerLog?.({ level: 'warn', source: 'mailbox', event: 'cases.flood_held', mailboxId: a.box.id, inboundId: a.inboundId, address: a.from,
+      message: `Case creation held for ${a.from} on ${a.box.address}: ${a.count} new cases in the last hour (quota ${floodPerHour}); the mail is kept, without a case` });
+  }, { max: 1000, ttlMs: HOUR, key: (a) => `${a.box.id}:${a.from}`, now });
+  async function held(c: StepContext, box: CaseMailboxSettings, from: string, count: number) {
+    log.warn({ evt: 'cases.flood_held', inboundId: c.msg.id, from, mailboxId: box.id, lastHour: count }, 'case creation held: sender over quota');
+    await alert({ box, from, inboundId: c.msg.id, count });
+    return { held: 'flood' as const };
   }
 
   return {

@@ -4,7 +4,8 @@
  * In-Reply-To), and with the subject tag from someone on the case (a Cc'd party first) join it;
  * a stranger's [#N] opens a new case; a closed case reopens, an out-of-office reply does not;
  * a forged reply address is refused at RCPT; one message to two mailboxes is one case; less-busy
- * picks right; the flood guard holds the 21st case; re-routing a message changes nothing.
+ * picks right; the flood guard holds the 21st case, also when a burst is processed side by side
+ * (and alerts once); re-routing a message changes nothing.
  */
 import t from 'tap';
 import nodemailer from 'nodemailer';
@@ -176,6 +177,19 @@ void eachDb(t, async (t, tdb) => {
     const steps = (await json(api(`/api/v1/inbound/${out[20].id}`))).steps;
     t.match(steps.find((x: any) => x.step === 'route').result, { cases: { held: 'flood' } });
     t.equal((await json(api('/api/v1/cases?q=flood@bot.example&perPage=200'))).total, 20);
+  });
+
+  await t.test('a burst of one sender processed side by side opens no more than the quota, and alerts once', async (t) => {
+    const mail = (i: number) => ({ from: 'burst@bot.example', to: 'support@ours.example', subject: `burst ${i}`, mid: `burst${i}@bot.example` });
+    for (let i = 1; i <= 10; i++) await send(mail(i));
+    // The next 30 arrive together: the pipeline runs a group of them side by side.
+    await Promise.all(Array.from({ length: 30 }, (_, k) => transport.sendMail({ envelope: { from: 'burst@bot.example', to: ['support@ours.example'] }, raw: raw(mail(11 + k)) })));
+    const out = await Promise.all(Array.from({ length: 30 }, (_, k) => processed(`burst${11 + k}@bot.example`)));
+    t.equal(out.filter((m) => typeof m.caseId === 'number').length, 10, 'ten more cases, up to the quota of 20');
+    t.equal((await json(api('/api/v1/cases?q=burst@bot.example&perPage=200'))).total, 20);
+    let alerts: any[] = [];
+    for (let i = 0; i < 100 && !alerts.length; i++, await sleep(30)) alerts = (await json(api('/api/v1/mailer-log?q=burst@bot.example'))).items.filter((e: any) => e.event === 'cases.flood_held');
+    t.equal(alerts.length, 1, 'one alert in the mailer log for the sender');
   });
 
   await t.test('the API filters and validates', async (t) => {

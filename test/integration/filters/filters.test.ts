@@ -156,7 +156,7 @@ void eachDb(t, async (t, tdb) => {
     // Her API key reaches her own filters too, and only those.
     const viaKey = await asAnn('/api/v1/filters');
     t.equal(viaKey.status, 200);
-    t.same((await viaKey.json()).items.map((f: { name: string }) => f.name), ['Newsletters'], 'her key lists her filters only');
+    t.same(((await viaKey.json()) as { items: Array<{ name: string }> }).items.map((f) => f.name), ['Newsletters'], 'her key lists her filters only');
     const personal = (await s.filters.mailboxChoices({ role: 'agent', userId: ann.id }))[0]!.id;
     const created = await asAnn('/api/v1/filters', { method: 'POST', body: JSON.stringify({ name: 'Key-made', mailboxId: personal, conditions: [{ field: 'subject', op: 'contains', value: 'x' }], actions: { markRead: true } }) });
     t.equal(created.status, 201, 'an agent key creates a filter on her personal mailbox');

@@ -95,11 +95,26 @@ export function casesRepo(db: Db) {
       const r = await k('cases').where({ from_addr: fromAddr, mailbox_id: mailboxId }).where('created_at', '>=', since).count({ n: '*' }).max({ latest: 'id' }).first();
       return { count: Number(r?.n ?? 0), latest: numOrNull(r?.latest) };
     },
-    /** Opens the case of an inbound message once: a second call (re-routed message) returns the first case. */
-    async open(c: NewCase, j: Joined, now: number): Promise<{ id: number; created: boolean }> {
+    /**
+     * Opens the case of an inbound message once: a second call (re-routed message) returns the first case.
+     * With `quota`, the sender's cases on this mailbox since `quota.since` are counted in the same
+     * transaction as the insert, under a lock on the mailbox row (MariaDB; SQLite has one writer), so
+     * a burst of one sender's mail processed side by side (64 at a time, or on two nodes) cannot all
+     * see the count below the quota: at most `quota.max` open, the rest answer `held` with the count.
+     */
+    async open(c: NewCase, j: Joined, now: number, quota?: { since: number; max: number }): Promise<{ id: number; created: boolean } | { held: true; count: number }> {
       return withTxRetry(() => k.transaction(async (trx) => {
+        const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
+        // The lock comes first: InnoDB's snapshot starts at a transaction's first plain read, and the
+        // count must see every case committed before the lock was granted.
+        if (guard && mysql) await trx('mailboxes').where({ id: c.mailbox_id }).forUpdate().first('id');
         const prior = await trx('cases').where({ inbound_id: c.inbound_id }).first('id');
         if (prior) { await record(trx, Number(prior.id), j, now); return { id: Number(prior.id), created: false }; }
+        if (guard) {
+          const r = await trx('cases').where({ from_addr: c.from_addr, mailbox_id: c.mailbox_id }).where('created_at', '>=', guard.since).count({ n: '*' }).first();
+          const count = Number(r?.n ?? 0);
+          if (count >= guard.max) return { held: true as const, count };
+        }
         const [id] = await trx('cases').insert({ ...c, subject: c.subject.slice(0, 500), assigned_at: c.assigned_user_id ? now : null, created_at: now, updated_at: now });
         await record(trx, Number(id), j, now);
         return { id: Number(id), created: true };
