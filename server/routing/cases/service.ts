@@ -9,7 +9,7 @@ import type { WebhookEmit } from '../../webhooks/events.js';
 import type { MailerLogRecord } from '../../operations/types.js';
 import type { StepContext } from '../../inbound/pipeline/steps.js';
 import type { RecipientResolver } from '../../inbound/directory.js';
-import { casesRepo, type CaseMailboxSettings, type CaseRow, type CaseStatus, type Joined } from '../../db/repos/cases/cases.js';
+import { casesRepo, type CaseMailboxSettings, type CaseRow, type CaseStatus, type Joined, type RoundRobin } from '../../db/repos/cases/cases.js';
 import type { ListQuery } from '../../db/list.js';
 import { deriveKey } from '../../lib/keys.js';
 import { parseMessage } from '../../lib/mime.js';
@@ -38,37 +38,43 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
   const floodPerHour = s.ctx.config.cases?.floodPerHour ?? 20;
   const followUpMs = (s.ctx.config.cases?.followUpDays ?? 7) * 24 * HOUR;
 
-  /** The user a new case goes to: a filter's choice, else the mailbox's mode; inactive users are skipped. */
-  async function assignee(box: CaseMailboxSettings, teamId: number | null, filterUser: number | null | undefined): Promise<number | null> {
+  /**
+   * The user a new case goes to: a filter's choice, else the mailbox's mode; inactive users are skipped.
+   * Round-robin answers the team's rotation, which repo.open moves in the transaction that opens the case.
+   */
+  async function assignee(box: CaseMailboxSettings, teamId: number | null, filterUser: number | null | undefined): Promise<number | null | RoundRobin> {
     if (filterUser && (await repo.userActive(filterUser))) return filterUser;
     if (box.case_assignment === 'direct') return box.case_assign_user_id && (await repo.userActive(box.case_assign_user_id)) ? box.case_assign_user_id : null;
     if (teamId === null) return null;
     const members = await repo.activeMembers(teamId);
     if (!members.length) return null;
     if (box.case_assignment === 'less-busy') return lessBusy(await repo.loads(members));
-    return repo.rotate(teamId, (last) => nextRoundRobin(members, last), now());
+    return { teamId, choose: (last) => nextRoundRobin(members, last) };
   }
 
   async function openCase(c: StepContext, o: { boxes: CaseMailboxSettings[]; subject: string; from: string; joined: Omit<Joined, 'rung' | 'reopened'>; parent: number | null }) {
     const r = c.routing!;
     const box = o.boxes[0]!;
     const t = now();
-    // A cheap check first, so a flood's mail does not move the round-robin pointer; the exact one is in repo.open.
+    // A cheap check first (the exact one is in repo.open).
     if (o.parent === null && o.from) {
       const recent = await repo.recentBySender(o.from, box.id, t - HOUR);
       if (recent.count >= floodPerHour) return held(c, box, o.from, recent.count);
     }
     const followUp = o.parent === null && o.from && followUpMs > 0 ? (await repo.recentBySender(o.from, box.id, t - followUpMs)).latest : null;
     const teamId = r.assignTeamId ?? box.teamIds[0] ?? null;
-    const userId = await assignee(box, teamId, r.assignUserId);
+    const choice = await assignee(box, teamId, r.assignUserId);
+    const userId = typeof choice === 'number' ? choice : null;
     const linked = o.from ? await repo.recordsOf(o.from) : {};
     const opened = await repo.open({
       ...linked,
       subject: o.subject, status: userId ? 'assigned' : 'new', mailbox_id: box.id, team_id: teamId, assigned_user_id: userId, from_addr: o.from,
       inbound_id: c.msg.id, parent_case_id: o.parent, follow_up_of: followUp,
-    }, { ...o.joined, rung: 'new', reopened: false, mailboxIds: [...new Set([...o.joined.mailboxIds, ...o.boxes.map((b) => b.id)])] }, t,
-    // The flood guard counts only first messages of threads (a new linked case after a reopen policy is a reply).
-    o.parent === null ? { since: t - HOUR, max: floodPerHour } : undefined);
+    }, { ...o.joined, rung: 'new', reopened: false, mailboxIds: [...new Set([...o.joined.mailboxIds, ...o.boxes.map((b) => b.id)])] }, t, {
+      // The flood guard counts only first messages of threads (a new linked case after a reopen policy is a reply).
+      quota: o.parent === null ? { since: t - HOUR, max: floodPerHour } : undefined,
+      roundRobin: choice !== null && typeof choice === 'object' ? choice : undefined,
+    });
     return 'held' in opened ? held(c, box, o.from, opened.count) : opened;
   }
 

@@ -187,6 +187,9 @@ void eachDb(t, async (t, tdb) => {
     const out = await Promise.all(Array.from({ length: 30 }, (_, k) => processed(`burst${11 + k}@bot.example`)));
     t.equal(out.filter((m) => typeof m.caseId === 'number').length, 10, 'ten more cases, up to the quota of 20');
     t.equal((await json(api('/api/v1/cases?q=burst@bot.example&perPage=200'))).total, 20);
+    // Held mail never moves the round-robin pointer: it names the assignee of the newest case.
+    const newest = await tdb.db.knex('cases').where({ team_id: team }).orderBy('id', 'desc').first('assigned_user_id');
+    t.equal(Number((await tdb.db.knex('case_rr_pointers').where({ team_id: team }).first('last_user_id')).last_user_id), Number(newest.assigned_user_id));
     let alerts: any[] = [];
     for (let i = 0; i < 100 && !alerts.length; i++, await sleep(30)) alerts = (await json(api('/api/v1/mailer-log?q=burst@bot.example'))).items.filter((e: any) => e.event === 'cases.flood_held');
     t.equal(alerts.length, 1, 'one alert in the mailer log for the sender');

@@ -30,6 +30,8 @@ export interface NewCase {
   inbound_id: number; parent_case_id: number | null; follow_up_of: number | null;
   account_id?: number | null; contact_id?: number | null; lead_id?: number | null;
 }
+/** Round-robin in a team: `choose` gets the user the pointer names and answers the next one. */
+export interface RoundRobin { teamId: number; choose: (last: number | null) => number | null }
 /** What one routed message records with its case. */
 export interface Joined { inboundId: number; rung: string; reopened: boolean; participants: string[]; messageId: string | null; mailboxIds: number[] }
 
@@ -50,6 +52,15 @@ export function casesRepo(db: Db) {
     if (j.participants.length) await trx('case_participants').insert([...new Set(j.participants)].map((address) => ({ case_id: caseId, address: address.slice(0, 191) }))).onConflict(['case_id', 'address']).ignore();
     if (j.messageId) await trx('case_message_ids').insert({ message_id: j.messageId.slice(0, 191), case_id: caseId, direction: 'in', at: now }).onConflict('message_id').ignore();
     if (j.mailboxIds.length) await trx('case_mailboxes').insert([...new Set(j.mailboxIds)].map((mailbox_id) => ({ case_id: caseId, mailbox_id }))).onConflict(['case_id', 'mailbox_id']).ignore();
+  }
+
+  /** Moves a team's round-robin pointer under a row lock (FOR UPDATE on MariaDB; SQLite has one writer). */
+  async function rotate(trx: Knex.Transaction, rr: RoundRobin, now: number): Promise<number | null> {
+    const q = trx('case_rr_pointers').where({ team_id: rr.teamId });
+    const row = await (mysql ? q.forUpdate() : q).first('last_user_id');
+    const next = rr.choose(numOrNull(row?.last_user_id));
+    if (next !== null) await trx('case_rr_pointers').where({ team_id: rr.teamId }).update({ last_user_id: next, updated_at: now });
+    return next;
   }
 
   return {
@@ -102,7 +113,11 @@ export function casesRepo(db: Db) {
      * a burst of one sender's mail processed side by side (64 at a time, or on two nodes) cannot all
      * see the count below the quota: at most `quota.max` open, the rest answer `held` with the count.
      */
-    async open(c: NewCase, j: Joined, now: number, quota?: { since: number; max: number }): Promise<{ id: number; created: boolean } | { held: true; count: number }> {
+    async open(c: NewCase, j: Joined, now: number, o: { quota?: { since: number; max: number }; roundRobin?: RoundRobin } = {}):
+      Promise<{ id: number; created: boolean } | { held: true; count: number }> {
+      const { quota, roundRobin: rr } = o;
+      // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
+      if (rr) await k('case_rr_pointers').insert({ team_id: rr.teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
       return withTxRetry(() => k.transaction(async (trx) => {
         const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
         // The lock comes first: InnoDB's snapshot starts at a transaction's first plain read, and the
@@ -115,7 +130,10 @@ export function casesRepo(db: Db) {
           const count = Number(r?.n ?? 0);
           if (count >= guard.max) return { held: true as const, count };
         }
-        const [id] = await trx('cases').insert({ ...c, subject: c.subject.slice(0, 500), assigned_at: c.assigned_user_id ? now : null, created_at: now, updated_at: now });
+        // The pointer moves in the transaction that opens the case: a crash or a held message never skips anyone.
+        const assigned = rr ? await rotate(trx, rr, now) : c.assigned_user_id;
+        const row = { ...c, assigned_user_id: assigned, status: assigned ? 'assigned' as const : c.status };
+        const [id] = await trx('cases').insert({ ...row, subject: c.subject.slice(0, 500), assigned_at: assigned ? now : null, created_at: now, updated_at: now });
         await record(trx, Number(id), j, now);
         return { id: Number(id), created: true };
       }));
@@ -147,21 +165,6 @@ export function casesRepo(db: Db) {
       };
     },
     async userActive(userId: number): Promise<boolean> { const r = await k('users').where({ id: userId }).first('active'); return Boolean(r?.active); },
-    /**
-     * Moves a team's round-robin pointer under a row lock (FOR UPDATE on MariaDB; SQLite has one
-     * writer): `choose` gets the last user and answers the next, which is stored and returned.
-     */
-    async rotate(teamId: number, choose: (last: number | null) => number | null, now: number): Promise<number | null> {
-      // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
-      await k('case_rr_pointers').insert({ team_id: teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
-      return withTxRetry(() => k.transaction(async (trx) => {
-        const q = trx('case_rr_pointers').where({ team_id: teamId });
-        const row = await (mysql ? q.forUpdate() : q).first('last_user_id');
-        const next = choose(numOrNull(row?.last_user_id));
-        if (next !== null) await trx('case_rr_pointers').where({ team_id: teamId }).update({ last_user_id: next, updated_at: now });
-        return next;
-      }), 5);
-    },
     /** Open cases and the last assignment time per user (users with none included). */
     async loads(userIds: number[]): Promise<Array<{ userId: number; open: number; lastAssignedAt: number | null }>> {
       if (!userIds.length) return [];
