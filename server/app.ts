@@ -37,7 +37,9 @@ import { autoReplyFeature } from './routing/autoReply/feature.js';
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
   composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
-  webhooksFeature, operationsFeature, imapFeature, statusFeature, filtersFeature, casesFeature, autoReplyFeature,
+  operationsFeature, imapFeature, statusFeature, filtersFeature, casesFeature, autoReplyFeature,
+  // Last: route hooks run in this order, and `message.received` reports what routing decided (its case; nothing for skipped mail).
+  webhooksFeature,
 ];
 
 export interface AppOptions { log?: Log; clock?: Clock; features?: Feature[] }

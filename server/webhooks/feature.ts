@@ -1,7 +1,8 @@
 /*
  * Webhooks as a feature: endpoints API and pages under Administration, the delivery queue
  * (swept and gauged), the worker under the worker role, the history purge job, a dashboard
- * card, and the `message.received` pipeline hook (mail that came in over MX, not bounces).
+ * card, and the `message.received` pipeline hook (mail that came in over MX or IMAP, not bounces;
+ * it runs after the routing hooks, so it carries the case and skips what a filter skipped).
  */
 import type { Feature } from '../feature.js';
 import { WEBHOOK_QUEUE } from '../db/repos/webhooks/deliveries.js';
@@ -24,9 +25,10 @@ export const webhooksFeature: Feature = {
   }],
   hooks: (s) => [{
     name: 'webhooks-received',
-    when: (c) => c.msg.listener !== 'submission' && c.kind !== 'bounce' && c.kind !== 'complaint',
+    // Mail a filter skipped is kept for audit only: not routed, so not announced either.
+    when: (c) => c.msg.listener !== 'submission' && c.kind !== 'bounce' && c.kind !== 'complaint' && !c.routing?.skip,
     // Recorded in the route step only when it queued deliveries: otherwise the message was not routed by it.
-    run: async (c) => (await s.webhooks.received(c.msg, c.fields)) || undefined,
+    run: async (c) => (await s.webhooks.received(c.msg, c.fields, c.routing)) || undefined,
   }],
   start: { worker: (s) => s.webhooks.start() },
 };

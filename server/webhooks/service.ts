@@ -154,10 +154,12 @@ export function webhooksService(s: { ctx: Ctx; suppressions?: Pick<SuppressionSe
       log.info({ evt: 'webhook.endpoint_removed', endpoint: id }, 'webhook endpoint removed');
     },
     /** A received message (the pipeline hook): idempotent per message, so a re-run step adds nothing. */
-    async received(msg: InboundRow, fields: { from_addr?: string | null; subject?: string | null; message_id?: string | null; kind?: string | null }): Promise<number> {
+    async received(msg: InboundRow, fields: { from_addr?: string | null; subject?: string | null; message_id?: string | null; kind?: string | null },
+      routing?: { caseId?: number | null; threadRung?: string | null }): Promise<number> {
       return emit('message.received', {
         inboundId: msg.id, listener: msg.listener, mailFrom: msg.mail_from, rcptTo: msg.rcpt_to, from: fields.from_addr ?? msg.from_addr,
         subject: fields.subject ?? msg.subject, messageId: fields.message_id ?? msg.message_id, kind: fields.kind ?? msg.kind, receivedAt: msg.received_at,
+        caseId: routing?.caseId ?? null, threadRung: routing?.threadRung ?? null,
       }, `in:${msg.id}`);
     },
     /** Queues a sample `webhook.test` event for one endpoint and sends it now. */

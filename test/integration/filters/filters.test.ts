@@ -57,6 +57,7 @@ void eachDb(t, async (t, tdb) => {
 
   let skippedId = 0;
   await t.test('a skip filter keeps a notification mail out of routing', async (t) => {
+    await api('/api/v1/webhooks', { method: 'POST', body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', secret: 'whsec_filters_0123456789', events: ['message.received'] }) });
     await tr.sendMail({ from: '"Jira" <jira@notifications.example.com>', to: 'support@ours.example', subject: 'OPS-1 updated', text: 'status changed', messageId: '<jira-1@notifications.example.com>' });
     const d = await processed('jira-1@notifications.example.com');
     skippedId = d.id;
@@ -67,6 +68,10 @@ void eachDb(t, async (t, tdb) => {
     t.notOk('cases' in route.result, 'the cases hook did nothing');
     t.notOk('auto-reply' in route.result || 'autoReply' in route.result, 'no auto-reply');
     t.match(seen.get('jira-1@notifications.example.com'), { skip: true, matchedFilters: [skip.id] }, 'later hooks see c.routing.skip');
+    await tr.sendMail({ from: 'kim@customer.example', to: 'support@ours.example', subject: 'A question', text: 'hello', messageId: '<plain-1@customer.example>' });
+    const plain = await processed('plain-1@customer.example');
+    const received = (await tdb.db.knex('webhook_deliveries').where({ event: 'message.received' }).select('data')).map((r: { data: string }) => JSON.parse(r.data).inboundId);
+    t.same(received, [plain.id], 'message.received for routed mail only, not for the skipped one');
   });
 
   await t.test('global filters run first, then the mailbox’s; stop ends the run', async (t) => {
