@@ -1,9 +1,9 @@
 /*
- * Charts for the campaign stats, drawn on the server as inline SVG (no library, no script, no
- * inline style: the admin CSP allows none). Pure: counters in, markup out. Every chart is an
- * image with a <title> and a <desc> that hold its numbers; the pages add a table fallback.
- * Texts come translated from the caller; everything written into the markup is escaped.
+ * Charts for the campaign stats, drawn on the server as inline SVG in the shared frame of
+ * lib/svgChart.ts (no library, no script). Pure: counters in, markup out; the pages add a table
+ * fallback. Texts come translated from the caller; everything written into the markup is escaped.
  */
+import { PLOT, esc, evenTop, legendRow, svgFrame, timeTicks, valueGrid } from '../../lib/svgChart.js';
 
 /** The hourly counters the log keeps: `h:<series>:<epochHour>`. */
 export const HOUR_SERIES = ['opened', 'opened_machine', 'clicked', 'clicked_machine'] as const;
@@ -21,7 +21,6 @@ export interface HourlyData {
   series: Record<HourSeries, number[]>;
 }
 
-const esc = (v: string | number) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The share `n` of `of` in percent with one decimal, or null when nothing was sent. */
@@ -63,24 +62,13 @@ const COLORS: Record<HourSeries, string> = { opened: '#1f5fbf', opened_machine: 
 export function hourlyChart(d: HourlyData, o: {
   id: string; title: string; desc: string; labels: Record<HourSeries, string>; time: (ms: number) => string; num: (n: number) => string;
 }): string {
-  const W = 720, H = 240, L = 48, R = 12, T = 34, B = 40;
+  const { W, H, L, R, T, B } = PLOT;
   const pw = W - L - R, ph = H - T - B;
-  // An even top of at least 2: the middle grid line is a whole number too.
-  const max = Math.max(2, Math.ceil(Math.max(...HOUR_SERIES.flatMap((s) => d.series[s])) / 2) * 2);
+  const max = evenTop(HOUR_SERIES.flatMap((s) => d.series[s]));
   const x = (i: number) => L + (d.hours === 1 ? pw / 2 : (i / (d.hours - 1)) * pw);
   const y = (v: number) => T + ph - (v / max) * ph;
   const f = (n: number) => n.toFixed(1);
-  const parts: string[] = [];
-  // Grid and axes: 0, half and the maximum.
-  for (const v of [0, max / 2, max]) {
-    parts.push(`<line x1="${L}" x2="${W - R}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="#d8dee8" stroke-width="1"/>`);
-    parts.push(`<text x="${L - 6}" y="${f(y(v) + 4)}" text-anchor="end" font-size="11" fill="#5b6573">${esc(o.num(v))}</text>`);
-  }
-  const ticks = d.hours === 1 ? [0] : [0, Math.floor((d.hours - 1) / 2), d.hours - 1];
-  for (const i of [...new Set(ticks)]) {
-    const anchor = d.hours === 1 ? 'middle' : i === 0 ? 'start' : i === d.hours - 1 ? 'end' : 'middle';
-    parts.push(`<text x="${f(x(i))}" y="${H - B + 16}" text-anchor="${anchor}" font-size="11" fill="#5b6573">${esc(o.time((d.startHour + i) * HOUR))}</text>`);
-  }
+  const parts = [...valueGrid(max, y, o.num), ...timeTicks(d.hours, x, (i) => o.time((d.startHour + i) * HOUR))];
   // Machines first, so people are drawn on top.
   for (const s of ['opened_machine', 'clicked_machine', 'opened', 'clicked'] as const) {
     const v = d.series[s];
@@ -90,16 +78,11 @@ export function hourlyChart(d: HourlyData, o: {
     parts.push(`<polyline data-series="${s}" points="${pts}" fill="none" stroke="${COLORS[s]}" stroke-width="2"${dash}/>`);
     if (d.hours <= 48) for (let i = 0; i < v.length; i++) if (v[i]! > 0) parts.push(`<circle cx="${f(x(i))}" cy="${f(y(v[i]!))}" r="3" fill="${COLORS[s]}"/>`);
   }
-  // Legend along the top.
-  let lx = L;
-  for (const s of HOUR_SERIES) {
-    const dash = s.endsWith('_machine') ? ' stroke-dasharray="5 3"' : '';
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="12" y2="12" stroke="${COLORS[s]}" stroke-width="3"${dash}/>`);
-    parts.push(`<text x="${lx + 22}" y="16" font-size="12" fill="#1d2430">${esc(o.labels[s])}</text>`);
-    lx += 30 + o.labels[s].length * 7;
-  }
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="${esc(o.id)}-title ${esc(o.id)}-desc" data-chart="hourly">`
-    + `<title id="${esc(o.id)}-title">${esc(o.title)}</title><desc id="${esc(o.id)}-desc">${esc(o.desc)}</desc>${parts.join('')}</svg>`;
+  parts.push(...legendRow(HOUR_SERIES.map((s) => ({
+    label: o.labels[s], gap: 22,
+    swatch: (lx: number) => `<line x1="${lx}" x2="${lx + 18}" y1="12" y2="12" stroke="${COLORS[s]}" stroke-width="3"${s.endsWith('_machine') ? ' stroke-dasharray="5 3"' : ''}/>`,
+  }))));
+  return svgFrame({ id: o.id, title: o.title, desc: o.desc, kind: 'hourly', width: W, height: H }, parts);
 }
 
 /** The parts of the outcome bar, in drawing order. */
@@ -147,9 +130,7 @@ export function outcomeBar(o: ReturnType<typeof outcomes>, x: {
     parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${OUTCOME_COLORS[p.key]}"/>`);
     parts.push(`<text x="${lx + 18}" y="${ly}" font-size="12" fill="#1d2430">${esc(`${x.labels[p.key]}: ${x.num(p.value)}${share === null ? '' : ` (${x.num(share)} %)`}`)}</text>`);
   });
-  const H = top + BAR + 20 + 20 + 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="${esc(x.id)}-title ${esc(x.id)}-desc" data-chart="outcomes">`
-    + `<title id="${esc(x.id)}-title">${esc(x.title)}</title><desc id="${esc(x.id)}-desc">${esc(x.desc)}</desc>${parts.join('')}</svg>`;
+  return svgFrame({ id: x.id, title: x.title, desc: x.desc, kind: 'outcomes', width: W, height: top + BAR + 20 + 20 + 10 }, parts);
 }
 
 /** The numbers of the stats section: counts and shares of sent, people and machines apart. */
