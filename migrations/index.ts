@@ -23,8 +23,11 @@ import { imap } from './070_imap.js';
 import { cases } from './081_cases.js';
 import { autoReply } from './082_auto_reply.js';
 import { filters } from './080_filters.js';
+import { linksNotifications } from './084_links_notifications.js';
+import { inbox } from './083_inbox.js';
+import { caseReplies } from './085_case_replies.js';
 
 export const migrations: Migration[] = [
   core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
-  webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply,
+  webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply, linksNotifications, inbox, caseReplies,
 ];

@@ -32,12 +32,14 @@ import { statusFeature } from './status/feature.js';
 import { filtersFeature } from './routing/filters/feature.js';
 import { casesFeature } from './routing/cases/feature.js';
 import { autoReplyFeature } from './routing/autoReply/feature.js';
+import { inboxFeature } from './routing/inbox/feature.js';
+import { linksFeature } from './routing/links/feature.js';
 
 /** Every capability, in start order. A new feature is one folder, one line here, one constructor in services.ts. */
 export const FEATURES: Feature[] = [
   adminFeature, schedulerFeature, inboundFeature, outboundFeature, suppressionFeature,
   composeFeature, templatesFeature, queueAdminFeature, submissionFeature, recordsFeature, targetListsFeature, campaignsFeature, trackingFeature,
-  operationsFeature, imapFeature, statusFeature, filtersFeature, casesFeature, autoReplyFeature,
+  operationsFeature, imapFeature, statusFeature, filtersFeature, casesFeature, inboxFeature, linksFeature, autoReplyFeature,
   // Last: route hooks run in this order, and `message.received` reports what routing decided (its case; nothing for skipped mail).
   webhooksFeature,
 ];

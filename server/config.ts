@@ -61,6 +61,10 @@ export const ConfigSchema = Type.Object({
   autoReply: Type.Optional(Type.Object({
     maxPerSender: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), periodHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   })),
+  /** Record links and notifications: mail fetched over IMAP dated more than `oldMailHours` before receipt notifies nobody (default 24); the From of notification e-mails. */
+  notifications: Type.Optional(Type.Object({
+    oldMailHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), fromAddress: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+  })),
 });
 export type Config = Static<typeof ConfigSchema> & { secret: string; http: { trustProxy: TrustProxy } };
 /** What Fastify gets: no trust, a hop count, or trusted proxy addresses (never plain `true`). */

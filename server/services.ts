@@ -49,6 +49,11 @@ import { statusService, type StatusService } from './status/service.js';
 import { filtersService, type FiltersService } from './routing/filters/service.js';
 import { casesService, type CasesService } from './routing/cases/service.js';
 import { autoReplyService, type AutoReplyService } from './routing/autoReply/service.js';
+import { caseReplyService, type CaseReplyService } from './routing/cases/reply.js';
+import { inboxService, type InboxService } from './routing/inbox/service.js';
+import { notificationsService, type NotificationsService } from './notifications/service.js';
+import { followsService, type FollowsService } from './routing/links/follows.js';
+import { linksService, type LinksService } from './routing/links/service.js';
 import { accountSource, imapSource, mailboxSource } from './status/sources.js';
 import { mailStatsRepo } from './db/repos/status/stats.js';
 import type { Metrics } from './http/metrics.js';
@@ -129,6 +134,16 @@ export interface Services {
   cases: CasesService;
   /** Auto-reply per mailbox: RFC 3834 guards, per-sender limit; the `auto-reply` route hook. */
   autoReply: AutoReplyService;
+  /** Replies from a case: From the mailbox, Reply-To the signed case address, threading headers; the case's stream. */
+  caseReplies: CaseReplyService;
+  /** The agents' inbox: items per message and mailbox, folders, read/archive/tags; the `inbox` route hook. */
+  inbox: InboxService;
+  /** In-app notifications of followers (list, unread count, mark read) and their e-mails. */
+  notifications: NotificationsService;
+  /** Following records and cases (follow, unfollow; the case assignee follows automatically). */
+  follows: FollowsService;
+  /** Record links of inbound messages: the `links` route hook, a message's records, a record's emails. */
+  links: LinksService;
   /** Ports the SMTP listeners bound (tests ask for port 0); set when the smtp role starts. */
   smtpPorts?: { mx?: number; submission?: number };
 }
@@ -187,6 +202,11 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const filters = filtersService({ ctx, access });
   const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record });
   const autoReply = autoReplyService({ ctx, suppressions, accounts }, enqueue);
+  const caseReplies = caseReplyService({ ctx, suppressions, accounts, cases, access, inboundView, emit: webhooks.emit }, enqueue);
+  const inbox = inboxService({ ctx, access });
+  const notifications = notificationsService({ ctx, suppressions, accounts }, enqueue);
+  const follows = followsService({ ctx, records, cases });
+  const links = linksService({ ctx, notifications, follows, caseOf: (id) => cases.repo.get(id) });
   // The status page's sources, in page order: IMAP accounts plug in here with one entry.
   const mailStats = mailStatsRepo(ctx.db);
   const status = statusService({ ctx, scheduler, campaigns, queues: () => decls.queues,
@@ -198,7 +218,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     campaigns, massSender, testSend, campaignProgress: campaignProgress({ ctx }), tracking,
     campaignLog: campaignLogActions({ ctx, tracking, targetLists, records, campaigns }),
     mailerLog,
-    webhooks, imap, status, filters, cases, autoReply,
+    webhooks, imap, status, filters, cases, autoReply, caseReplies, notifications, follows, links, inbox,
   };
   const jobs = decls.jobs.map((j) => ({ name: j.name, description: j.description, cron: j.cron, run: () => j.run(services) }));
   for (const q of decls.queues) {

@@ -4,6 +4,7 @@
  */
 import type { Ctx } from '../context.js';
 import { usersRepo } from '../db/repos/users.js';
+import { notificationsRepo } from '../db/repos/notifications/notifications.js';
 import { invalid, type FieldError } from '../errors.js';
 import { isLocale, isTimeZone } from '../i18n/catalog.js';
 
@@ -18,7 +19,11 @@ export function prefsProblems(p: PrefsInput): FieldError[] {
 
 export function prefsService(s: { ctx: Ctx }) {
   const users = usersRepo(s.ctx.db);
+  const notifications = notificationsRepo(s.ctx.db);
   return {
+    /** "Notify me by email" (notifications of followed records and cases, server/notifications); off by default. */
+    notifyByEmail: (userId: number): Promise<boolean> => notifications.emailPref(userId),
+    setNotifyByEmail: (userId: number, on: boolean): Promise<void> => notifications.setEmailPref(userId, on, s.ctx.clock.now()),
     async save(userId: number, p: PrefsInput): Promise<void> {
       const f = prefsProblems(p);
       if (f.length) throw invalid(f);

@@ -15,8 +15,10 @@ export interface MailboxInput {
   createCases?: boolean; autoReply?: boolean; autoReplySubject?: string | null; autoReplyBody?: string | null; active?: boolean;
   /** Email-to-case (routing/cases): how new cases are assigned and what a reply to a closed case does. */
   assignment?: string; assignUserId?: number | null; reopen?: string; reopenAfterDays?: number | null;
+  /** Replies from a case: the From name is the mailbox's ('mailbox') or the replying agent's ('agent'). */
+  replyFromName?: string;
 }
-const ASSIGNMENTS = ['direct', 'round-robin', 'less-busy'], REOPEN = ['reopen', 'new-after', 'never'];
+const ASSIGNMENTS = ['direct', 'round-robin', 'less-busy'], REOPEN = ['reopen', 'new-after', 'never'], REPLY_FROM = ['mailbox', 'agent'];
 
 export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 'teams'> }, onChange: () => void) {
   const domains = domainsRepo(s.ctx.db), mailboxes = mailboxesRepo(s.ctx.db);
@@ -46,6 +48,7 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 
     if (input.assignUserId && !(await s.auth.users.get(input.assignUserId))) errs.push({ field: 'assignUserId', message: 'no such user', key: 'mailboxes.err.assignUser' });
     if (input.reopen !== undefined && !REOPEN.includes(input.reopen)) errs.push({ field: 'reopen', message: 'must be reopen, new-after or never', key: 'mailboxes.err.reopen' });
     if (input.reopen === 'new-after' && !(Number.isInteger(input.reopenAfterDays) && input.reopenAfterDays! >= 1)) errs.push({ field: 'reopenAfterDays', message: 'enter a number of days (1 or more)', key: 'mailboxes.err.reopenDays' });
+    if (input.replyFromName !== undefined && !REPLY_FROM.includes(input.replyFromName)) errs.push({ field: 'replyFromName', message: 'must be mailbox or agent', key: 'mailboxes.err.replyFromName' });
     for (const id of input.teamIds ?? []) if (!(await s.auth.teams.get(id))) errs.push({ field: 'teamIds', message: `no team ${id}` });
     // An auto-reply without a text would send an empty message (routing/autoReply).
     if (input.autoReply && !(input.autoReplyBody ?? '').trim()) errs.push({ field: 'autoReply', message: 'an auto-reply needs a text' });
@@ -89,7 +92,7 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 
         case_assignment: input.assignment ?? 'round-robin', case_assign_user_id: input.assignUserId ?? null, case_reopen: input.reopen ?? 'reopen',
         case_reopen_days: input.reopenAfterDays ?? null,
         create_cases: input.createCases ?? false, auto_reply: input.autoReply ?? false, auto_reply_subject: input.autoReplySubject ?? null,
-        auto_reply_body: input.autoReplyBody ?? null, active: input.active ?? true,
+        auto_reply_body: input.autoReplyBody ?? null, active: input.active ?? true, reply_from_name: input.replyFromName ?? 'mailbox',
       }, input.teamIds ?? [], now());
       return changed((await mailboxes.get(id))!);
     },
@@ -104,7 +107,8 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 
       const patch: Record<string, unknown> = {};
       if (address) { patch.address = address; patch.domain_id = domainId; }
       const map: Record<string, string> = { name: 'name', kind: 'kind', userId: 'user_id', createCases: 'create_cases', autoReply: 'auto_reply', autoReplySubject: 'auto_reply_subject', autoReplyBody: 'auto_reply_body', active: 'active',
-        assignment: 'case_assignment', assignUserId: 'case_assign_user_id', reopen: 'case_reopen', reopenAfterDays: 'case_reopen_days' };
+        assignment: 'case_assignment', assignUserId: 'case_assign_user_id', reopen: 'case_reopen', reopenAfterDays: 'case_reopen_days',
+        replyFromName: 'reply_from_name' };
       for (const [k, col] of Object.entries(map)) if ((input as Record<string, unknown>)[k] !== undefined) patch[col] = (input as Record<string, unknown>)[k];
       await mailboxes.update(id, patch, input.teamIds, now());
       return changed((await mailboxes.get(id))!);

@@ -12,6 +12,8 @@ export interface MailboxRow {
   create_cases: boolean; auto_reply: boolean; auto_reply_subject: string | null; auto_reply_body: string | null; active: boolean;
   /** Email-to-case (routing/cases): direct | round-robin | less-busy; reopen | new-after | never. */
   case_assignment: string; case_assign_user_id: number | null; case_reopen: string; case_reopen_days: number | null;
+  /** Replies from a case (routing/cases/reply.ts): From shows the mailbox's name or the agent's ('mailbox' | 'agent'). */
+  reply_from_name?: string;
   created_at: number; updated_at: number; teamIds?: number[];
 }
 const toDomain = (r: DbRow): DomainRow => ({

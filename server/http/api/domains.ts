@@ -20,6 +20,7 @@ const Mailbox = Type.Object({
   // Email-to-case (routing/cases).
   assignment: Type.String({ description: 'direct | round-robin | less-busy' }), assignUserId: Nullable(Type.Integer()), teams: Type.Optional(Type.Array(Type.Integer())),
   reopen: Type.String({ description: 'reopen | new-after | never' }), reopenAfterDays: Nullable(Type.Integer()),
+  replyFromName: Type.String({ description: 'replies from a case show the mailbox\'s name (mailbox) or the agent\'s (agent)' }),
 });
 const Assignment = Type.Union([Type.Literal('direct'), Type.Literal('round-robin'), Type.Literal('less-busy')]);
 const Reopen = Type.Union([Type.Literal('reopen'), Type.Literal('new-after'), Type.Literal('never')]);
@@ -33,12 +34,14 @@ const MailboxInput = Type.Object({
   assignment: Type.Optional(Assignment), assignUserId: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'the user of direct assignment' }))),
   teams: Type.Optional(Type.Array(Type.Integer(), { description: 'team ids (same as teamIds)' })), reopen: Type.Optional(Reopen),
   reopenAfterDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'for reopen "new-after": a reply after this many days opens a new linked case' }))),
+  replyFromName: Type.Optional(Type.Union([Type.Literal('mailbox'), Type.Literal('agent')])),
 }, { additionalProperties: false });
 
 /** A mailbox as the API shows it: `autoReply` is `{subject, text}` or null. */
 const mailboxOut = <M extends MailboxRow>(m: M) => ({
   ...camelKeys(m), autoReply: autoReplyOf(m),
   assignment: m.case_assignment, assignUserId: m.case_assign_user_id, teams: m.teamIds, reopen: m.case_reopen, reopenAfterDays: m.case_reopen_days,
+  replyFromName: m.reply_from_name ?? 'mailbox',
 });
 /** `teams` is another name for `teamIds` (the DESIGN's routing interface). */
 const teamsIn = <B extends { teams?: number[]; teamIds?: number[] }>({ teams, ...b }: B) => ({ ...b, teamIds: b.teamIds ?? teams });

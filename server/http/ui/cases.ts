@@ -1,6 +1,7 @@
 /*
  * Case pages (Inbound): the cases list (status, mailbox, assignee filters, search) and a case page
- * with its message stream and the status/assignee/priority form. Agents see their mailboxes' cases only.
+ * with its message stream (in and out), the status/assignee/priority form and the reply form.
+ * Agents see their mailboxes' cases only.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
@@ -28,7 +29,12 @@ export function casesUi(app: FastifyInstance, s: Services) {
   });
   const show = async (req: FastifyRequest, reply: Parameters<typeof render>[1], extra: Record<string, unknown> = {}) => {
     const c = await s.cases.get(idOf(req), await scopeOf(req));
-    return render(req, reply, 'pages/cases/case.eta', { title: `[#${c.number}] ${c.subject}`, c, statuses: CASE_STATUSES, users: await users(), values: c, ...extra });
+    const stream = await s.caseReplies.stream(c.id, c.messages);
+    // The reply goes to the last person who wrote in (the service's default), shown so it can be changed.
+    const customer = [...c.messages].reverse().find((m) => !m.kind || m.kind === 'normal')?.from_addr ?? c.from_addr;
+    return render(req, reply, 'pages/cases/case.eta', { title: `[#${c.number}] ${c.subject}`, c, statuses: CASE_STATUSES, users: await users(), values: c,
+      stream, replyValues: { to: customer, cc: '', text: '' },
+      following: await s.follows.isFollowing(req.user!.id, 'case', c.id), ...extra });
   };
   app.get('/cases/:id', pre, async (req, reply) => show(req, reply));
   app.post('/cases/:id', pre, async (req, reply) => {
@@ -40,6 +46,16 @@ export function casesUi(app: FastifyInstance, s: Services) {
       act: async () => s.cases.update(id, input, await scopeOf(req)),
       done: () => ({ to: `/admin/cases/${id}`, flash: tr(req).t('cases.flash.saved') }),
       retry: (fe) => show(req, reply, fe),
+    });
+  });
+  app.post('/cases/:id/replies', pre, async (req, reply) => {
+    const b = req.body as Body;
+    const id = idOf(req);
+    const input = { to: str(b, 'to'), cc: str(b, 'cc'), text: str(b, 'text') };
+    return formAction(reply, {
+      act: async () => s.caseReplies.reply(id, { ...input, principal: principalOf(req.user!) }),
+      done: (r) => ({ to: `/admin/cases/${id}`, flash: tr(req).t('cases.reply.flash.sent', { to: r.to.join(', ') }) }),
+      retry: (fe) => show(req, reply, { ...fe, replyValues: input }),
     });
   });
 }

@@ -59,6 +59,7 @@ export function domainsUi(app: FastifyInstance, s: Services) {
     assignment: str(b, 'assignment') || 'round-robin', assignUserId: str(b, 'assignUserId') ? Number(str(b, 'assignUserId')) : null, reopen: str(b, 'reopen') || 'reopen',
     reopenAfterDays: str(b, 'reopenAfterDays').trim() ? Number(str(b, 'reopenAfterDays').trim()) : null,
     autoReplySubject: str(b, 'autoReplySubject') || null, autoReplyBody: str(b, 'autoReplyBody') || null, active: bool(b, 'active'),
+    replyFromName: str(b, 'replyFromName') || 'mailbox',
   });
   app.get('/mailboxes/new', { preHandler: requireAdmin }, async (req, reply) => form(req, reply, {
     title: tr(req).t('domains.mailbox.newTitle'), values: { kind: 'group', active: true, teamIds: [] },
@@ -80,6 +81,7 @@ export function domainsUi(app: FastifyInstance, s: Services) {
       values: {
         ...m, userId: m.user_id, createCases: m.create_cases, autoReply: m.auto_reply, autoReplySubject: m.auto_reply_subject, autoReplyBody: m.auto_reply_body,
         assignment: m.case_assignment, assignUserId: m.case_assign_user_id, reopen: m.case_reopen, reopenAfterDays: m.case_reopen_days,
+        replyFromName: m.reply_from_name,
       },
     });
   });

@@ -44,6 +44,7 @@ export function inboundUi(app: FastifyInstance, s: Services) {
     return render(req, reply, 'pages/inbound/detail.eta', {
       title: displayText(m.subject) || tr(req).t('inbound.detail.title', { id: m.id }), m, view, viewError, shown: displayText, steps: await repo.steps(m.id), recipients: await store.recipients(m.id),
       blocked: await s.suppressions.blockedAmong([m.from_addr ?? '', ...m.rcpt_to].filter(Boolean)),
+      links: await s.links.ofMessage(m.id),
     });
   });
   // The HTML part alone, for the sandboxed iframe: no scripts, no plugins, no requests out.

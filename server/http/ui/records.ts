@@ -15,6 +15,7 @@ import { notFound } from '../../errors.js';
 import { TYPE_OF_PLURAL, type RecordInput, type RecordType } from '../../records/types.js';
 import type { RecordView } from '../../records/service.js';
 import { recordFilterFrom } from '../api/records.js';
+import { mailboxIdsOf, principalOf } from '../../auth/access.js';
 
 const PLURAL: Record<RecordType, string> = { account: 'accounts', contact: 'contacts', lead: 'leads' };
 const FILTERS = ['q', 'email', 'emailDomain', 'title', 'teamId', 'formerEmployee', 'optedOut', 'blocked', 'attr'];
@@ -96,7 +97,10 @@ export function recordsUi(app: FastifyInstance, s: Services) {
   app.get('/records/:type/:id', { preHandler: requireUser }, async (req, reply) => {
     const type = typeOf(req);
     const r = await svc.get(type, idOf(req));
+    // Follow button and the record's linked mail (agents: of their mailboxes only).
+    const mailboxIds = mailboxIdsOf(await s.access.scopeOf(principalOf(req.user!)));
     return render(req, reply, 'pages/records/detail.eta', {
+      following: await s.follows.isFollowing(req.user!.id, type, r.id), linkedMail: await s.links.messagesOf(type, r.id, { perPage: 20, mailboxIds }),
       title: r.name || r.external_id || `#${r.id}`, type, plural: PLURAL[type], r, lists: await svc.listsOf(type, r.id),
       contacts: type === 'account' ? await svc.contactsOf(r.id) : [], team: r.team_id ? (await s.auth.teams.all()).find((t) => t.id === r.team_id) : undefined,
     });

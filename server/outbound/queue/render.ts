@@ -42,7 +42,11 @@ export function createRenderer(s: { ctx: Ctx; dkim: DkimService }) {
     const fromDomain = domainOf(m.from_addr);
     // Derived, not random: every render of a message — per recipient, on any node, on a retry — has the same Message-ID.
     const idPart = `pm${messageId}.${createHmac('sha256', midKey).update(String(messageId)).digest('hex').slice(0, 12)}`;
-    const mid = `<${idPart}@${fromDomain}>`;
+    const headers: Record<string, string> = m.headers ? JSON.parse(m.headers) : {};
+    // A source that threads by its own Message-ID (replies from a case carry a signed case token) stores it; others get the derived one.
+    const own = headers['Message-ID'];
+    delete headers['Message-ID'];
+    const mid = own && /^<[^<>\s]+@[^<>\s]+>$/.test(own) ? own : `<${idPart}@${fromDomain}>`;
     if (m.inbound_id) {
       // A submission is relayed as the app wrote it (server/outbound/render/raw.ts).
       const relay = prepareRelayRaw(await inboundStoreRepo(s.ctx.db).readRaw(Number(m.inbound_id)), { messageIdDomain: fromDomain, newId: () => idPart });
@@ -52,7 +56,6 @@ export function createRenderer(s: { ctx: Ctx; dkim: DkimService }) {
     // Bulk mail is addressed to each recipient alone (their To line is spliced in per row).
     const [rows, attachmentRows] = parts ? [bulk ? [] : parts.recipients, parts.attachments]
       : await Promise.all([bulk ? [] : repo.recipientsOf(messageId), repo.attachments(messageId)]);
-    const headers: Record<string, string> = m.headers ? JSON.parse(m.headers) : {};
     const attachments = (attachmentRows as AttachmentRow[]).map((a) => ({
       filename: a.filename, contentType: a.content_type, content: Buffer.isBuffer(a.content) ? a.content : Buffer.from(a.content),
     }));

@@ -10,7 +10,7 @@ import type { AccountsService } from '../../outbound/accounts/service.js';
 import type { StepContext } from '../../inbound/pipeline/steps.js';
 import { autoRepliesRepo } from '../../db/repos/autoReply/replies.js';
 import { readHeaderSection } from '../../lib/headers.js';
-import { fromAllowed } from '../../auth/access.js';
+import { mailboxAccount } from '../mailboxAccount.js';
 import { guard, periodBucket, renderReply, threadHeaders, type GuardReason } from './guard.js';
 
 export interface AutoReplyDeps extends EnqueueDeps { accounts: Pick<AccountsService, 'senderAccounts'> }
@@ -52,9 +52,7 @@ export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
         log.info({ evt: 'autoreply.suppressed', inboundId: c.msg.id, mailboxId: box.id, reason: v.reason }, 'no auto-reply');
         return { sent: false, reason: v.reason, mailboxId: box.id };
       }
-      const accounts = (await s.accounts.senderAccounts()).filter((a) => a.active).sort((a, b) => Number(b.is_default) - Number(a.is_default));
-      // The account that names this mailbox (address or domain) first, else the default one.
-      const account = accounts.find((a) => a.allowed_from.length > 0 && fromAllowed(box.address, a.allowed_from)) ?? accounts.find((a) => fromAllowed(box.address, a.allowed_from));
+      const account = mailboxAccount(box.address, await s.accounts.senderAccounts());
       if (!account) return { sent: false, reason: 'no-account', mailboxId: box.id };
 
       const messageId = c.fields.message_id ?? c.msg.message_id ?? null;

@@ -155,7 +155,8 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
           log.info({ evt: 'cases.linked', inboundId: c.msg.id, caseId: opened.id, parent: cs.id }, 'closed case: new linked case');
           return { caseId: opened.id, rung: d.rung, linkedTo: cs.id, created: opened.created };
         }
-        await repo.attach(cs.id, { ...joined, rung: d.rung, reopened: action === 'reopen' }, action === 'reopen', now());
+        // A person's message (not an out-of-office reply or a bounce) also takes a pending case back to work.
+        await repo.attach(cs.id, { ...joined, rung: d.rung, reopened: action === 'reopen' }, { reopen: action === 'reopen', wake: kind === 'normal' }, now());
         set(cs.id, d.rung, false);
         await hook('case.updated', { caseId: cs.id, number: cs.id, change: action === 'reopen' ? 'reopened' : 'message', inboundId: c.msg.id, rung: d.rung }, `case.updated:${cs.id}:in:${c.msg.id}`);
         return { caseId: cs.id, rung: d.rung, reopened: action === 'reopen' };

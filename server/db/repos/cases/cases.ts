@@ -138,15 +138,21 @@ export function casesRepo(db: Db) {
         return { id: Number(id), created: true };
       }));
     },
-    /** Joins a message to a case; `reopen` sets the status back (assigned when someone holds it). */
-    async attach(caseId: number, j: Joined, reopen: boolean, now: number) {
+    /**
+     * Joins a message to a case. The status goes back to work (`assigned` when someone holds the
+     * case, else `new`) for a closed case when `reopen`, for a pending one (waiting for the customer) when `wake`.
+     */
+    async attach(caseId: number, j: Joined, o: { reopen: boolean; wake: boolean }, now: number) {
       await withTxRetry(() => k.transaction(async (trx) => {
         const first = !(await trx('case_messages').where({ inbound_id: j.inboundId }).first('case_id'));
         await record(trx, caseId, j, now);
         if (!first) return;
-        if (reopen) {
-          await trx('cases').where({ id: caseId, status: 'closed' }).update({ status: k.raw("CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END"), closed_at: null, updated_at: now });
-        } else await trx('cases').where({ id: caseId }).update({ updated_at: now });
+        const waking = [...(o.reopen ? ['closed'] : []), ...(o.wake ? ['pending'] : [])];
+        if (waking.length) {
+          await trx('cases').where({ id: caseId }).whereIn('status', waking)
+            .update({ status: k.raw("CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END"), closed_at: null, updated_at: now });
+        }
+        await trx('cases').where({ id: caseId }).update({ updated_at: now });
       }));
     },
     /** Active members of a team, ascending ids. */
@@ -198,6 +204,12 @@ export function casesRepo(db: Db) {
     },
     async update(id: number, patch: Partial<Pick<CaseRow, 'status' | 'assigned_user_id' | 'priority' | 'closed_at' | 'assigned_at'>>, now: number) {
       return (await k('cases').where({ id }).update({ ...patch, updated_at: now })) === 1;
+    },
+    /** An agent replied: the case waits for the customer (pending) unless it is closed; answers the status after. */
+    async markReplied(id: number, now: number): Promise<CaseStatus | undefined> {
+      await k('cases').where({ id }).update({ status: k.raw("CASE WHEN status = 'closed' THEN 'closed' ELSE 'pending' END"), updated_at: now });
+      const r = await k('cases').where({ id }).first('status');
+      return r ? (String(r.status) as CaseStatus) : undefined;
     },
   };
 }

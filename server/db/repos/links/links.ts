@@ -1,0 +1,81 @@
+/*
+ * Writes: message_links. Reads: message_links, records, record_emails, email_addresses, users, mailboxes, inbound_messages, inbound_recipients.
+ * Links of inbound messages to the records that hold their addresses: who holds an address
+ * (records by their shared address rows; users by their own address and personal mailboxes),
+ * the links a routed message made (written once: primary key per message and record) and the
+ * reads of the pages ("linked records" of a message, "emails" of a record).
+ */
+import type { Db } from '../../connect.js';
+import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+
+export type LinkRole = 'from' | 'to' | 'cc' | 'account-of-contact';
+export type LinkRecordType = 'account' | 'contact' | 'lead' | 'user';
+/** A record (or user) that holds one of the message's addresses. */
+export interface Holder { type: LinkRecordType; id: number; address: string; accountId: number | null }
+export interface LinkRow { recordType: LinkRecordType; recordId: number; role: LinkRole }
+
+export interface MessageLink { recordType: LinkRecordType; recordId: number; role: LinkRole; name: string }
+export interface LinkedMessage { inboundId: number; role: LinkRole; subject: string | null; fromAddr: string | null; kind: string | null; receivedAt: number }
+
+const personName = (r: DbRow) => String(r.name || [r.first_name, r.last_name].filter(Boolean).join(' ') || '');
+
+export function linksRepo(db: Db) {
+  const k = db.knex;
+  return {
+    /** Records and active users holding any of these (lower-case) addresses. */
+    async holders(addresses: string[]): Promise<Holder[]> {
+      if (!addresses.length) return [];
+      const list = [...new Set(addresses.map((a) => a.slice(0, 320)))].slice(0, 500);
+      const recs = await k('email_addresses as ea').join('record_emails as re', 're.email_id', 'ea.id').join('records as r', 'r.id', 're.record_id')
+        .whereIn('ea.address', list).select('r.id', 'r.type', 'r.account_id', 'ea.address');
+      // users.email is stored as typed: compared lower-cased (the users table is small).
+      const users = await k('users').whereRaw(`LOWER(email) IN (${list.map(() => '?').join(', ')})`, list).where('active', true).select('id', { address: k.raw('LOWER(email)') });
+      const personal = await k('mailboxes').whereIn('address', list).whereNotNull('user_id').select({ id: 'user_id' }, 'address');
+      return [
+        ...recs.map((r: DbRow) => ({ type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) })),
+        ...[...users, ...personal].map((r: DbRow) => ({ type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null })),
+      ];
+    },
+    /** Writes a message's links; rows it has already are kept as they are. */
+    async write(inboundId: number, rows: LinkRow[], now: number): Promise<void> {
+      if (!rows.length) return;
+      await k('message_links').insert(rows.map((r) => ({ inbound_id: inboundId, record_type: r.recordType, record_id: r.recordId, role: r.role, created_at: now })))
+        .onConflict(['inbound_id', 'record_type', 'record_id']).ignore();
+    },
+    /** The links of a message with each record's display name (a removed record is left out). */
+    async ofMessage(inboundId: number): Promise<MessageLink[]> {
+      const rows = await k('message_links as l').leftJoin('records as r', (j) => j.on('r.id', 'l.record_id').andOnVal('l.record_type', '<>', 'user'))
+        .leftJoin('users as u', (j) => j.on('u.id', 'l.record_id').andOnVal('l.record_type', '=', 'user'))
+        .where('l.inbound_id', inboundId)
+        .select('l.record_type', 'l.record_id', 'l.role', 'r.name', 'r.first_name', 'r.last_name', 'r.id as rid', { uname: 'u.name', uusername: 'u.username', uid: 'u.id' })
+        .orderBy([{ column: 'l.record_type' }, { column: 'l.record_id' }]);
+      return rows.filter((r: DbRow) => (r.record_type === 'user' ? r.uid : r.rid) !== null && (r.record_type === 'user' ? r.uid : r.rid) !== undefined).map((r: DbRow) => ({
+        recordType: String(r.record_type) as LinkRecordType, recordId: Number(r.record_id), role: String(r.role) as LinkRole,
+        name: r.record_type === 'user' ? String(r.uname || r.uusername || '') : personName(r),
+      }));
+    },
+    /** A record's messages, newest first; `mailboxIds` narrows to mail addressed to those mailboxes (agents). */
+    async messagesOf(type: LinkRecordType, id: number, o: { limit: number; offset?: number; mailboxIds?: number[] }): Promise<{ items: LinkedMessage[]; total: number }> {
+      const base = k('message_links as l').join('inbound_messages as m', 'm.id', 'l.inbound_id').where({ 'l.record_type': type, 'l.record_id': id });
+      if (o.mailboxIds) base.whereIn('l.inbound_id', k('inbound_recipients').select('message_id').whereIn('mailbox_id', o.mailboxIds.length ? o.mailboxIds : [0]));
+      const total = Number((await base.clone().count({ n: '*' }).first())?.n ?? 0);
+      const rows = await base.select('l.inbound_id', 'l.role', 'm.subject', 'm.from_addr', 'm.kind', 'm.received_at')
+        .orderBy('l.inbound_id', 'desc').limit(o.limit).offset(o.offset ?? 0);
+      return {
+        total,
+        items: rows.map((r: DbRow) => ({
+          inboundId: Number(r.inbound_id), role: String(r.role) as LinkRole, subject: strOrNull(r.subject), fromAddr: strOrNull(r.from_addr),
+          kind: strOrNull(r.kind), receivedAt: Number(r.received_at),
+        })),
+      };
+    },
+    /** Display names of records (for notification titles). */
+    async names(refs: Array<{ type: LinkRecordType; id: number }>): Promise<Map<string, string>> {
+      const out = new Map<string, string>();
+      const recIds = refs.filter((r) => r.type !== 'user').map((r) => r.id);
+      if (recIds.length) for (const r of await k('records').whereIn('id', recIds).select('id', 'type', 'name', 'first_name', 'last_name')) out.set(`${r.type}:${r.id}`, personName(r));
+      return out;
+    },
+  };
+}
+export type LinksRepo = ReturnType<typeof linksRepo>;

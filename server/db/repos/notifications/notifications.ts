@@ -1,0 +1,78 @@
+/*
+ * Writes: notifications, notification_settings. Reads: those, users, inbound_messages, domains.
+ * In-app notifications: written once per message and follower (unique user_id + inbound_id, so
+ * a re-routed message adds nothing), the list and unread count of a user, marking read, and
+ * each user's "notify me by email" preference.
+ */
+import type { Db } from '../../connect.js';
+import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+
+export interface NewNotification {
+  user_id: number; kind: string; inbound_id: number; case_id: number | null; record_type: string | null; record_id: number | null; title: string;
+}
+export interface NotificationRow extends NewNotification {
+  id: number; read_at: number | null; created_at: number; subject: string | null; from_addr: string | null;
+}
+
+const toRow = (r: DbRow): NotificationRow => ({
+  id: Number(r.id), user_id: Number(r.user_id), kind: String(r.kind), inbound_id: Number(r.inbound_id), case_id: numOrNull(r.case_id),
+  record_type: strOrNull(r.record_type), record_id: numOrNull(r.record_id), title: String(r.title ?? ''), read_at: numOrNull(r.read_at),
+  created_at: Number(r.created_at), subject: strOrNull(r.subject), from_addr: strOrNull(r.from_addr),
+});
+
+export function notificationsRepo(db: Db) {
+  const k = db.knex;
+  const withMessage = () => k('notifications as n').leftJoin('inbound_messages as m', 'm.id', 'n.inbound_id').select('n.*', 'm.subject', 'm.from_addr');
+  return {
+    /**
+     * Inserts the notifications of one message (those a user has already are skipped) and
+     * answers every row of this message for these users: new and earlier ones alike.
+     */
+    async add(inboundId: number, rows: NewNotification[], now: number): Promise<{ rows: NotificationRow[]; inserted: number }> {
+      if (!rows.length) return { rows: [], inserted: 0 };
+      const users = rows.map((r) => r.user_id);
+      const had = new Set((await k('notifications').where({ inbound_id: inboundId }).whereIn('user_id', users).select('user_id')).map((r: DbRow) => Number(r.user_id)));
+      const fresh = rows.filter((r) => !had.has(r.user_id));
+      if (fresh.length) {
+        await k('notifications').insert(fresh.map((r) => ({ ...r, title: r.title.slice(0, 500), read_at: null, created_at: now }))).onConflict(['user_id', 'inbound_id']).ignore();
+      }
+      return { rows: (await withMessage().where('n.inbound_id', inboundId).whereIn('n.user_id', users).orderBy('n.id')).map(toRow), inserted: fresh.length };
+    },
+    async list(userId: number, o: { unread?: boolean; limit: number; offset: number }): Promise<{ items: NotificationRow[]; total: number }> {
+      const base = k('notifications as n').where('n.user_id', userId);
+      if (o.unread) base.whereNull('n.read_at');
+      const total = Number((await base.clone().count({ n: '*' }).first())?.n ?? 0);
+      const items = (await withMessage().where('n.user_id', userId).modify((q) => { if (o.unread) q.whereNull('n.read_at'); })
+        .orderBy('n.id', 'desc').limit(o.limit).offset(o.offset)).map(toRow);
+      return { items, total };
+    },
+    async unreadCount(userId: number): Promise<number> {
+      return Number((await k('notifications').where({ user_id: userId }).whereNull('read_at').count({ n: '*' }).first())?.n ?? 0);
+    },
+    /** Marks some (ids) or all of a user's notifications read; answers how many changed. */
+    async markRead(userId: number, ids: number[] | 'all', now: number): Promise<number> {
+      const q = k('notifications').where({ user_id: userId }).whereNull('read_at');
+      if (ids !== 'all') { if (!ids.length) return 0; q.whereIn('id', ids); }
+      return Number(await q.update({ read_at: now }));
+    },
+    async emailPref(userId: number): Promise<boolean> {
+      return Boolean((await k('notification_settings').where({ user_id: userId }).first('email'))?.email);
+    },
+    async setEmailPref(userId: number, on: boolean, now: number): Promise<void> {
+      await k('notification_settings').insert({ user_id: userId, email: on, updated_at: now }).onConflict('user_id').merge({ email: on, updated_at: now });
+    },
+    /** The primary local domain (the oldest active one): the From domain of notification e-mails by default. */
+    async primaryDomain(): Promise<string | null> {
+      const r = await k('domains').where({ kind: 'local', active: true }).orderBy('id').first('name');
+      return r ? String(r.name) : null;
+    },
+    /** The addresses of the users among these who want notifications by email (and have an address). */
+    async emailAddresses(userIds: number[]): Promise<Map<number, string>> {
+      if (!userIds.length) return new Map();
+      const rows = await k('notification_settings as s').join('users as u', 'u.id', 's.user_id').whereIn('s.user_id', userIds).where('s.email', true).where('u.active', true)
+        .whereNotNull('u.email').select('u.id', 'u.email');
+      return new Map(rows.filter((r: DbRow) => String(r.email).includes('@')).map((r: DbRow) => [Number(r.id), String(r.email)]));
+    },
+  };
+}
+export type NotificationsRepo = ReturnType<typeof notificationsRepo>;

@@ -1,0 +1,80 @@
+/*
+ * The `links` route hook (after cases): links every routed message to the records holding its
+ * From/To/Cc addresses and to each linked contact's account, then notifies the followers of
+ * those records and of the message's case (its assignee follows it) once per message, unless
+ * a filter said "no notification", the mail is automatic or it is old mail imported in bulk.
+ * Also the reads of the pages: a message's linked records, a record's messages.
+ */
+import type { Ctx } from '../../context.js';
+import type { StepContext } from '../../inbound/pipeline/steps.js';
+import type { NotificationsService } from '../../notifications/service.js';
+import type { FollowsService } from './follows.js';
+import { linksRepo, type LinkedMessage, type MessageLink } from '../../db/repos/links/links.js';
+import { parseMessage } from '../../lib/mime.js';
+import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
+import { addressRoles, linkRows, notifyTargets, quietReason, type LinkRecordType } from './logic.js';
+
+export interface LinksDeps {
+  ctx: Ctx;
+  notifications: Pick<NotificationsService, 'notify'>;
+  follows: Pick<FollowsService, 'autoFollow' | 'repo'>;
+  /** The routed message's case: its subject and assignee. */
+  caseOf(id: number): Promise<{ id: number; subject: string; assigned_user_id: number | null } | undefined>;
+}
+const HOUR = 3_600_000;
+
+export function linksService(s: LinksDeps) {
+  const repo = linksRepo(s.ctx.db);
+  const log = s.ctx.log.child({ mod: 'routing.links' });
+  const oldMs = () => (s.ctx.config.notifications?.oldMailHours ?? 24) * HOUR;
+
+  return {
+    repo,
+    /** The route hook; answers undefined when the message has no link and notifies nobody. */
+    async route(c: StepContext): Promise<unknown> {
+      const r = c.routing ?? {};
+      if (r.skip) return undefined;
+      const head = (c.head ??= readHeaderSection(c.raw));
+      const h = (c.root ??= parseMessage(withHeaderBoundary(c.raw, head))).headers;
+      const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
+      const roles = addressRoles({ from, to: h.all('to').join(', '), cc: h.all('cc').join(', ') });
+      const holders = await repo.holders([...roles.keys()]);
+      const links = linkRows(holders, roles);
+      const now = s.ctx.clock.now();
+      await repo.write(c.msg.id, links, now);
+
+      const caseId = r.caseId ?? null;
+      const cs = caseId !== null ? await s.caseOf(caseId) : undefined;
+      // As EspoCRM does: the assignee follows the case (unless they unfollowed it).
+      if (cs?.assigned_user_id) await s.follows.autoFollow(cs.assigned_user_id, 'case', cs.id);
+
+      const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
+      if (quiet) {
+        log.debug({ evt: 'links.quiet', inboundId: c.msg.id, reason: quiet }, 'no notifications');
+        return { links: links.length, quiet };
+      }
+      const targets = [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
+        ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
+      const follows = await s.follows.repo.ofTargets(targets);
+      const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from).map((x) => x.id));
+      const who = notifyTargets({ follows, caseId: cs?.id ?? null, links, senderUserIds });
+      if (!who.length) return links.length ? { links: links.length, notified: 0 } : undefined;
+      const names = await repo.names(who.flatMap((w) => (w.kind === 'record-mail' && w.recordType ? [{ type: w.recordType, id: w.recordId! }] : [])));
+      const out = await s.notifications.notify(c.msg.id, who.map((w) => ({
+        user_id: w.userId, kind: w.kind, inbound_id: c.msg.id, case_id: w.caseId, record_type: w.recordType, record_id: w.recordId,
+        title: w.kind === 'case-mail' && cs ? `[#${cs.id}] ${cs.subject}` : names.get(`${w.recordType}:${w.recordId}`) || `#${w.recordId}`,
+      })));
+      return { links: links.length, notified: out.created, emailed: out.emailed };
+    },
+    /** The records a message is linked to, with their names. */
+    ofMessage: (inboundId: number): Promise<MessageLink[]> => repo.ofMessage(inboundId),
+    /** A record's messages, newest first ("emails of this contact"); `mailboxIds` narrows for agents. */
+    async messagesOf(type: LinkRecordType, id: number, o: { page?: number; perPage?: number; mailboxIds?: number[] } = {})
+      : Promise<{ items: LinkedMessage[]; total: number; page: number; perPage: number }> {
+      const perPage = Math.min(200, Math.max(1, o.perPage ?? 50));
+      const page = Math.max(1, o.page ?? 1);
+      return { ...(await repo.messagesOf(type, id, { limit: perPage, offset: (page - 1) * perPage, mailboxIds: o.mailboxIds })), page, perPage };
+    },
+  };
+}
+export type LinksService = ReturnType<typeof linksService>;
