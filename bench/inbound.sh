@@ -9,6 +9,10 @@
 # statements, commits, redo-log fsyncs; SHOW GLOBAL STATUS, so other clients count too).
 # Knobs: N (20000), REPEATS (1), WARMUP (1000), SKIP_ANCHORS=1, SHARED_BENCH (path to ../shared/bench),
 # DB=sqlite|mysql (bench/lib.sh: POSTERN_BENCH_MYSQL_URL, a throwaway schema), ROLES (smtp,worker,http).
+# ROUTING=1: routing on — the catch-all mailbox creates cases (round-robin over a team of 3 agents),
+# auto-reply on, 3 global and 2 mailbox filters (one a regex), set up through the API before the load;
+# the line then says routing=1. (smtp-source's sender is on the local domain, so the auto-reply hook
+# runs its guards and declines; the flood guard is raised so every message opens its case.)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
@@ -33,10 +37,13 @@ fi
 
 log "building Postern"
 bench_build
+ROUTING="${ROUTING:-0}"
+routing_box=""
+[[ "$ROUTING" == 1 ]] && routing_box=', "createCases": true, "assignment": "round-robin", "autoReply": { "subject": "We got your message", "text": "Hello {Person.name}, we answer within a day." }'
 cat > "$work/config.json" <<JSON
-{ "domains": ["bench.test"], "mailboxes": [{ "address": "inbox@bench.test", "name": "Bench", "catchAll": true }],
+{ "domains": ["bench.test"], "mailboxes": [{ "address": "inbox@bench.test", "name": "Bench", "catchAll": true$routing_box }],
   "smtp": { "maxConnectionsPerIpPerMinute": 1000000, "maxConnections": 1000 }, "log": { "level": "warn" },
-  "worker": { "batchSize": 200, "pollMs": 50 } }
+  "worker": { "batchSize": 200, "pollMs": 50 }$([[ "$ROUTING" == 1 ]] && echo ', "cases": { "floodPerHour": 10000000 }') }
 JSON
 bench_db_setup "$work"
 log "starting Postern on 127.0.0.1:$SMTP_PORT (CPU 0, db=$BENCH_DB)"
@@ -47,6 +54,23 @@ pid=$!
 for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break; sleep 0.2; done
 
 for _ in $(seq 1 100); do [[ "$(bench_db_value "SELECT COUNT(*) FROM mailboxes" 2>/dev/null)" -ge 1 ]] 2>/dev/null && break; sleep 0.2; done
+if [[ "$ROUTING" == 1 ]]; then
+  log "routing on: team of 3, round-robin cases, auto-reply, filters (through the API)"
+  key="$(POSTERN_DATABASE_URL="$BENCH_DB_URL" POSTERN_SECRET=bench-secret-0123456789abcdef node "$BENCH_DIST/server/main.js" apikey create --name bench | tail -1)"
+  call() { curl -sf -X "$1" -H "authorization: Bearer $key" -H 'content-type: application/json' "http://127.0.0.1:$HTTP_PORT/api/v1$2" ${3:+-d "$3"}; }
+  team="$(call POST /teams '{"name":"Support"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')"
+  for u in ann bob cid; do call POST /users "{\"username\":\"$u\",\"role\":\"agent\",\"password\":\"correct horse battery\",\"teamIds\":[$team]}" >/dev/null; done
+  box="$(call GET '/mailboxes?limit=100' | node -pe 'JSON.parse(require("fs").readFileSync(0)).items.find((m) => m.address === "inbox@bench.test").id')"
+  call PATCH "/mailboxes/$box" "{\"teams\":[$team]}" >/dev/null
+  for f in '{"name":"Notifications","conditions":[{"field":"from","op":"contains","value":"notifications."}],"actions":{"skip":true}}' \
+           '{"name":"Urgent","conditions":[{"field":"subject","op":"matches","value":"^urgent: order [0-9]+"}],"actions":{"tags":["urgent"]}}' \
+           '{"name":"Lists","conditions":[{"field":"header","header":"List-Id","op":"contains","value":"lists"}],"actions":{"folder":"Lists"}}' \
+           "{\"name\":\"Billing\",\"mailboxId\":$box,\"conditions\":[{\"field\":\"body\",\"op\":\"contains\",\"value\":\"invoice\"}],\"actions\":{\"tags\":[\"billing\"]}}" \
+           "{\"name\":\"Bench\",\"mailboxId\":$box,\"conditions\":[{\"field\":\"subject\",\"op\":\"matches\",\"value\":\"^bench m[a-z]+\$\"}],\"actions\":{\"tags\":[\"bench\"]}}"; do
+    call POST /filters "$f" >/dev/null
+  done
+  # The SMTP role reads mailboxes into its RCPT snapshot: the team change needs no reload (cases read it per message).
+fi
 status0="$(bench_db_status)"
 load="$(SERVER_PGID="$pid" bash "$SHARED/smtp-load.sh" "127.0.0.1:$SMTP_PORT" postern-inbound | grep '^RESULT' | tail -1)"
 accept="$(val median_msgs_per_s <<<"$load")"; cpu="$(val server_cpu_ms_per_msg <<<"$load")"
@@ -70,4 +94,5 @@ p99="$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | node -e "
   });")"
 rss="$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$(pgrep -g "$pid" -f 'server/main.js' | head -1)/status" 2>/dev/null || echo n/a)"
 ratio="n/a"; [[ -n "$haraka" && -n "$accept" ]] && ratio="$(awk -v a="$accept" -v h="$haraka" 'BEGIN { printf "%.2f", a / h }')"
-echo "RESULT postern-inbound db=$BENCH_DB msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss cpu_ms_per_msg=${cpu:-n/a} haraka_cpu_ms_per_msg=${haraka_cpu:-n/a} n=$total${dbcost:+ ${dbcost% }}"
+routing_kv=""; [[ "$ROUTING" == 1 ]] && routing_kv=" routing=1 cases=$(bench_db_value "SELECT COUNT(*) FROM cases")"
+echo "RESULT postern-inbound db=$BENCH_DB$routing_kv msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss cpu_ms_per_msg=${cpu:-n/a} haraka_cpu_ms_per_msg=${haraka_cpu:-n/a} n=$total${dbcost:+ ${dbcost% }}"

@@ -39,6 +39,8 @@ export const ConfigSchema = Type.Object({
     authFailureDelayMs: Type.Integer({ minimum: 0 }), authMaxFailures: Type.Integer({ minimum: 1 }),
   }),
   worker: Type.Object({ leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }) }),
+  /** Inbound pipeline: each step and each route hook gets `stepBudgetMs` (default 10000); past it the message is unprocessable. */
+  pipeline: Type.Optional(Type.Object({ stepBudgetMs: Type.Optional(Type.Integer({ minimum: 10 })) })),
   scheduler: Type.Object({ syncMs: Type.Integer({ minimum: 100 }) }),
   outbound: Type.Object({ maxAgeHours: Type.Number({ exclusiveMinimum: 0 }), retryBaseMs: Type.Integer({ minimum: 100 }), retryMaxMs: Type.Integer({ minimum: 100 }), verpPrefix: Type.String({ pattern: '^[a-z0-9]{1,10}$' }) }),
   auth: Type.Object({ loginMaxFailures: Type.Integer({ minimum: 1 }), loginWindowMinutes: Type.Integer({ minimum: 1 }) }),

@@ -1325,6 +1325,14 @@ export const en = {
   'filters.err.user': 'No such user.',
   'filters.err.forbidden': 'Only admins manage global and group mailbox filters; agents manage the filters of their own personal mailbox.',
   'inbound.detail.dryRun': 'Dry-run a filter',
+  // Poison isolation (inbound pipeline budgets; Retry and Download raw on the message page).
+  'inbound.poison.title': 'Unprocessable',
+  'inbound.poison.notice': 'This message could not be processed: {error}. It is kept exactly as received: retry it once the cause is fixed, or download it.',
+  'inbound.poison.retry': 'Retry',
+  'inbound.poison.download': 'Download raw',
+  'inbound.poison.filter': 'Unprocessable only',
+  'inbound.flash.retried': 'Queued again: processing resumes at the first step without a result',
+  'inbound.flash.notFailed': 'Only an unprocessable message can be retried',
   // Record links, follows and notifications (server/routing/links, server/notifications).
   'menu.notifications': 'Notifications',
   'notifications.title': 'Notifications',

@@ -1,7 +1,7 @@
 /*
  * /api/v1/inbound: stored inbound messages — list with filters (the stable
  * `?messageId=<Message-ID>` lookup among them), one message with its recipients and
- * pipeline steps, the raw .eml, and reprocess.
+ * pipeline steps, the raw .eml, reprocess, and retry of an unprocessable (`failed`) message.
  */
 import { Type } from '@sinclair/typebox';
 import type { Api } from './index.js';
@@ -54,6 +54,12 @@ export function inboundApi(app: Api, s: Services) {
   app.post('/inbound/:id/reprocess', { schema: { tags, summary: 'Run the pipeline again from the first step', params: IdParams, response: { 202: Type.Object({ id: Type.Integer(), state: Type.String() }), ...errors(404, 409) } } }, async (req, reply) => {
     if (!(await repo.get(req.params.id, await scopeOf(req)))) throw notFound('Message');
     if (!(await repo.reprocess(req.params.id, s.ctx.clock.now()))) throw conflict('The message is being processed right now');
+    reply.status(202);
+    return { id: req.params.id, state: 'received' };
+  });
+  app.post('/inbound/:id/retry', { schema: { tags, summary: 'Retry an unprocessable (failed) message: attempts reset, resumes at the first step without a result', params: IdParams, response: { 202: Type.Object({ id: Type.Integer(), state: Type.String() }), ...errors(404, 409) } } }, async (req, reply) => {
+    if (!(await repo.get(req.params.id, await scopeOf(req)))) throw notFound('Message');
+    if (!(await repo.retry(req.params.id, s.ctx.clock.now()))) throw conflict('Only an unprocessable (failed) message can be retried');
     reply.status(202);
     return { id: req.params.id, state: 'received' };
   });

@@ -1,7 +1,8 @@
 /*
  * Inbound pages: the message list (filters, search, sort, pages) and the detail page with
  * envelope, headers, verdicts, pipeline steps, text, the sanitized HTML in a sandboxed
- * iframe served under a CSP that allows nothing, attachments, raw download and reprocess.
+ * iframe served under a CSP that allows nothing, attachments, raw download, reprocess, and
+ * Retry of an unprocessable message (resumes at the first step without a result).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
@@ -74,6 +75,12 @@ export function inboundUi(app: FastifyInstance, s: Services) {
     const m = await load(req, Number((req.params as { id: string }).id));
     const ok = await repo.reprocess(m.id, s.ctx.clock.now());
     flash(reply, ok ? 'ok' : 'error', tr(req).t((await repo.get(m.id))?.state === 'received' ? 'inbound.flash.reprocessed' : 'inbound.flash.busy'));
+    return reply.redirect(`/admin/inbound/${m.id}`, 303);
+  });
+  app.post('/inbound/:id/retry', { preHandler: requireUser }, async (req, reply) => {
+    const m = await load(req, Number((req.params as { id: string }).id));
+    const ok = await repo.retry(m.id, s.ctx.clock.now());
+    flash(reply, ok ? 'ok' : 'error', tr(req).t(ok ? 'inbound.flash.retried' : 'inbound.flash.notFailed'));
     return reply.redirect(`/admin/inbound/${m.id}`, 303);
   });
 }

@@ -3,7 +3,9 @@
  * returns a JSON-able result that is recorded, so after a crash the message resumes at the
  * first step without a result. Steps never throw for bad mail: a message that cannot be
  * read fails `parse` and is kept, with its error. Steps set columns in `fields`; the worker
- * writes a whole group's fields and results in one transaction.
+ * writes a whole group's fields and results in one transaction. Every step, and each route
+ * hook on its own, runs under a time budget (withinBudget): one that outlives it is abandoned
+ * and the message is poison (see worker.ts).
  */
 import type { Ctx } from '../../context.js';
 import type { SuppressionService } from '../../suppression/service.js';
@@ -30,6 +32,11 @@ export interface StepContext {
   classified?: ClassifiedMessage;
   /** What routing decided so far: the route hooks share it, in order (filters → cases → auto-reply). */
   routing?: RoutingState;
+  /**
+   * Aborted when the running step or hook outlives its budget. The pipeline has then moved on
+   * without it; a step that can stop early (a long loop, a fetch) should check it.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -49,7 +56,60 @@ export interface RoutingState {
   /** The threading rung that joined the message to its case (reply-address, references, subject-tag, new). */
   threadRung?: string | null;
 }
-export interface Step { name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }> }
+export interface Step {
+  name: string; run(c: StepContext): Promise<{ status: 'ok' | 'skipped'; result?: unknown }>;
+  /** The step budgets its parts itself (route: each hook gets the whole budget), so the worker does not. */
+  partsBudgeted?: boolean;
+}
+
+/** Default of `pipeline.stepBudgetMs`. */
+export const DEFAULT_STEP_BUDGET_MS = 10_000;
+
+/** A step or route hook that outlived its budget: the message is poison (never retried automatically). */
+export class BudgetExceeded extends Error {
+  readonly timedOut = true;
+  /** The message's fields when the budget ran out: what the abandoned work sets later is not written. */
+  fields: InboundFields = {};
+  constructor(readonly step: string, readonly hook: string | null, readonly budgetMs: number) {
+    super(`${hook ? `route hook "${hook}"` : `step "${step}"`} exceeded its time budget of ${budgetMs} ms`);
+  }
+}
+
+const controllers = new WeakMap<StepContext, AbortController>();
+function controllerOf(c: StepContext): AbortController {
+  const ac = new AbortController();
+  controllers.set(c, ac);
+  c.signal = ac.signal;
+  return ac;
+}
+
+/**
+ * Runs `work` against the budget. Running JavaScript cannot be cancelled: on expiry the work is
+ * abandoned (its later result or error is dropped), `c.signal` is aborted, and BudgetExceeded is
+ * thrown. The abandoned work may still write: the route hooks' writes are keyed by inbound id,
+ * so a late write and a later retry land on the same rows.
+ */
+export async function withinBudget<T>(c: StepContext, at: { step: string; hook?: string }, budgetMs: number, work: () => Promise<T>): Promise<T> {
+  // One controller per message, not per step: the first expiry abandons the whole message.
+  const ac = controllers.get(c) ?? controllerOf(c);
+  let timer: NodeJS.Timeout | undefined;
+  const running = (async () => work())();
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new BudgetExceeded(at.step, at.hook ?? null, budgetMs);
+      // Copied before the abort: a listener on the signal runs at once and may still set fields.
+      e.fields = { ...c.fields };
+      reject(e);
+      ac.abort();
+    }, budgetMs);
+  });
+  try { return await Promise.race([running, expired]); }
+  finally {
+    clearTimeout(timer);
+    // An abandoned step that fails later must not become an unhandled rejection.
+    running.catch(() => undefined);
+  }
+}
 
 /**
  * Routing hooks (cases, record links, relay of submitted mail…) run in order in the `route` step.
@@ -62,7 +122,8 @@ export interface PipelineHook { name: string; when(c: StepContext): boolean; run
 const headOf = (c: StepContext) => (c.head ??= readHeaderSection(c.raw));
 const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw, headOf(c))));
 
-export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
+/** `budgetMs`: each route hook's budget (the worker budgets the other steps). */
+export function buildSteps(hooks: readonly PipelineHook[], budgetMs = DEFAULT_STEP_BUDGET_MS): Step[] {
   return [
     {
       name: 'parse',
@@ -114,11 +175,12 @@ export function buildSteps(hooks: readonly PipelineHook[]): Step[] {
     },
     {
       name: 'route',
+      partsBudgeted: true,
       async run(c) {
         const ran: Record<string, unknown> = {};
         for (const h of hooks) {
           if (!h.when(c)) continue;
-          const r = await h.run(c);
+          const r = await withinBudget(c, { step: 'route', hook: h.name }, budgetMs, () => h.run(c));
           if (r !== undefined) ran[h.name] = r;
         }
         return Object.keys(ran).length ? { status: 'ok', result: ran } : { status: 'skipped', result: { reason: 'no routing hook applies' } };

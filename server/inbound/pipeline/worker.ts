@@ -2,6 +2,9 @@
  * The inbound pipeline worker (worker role): claims received messages under a lease, runs
  * the named steps in order, recording each result, and resumes after a crash at the first
  * step without a result. Unparseable mail ends in state `failed` with its error, never lost.
+ * Poison isolation: each step (and each route hook) runs under `pipeline.stepBudgetMs`; one
+ * that outlives it is abandoned and its message ends `failed` (unprocessable) at once, so the
+ * rest of its group commits on time. An ordinary error retries with backoff, `failed` after 5.
  */
 import type { Ctx } from '../../context.js';
 import type { SuppressionService } from '../../suppression/service.js';
@@ -11,7 +14,7 @@ import { claim, type QueueSpec } from '../../db/queue.js';
 import { inboundRepo, toInboundRow } from '../../db/repos/inbound/views.js';
 import { inboundBatchRepo, stepsOf, type BatchResult, type StepRecord } from '../../db/repos/inbound/pipeline.js';
 import { nextDelayMs } from '../../lib/backoff.js';
-import { buildSteps, type PipelineHook, type StepContext } from './steps.js';
+import { buildSteps, withinBudget, BudgetExceeded, DEFAULT_STEP_BUDGET_MS, type PipelineHook, type StepContext } from './steps.js';
 import { systemResolver, type DnsResolver } from './auth.js';
 import { yielder } from '../../lib/yielder.js';
 import { pollLoop, type PollLoop } from '../../lib/poll.js';
@@ -63,6 +66,7 @@ export function createPipeline(s: {
   const now = () => s.ctx.clock.now();
   // Between steps the pipeline lets SMTP sessions run at least every 2 ms.
   const turn = yielder(2);
+  const budgetMs = s.ctx.config.pipeline?.stepBudgetMs ?? DEFAULT_STEP_BUDGET_MS;
 
   /** Runs a message's remaining steps in memory; the group's results are written together. */
   async function processOne(row: Claimed, loaded: { raw: Buffer; recipients: StepContext['recipients'] }): Promise<BatchResult & { log(): void }> {
@@ -76,11 +80,11 @@ export function createPipeline(s: {
     const done = new Map(records.map((r) => [r.step, r.status]));
     const base = { id: row.id, token: row.locked_by, records, fields: ctx.fields };
     try {
-      for (const step of buildSteps(s.hooks)) {
+      for (const step of buildSteps(s.hooks, budgetMs)) {
         const status = done.get(step.name);
         if (status === 'ok' || status === 'skipped') continue;
         await turn();
-        const r = await step.run(ctx);
+        const r = step.partsBudgeted ? await step.run(ctx) : await withinBudget(ctx, { step: step.name }, budgetMs, () => step.run(ctx));
         records.push({ step: step.name, status: r.status, result: r.result === undefined ? null : r.result, at: now() });
       }
       return { ...base, final: { state: 'processed', processed_at: now() }, log: later(log, 'info', { evt: 'inbound.processed', id: row.id, kind: ctx.kind }, 'message processed') };
@@ -88,10 +92,16 @@ export function createPipeline(s: {
       const err = ((e as Error).message ?? String(e)).slice(0, 2000);
       const unparseable = Boolean((e as { unparseable?: boolean }).unparseable);
       const attempts = row.attempts + 1;
+      // Something that hangs would hang again: no retries of a timeout, only an explicit Retry.
+      const timedOut = e instanceof BudgetExceeded;
       // Results of the steps that did finish are kept, so the retry resumes after them.
-      if (unparseable || attempts >= MAX_ATTEMPTS) {
-        ctx.fields.parse_error = err;
-        return { ...base, final: { state: 'failed', attempts, last_error: err }, log: later(log, 'warn', { evt: 'inbound.failed', id: row.id, err }, 'message kept as failed') };
+      if (unparseable || timedOut || attempts >= MAX_ATTEMPTS) {
+        // An abandoned step still holds ctx and may set fields before the group is written: a
+        // timed-out message writes its fields as they were when the budget ran out.
+        const fields = { ...(timedOut ? e.fields : ctx.fields), parse_error: err };
+        const why = { evt: 'inbound.poison', id: row.id, reason: timedOut ? 'timeout' : unparseable ? 'unparseable' : 'error', attempts,
+          ...(timedOut ? { step: e.step, hook: e.hook, budgetMs } : {}), err };
+        return { ...base, records: [...records], fields, final: { state: 'failed', attempts, last_error: err }, log: later(log, 'warn', why, 'message kept raw as unprocessable') };
       }
       return { ...base, final: { state: 'received', attempts, last_error: err, run_at: now() + nextDelayMs(attempts, { baseMs: 5000, maxMs: 600_000, jitter: 0.5 }) },
         log: later(log, 'warn', { evt: 'inbound.retry', id: row.id, err }, 'pipeline step failed; will retry') };
@@ -108,7 +118,7 @@ export function createPipeline(s: {
 
   /** Reports a message the pipeline gave up on (rare: one event each, idempotent by its id). */
   async function failedForGood(m: ReturnType<typeof toInboundRow>, error: string, attempts: number) {
-    await s.mailerLog?.({ level: 'error', source: 'inbound', event: 'inbound.failed', inboundId: m.id, address: m.mail_from || null, message: `Inbound message #${m.id} failed for good after ${attempts} attempts: ${error}` });
+    await s.mailerLog?.({ level: 'error', source: 'inbound', event: 'inbound.failed', inboundId: m.id, address: m.mail_from || null, message: `Inbound message #${m.id} is unprocessable after ${attempts} attempt${attempts === 1 ? '' : 's'} (kept raw; Retry on its page): ${error}` });
     await s.emit?.('message.failed', { inboundId: m.id, listener: m.listener, mailFrom: m.mail_from, rcptTo: m.rcpt_to, messageId: m.message_id, subject: m.subject, receivedAt: m.received_at, attempts, error }, `failed:${m.id}`)
       .catch((e: unknown) => log.error({ evt: 'pipeline.webhook_failed', id: m.id, err: e }, 'message.failed not queued'));
   }

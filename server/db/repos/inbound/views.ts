@@ -1,8 +1,8 @@
 /*
  * The inbound owner (db/repos/inbound/: store.ts, pipeline.ts, views.ts) is the only writer of inbound_messages,
  * inbound_raw and inbound_recipients; this file is its views part.
- * Writes: inbound_messages (reprocess). Reads: inbound_messages, inbound_recipients.
- * Inbound messages for the views: one message, its step results, list queries, reprocess. The pipeline's writes are in pipeline.ts.
+ * Writes: inbound_messages (reprocess, retry). Reads: inbound_messages, inbound_recipients.
+ * Inbound messages for the views: one message, its step results, list queries, reprocess and retry. The pipeline's writes are in pipeline.ts.
  */
 import type { Knex } from 'knex';
 import type { Db } from '../../connect.js';
@@ -41,6 +41,13 @@ export function inboundRepo(db: Db) {
     },
     async reprocess(id: number, now: number): Promise<boolean> {
       return (await k('inbound_messages').where({ id }).whereNot('state', 'processing').update({ state: 'received', run_at: now, steps: null, parse_error: null, processed_at: null, updated_at: now })) === 1;
+    },
+    /**
+     * An unprocessable (`failed`) message back to the queue with fresh attempts. Unlike reprocess it
+     * keeps the step results, so the run resumes at the first step without one. False: not failed.
+     */
+    async retry(id: number, now: number): Promise<boolean> {
+      return (await k('inbound_messages').where({ id, state: 'failed' }).update({ state: 'received', run_at: now, attempts: 0, last_error: null, parse_error: null, updated_at: now })) === 1;
     },
   };
 }
