@@ -25,14 +25,17 @@ import { testImap, testSmtp, type StageResult } from './stageTest.js';
 
 export interface ImapAccountInput {
   name?: string; kind?: string; host?: string; port?: number; security?: string; username?: string; password?: string; folders?: string[];
-  verifyCert?: boolean; mailboxAddress?: string | null; userId?: number | null; active?: boolean; createCases?: boolean; autoReply?: boolean;
+  verifyCert?: boolean; mailboxAddress?: string | null; userId?: number | null; active?: boolean;
   smtpAccountId?: number | null; smtpHost?: string | null; smtpPort?: number | null; smtpSecurity?: string | null; smtpUsername?: string | null; smtpPassword?: string | null;
   useForIntegration?: boolean; syncEnabled?: boolean; maxAgeDays?: number | null;
 }
-export type PublicImapAccount = Omit<ImapAccountRow, 'password_enc' | 'smtp_password_enc' | 'locked_by' | 'locked_until'> & {
+/** Without secrets, the lease, and the unused create_cases/auto_reply columns (a group account routes through its mailbox's settings). */
+export type PublicImapAccount = Omit<ImapAccountRow, 'password_enc' | 'smtp_password_enc' | 'locked_by' | 'locked_until' | 'create_cases' | 'auto_reply'> & {
   has_password: boolean; has_smtp_password: boolean; sync_node: string | null;
 };
-export const toPublicImap = ({ password_enc, smtp_password_enc, locked_by, locked_until, ...a }: ImapAccountRow, now: number): PublicImapAccount => ({
+export const toPublicImap = (
+  { password_enc, smtp_password_enc, locked_by, locked_until, create_cases: _cases, auto_reply: _reply, ...a }: ImapAccountRow, now: number,
+): PublicImapAccount => ({
   ...a, has_password: Boolean(password_enc), has_smtp_password: Boolean(smtp_password_enc), sync_node: locked_by && (locked_until ?? 0) >= now ? locked_by : null,
 });
 export interface StatusRow {
@@ -99,6 +102,13 @@ export function imapService(s: {
       if (!v) out.mailbox_address = null;
       else { const p = parseMailbox(v); if (!p.ok) err('mailboxAddress', p.message); else out.mailbox_address = p.address.toLowerCase(); }
     }
+    // A group account's mail is routed as mail to its mailbox: that mailbox's settings (create
+    // cases, auto-reply, teams, assignment) are the account's, so the address must be one.
+    const boxAddress = out.mailbox_address !== undefined ? out.mailbox_address : cur?.mailbox_address;
+    if (kind === 'group' && typeof boxAddress === 'string' && (creating || out.mailbox_address !== undefined)) {
+      const d = await s.directory.classify(boxAddress).catch(() => null);
+      if (!d || !d.ok || d.mailboxId === null) errs.push({ field: 'mailboxAddress', message: 'must be one of our mailboxes (its settings route this account\'s mail)', key: 'imap.err.mailboxNotLocal' });
+    }
     if (kind === 'personal') {
       let uid = input.userId ?? cur?.user_id ?? actor.userId;
       if (actor.role !== 'admin') {
@@ -109,8 +119,6 @@ export function imapService(s: {
       else if (creating || input.userId !== undefined) { if (!(await s.users.get(uid))) err('userId', 'no such user'); else out.user_id = uid; }
     } else if (kind === 'group' && (creating || input.userId !== undefined)) out.user_id = null;
     if (input.active !== undefined) out.active = input.active;
-    if (input.createCases !== undefined) out.create_cases = input.createCases;
-    if (input.autoReply !== undefined) out.auto_reply = input.autoReply;
     if (input.useForIntegration !== undefined) out.use_for_integration = input.useForIntegration;
     if (input.syncEnabled !== undefined) out.sync_enabled = input.syncEnabled;
     if (input.maxAgeDays !== undefined) {
@@ -207,6 +215,10 @@ export function imapService(s: {
         setState: async (id, state, extra) => {
           await repo.setState(id, s.ctx.nodeId, state, { ...extra, now: now() });
           await reportState(id, state, extra.error ?? null);
+        },
+        messageFailed: async (a, folder, uid, error) => {
+          await s.mailerLog?.({ level: 'error', source: 'imap', event: 'imap.message_failed', reply: error,
+            message: `IMAP account "${a.name}": ${folder} UID ${uid} could not be stored; kept on the server, logged under its UID and skipped` });
         },
         recipients: async (a) => {
           if (!a.mailbox_address) return [];

@@ -40,6 +40,8 @@ export interface SessionDeps {
   password(a: ImapAccountRow): string;
   recipients(a: ImapAccountRow): Promise<StoredRecipient[]>;
   setState(id: number, state: ImapState, extra: { error?: string | null; syncedAt?: number }): Promise<void>;
+  /** A message that could not be stored (logged under its UID, kept on the server): reported once per UID. */
+  messageFailed?(a: ImapAccountRow, folder: string, uid: number, error: string): Promise<void>;
   /** After each durable batch (the fsync), e.g. to count; optional. */
   onBatch?(accountId: number, n: number): void;
   durable(): Promise<void>;
@@ -87,17 +89,26 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
     return { uid: m.uid, dedupeKey: dedupeKey(messageId, raw), messageId, inbound: inbound(raw, headers) };
   }
 
-  /** Commits one batch; a batch that fails is retried message by message, and one that still fails is logged as failed. */
-  async function commit(key: BatchKey, batch: FetchedMessage[], cursor: CursorMove) {
+  async function failed(key: BatchKey, uid: number, dedupe: string, messageId: string | null, error: string) {
+    if (await d.sync.fail(key, uid, dedupe, messageId, error, now())) await d.messageFailed?.(a, key.folder, uid, error).catch(() => undefined);
+  }
+
+  /**
+   * Commits one batch after `after` (the previous batch's commit, see the sync repo); a batch
+   * that fails is retried message by message, and one that still fails is logged as failed.
+   */
+  async function commit(key: BatchKey, batch: FetchedMessage[], cursor: CursorMove, after: Promise<void> | null, inFlight: readonly string[]) {
     try {
-      await d.sync.commit(key, batch, cursor, now());
+      await d.sync.commit(key, batch, cursor, now(), { after: after ?? undefined, inFlight });
     } catch (e) {
       if (e instanceof LeaseLostError) throw e;
+      // The previous batch failed: this one must not move the cursor past it (the caller reconnects).
+      if (after && (await after.then(() => false, () => true))) throw e;
       for (const m of batch) {
         try { await d.sync.commit(key, [m], {}, now()); } catch (e2) {
           if (e2 instanceof LeaseLostError) throw e2;
           log.error({ evt: 'imap.message_failed', folder: key.folder, uid: m.uid, err: e2 }, 'message could not be stored; logged and skipped');
-          await d.sync.fail(key, m.uid, m.dedupeKey, m.messageId, errorText(e2), now());
+          await failed(key, m.uid, m.dedupeKey, m.messageId, errorText(e2));
         }
       }
       await d.sync.commit(key, [], cursor, now());
@@ -107,30 +118,41 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
     d.onBatch?.(a.id, batch.length);
   }
 
-  /** Fetches `range` (UIDs) and commits it in batches; one commit runs while the next batch is fetched. */
+  /**
+   * Fetches `range` (UIDs) and commits it in batches while the next ones are fetched: up to
+   * two commits in flight, each ordered after the one before (on MariaDB a 500-message batch
+   * took ~110 ms to commit and the fetch stood still meanwhile: 2.6 of 3.0 s; see README).
+   */
   async function fetchInto(c: ImapFlow, key: BatchKey, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove) {
     let batch: FetchedMessage[] = [];
-    let pending: Promise<void> | null = null;
+    let newest: Promise<void> | null = null;
+    let older: Promise<void> | null = null;
+    let newestKeys: string[] = [];
+    const settled = async () => { await Promise.all([older, newest].map((p) => p?.catch(() => undefined))); };
     const flush = async (last: boolean) => {
-      if (pending) await pending;
+      if (older) await older;
       const b = batch;
       batch = [];
-      pending = commit(key, b, cursorOf(last, b.map((m) => m.uid)));
-      if (last) await pending;
+      const p = commit(key, b, cursorOf(last, b.map((m) => m.uid)), newest, newestKeys);
+      p.catch(() => undefined); // awaited below or by the next flush; a failure surfaces there
+      older = newest;
+      newest = p;
+      newestKeys = b.map((m) => m.dedupeKey);
+      if (last) await p;
     };
     try {
       for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) {
         if (stopped) break;
         if (!keep(m.uid)) continue;
         const f = fetched(m);
-        if (!f) { await d.sync.fail(key, m.uid, '', null, 'the server returned no body', now()); continue; }
+        if (!f) { await failed(key, m.uid, '', null, 'the server returned no body'); continue; }
         batch.push(f);
         if (batch.length >= d.opts.batchSize) await flush(false);
       }
       if (!stopped) await flush(true);
-      else if (pending) await pending;
+      else await settled();
     } catch (e) {
-      if (pending) await (pending as Promise<void>).catch(() => undefined);
+      await settled();
       throw e;
     }
   }

@@ -14,7 +14,7 @@ import type { ImapAccountInput } from '../../imap/service.js';
 /** The form's values in the stored row's names, so a re-shown form and an edited account render alike. */
 const asValues = (i: ImapAccountInput) => ({
   name: i.name, kind: i.kind, host: i.host, port: Number.isNaN(i.port) ? '' : i.port, security: i.security, username: i.username, folders: i.folders, verify_cert: i.verifyCert,
-  mailbox_address: i.mailboxAddress, create_cases: i.createCases, auto_reply: i.autoReply, smtp_account_id: i.smtpAccountId, smtp_host: i.smtpHost, smtp_port: i.smtpPort,
+  mailbox_address: i.mailboxAddress, smtp_account_id: i.smtpAccountId, smtp_host: i.smtpHost, smtp_port: i.smtpPort,
   smtp_security: i.smtpSecurity, smtp_username: i.smtpUsername, use_for_integration: i.useForIntegration, active: i.active, sync_enabled: i.syncEnabled, max_age_days: i.maxAgeDays,
 });
 const numOrNull = (v: string) => (v.trim() === '' ? null : /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN);
@@ -37,7 +37,7 @@ export function imapAccountsUi(app: FastifyInstance, s: Services) {
     name: str(b, 'name'), kind: str(b, 'kind') || undefined, host: str(b, 'host'), port: numOrNull(str(b, 'port')) ?? NaN, security: str(b, 'security'),
     username: str(b, 'username'), password: str(b, 'password') || undefined,
     folders: str(b, 'folders').split(/[\n,]/).map((f) => f.trim()).filter(Boolean), verifyCert: bool(b, 'verifyCert'),
-    mailboxAddress: str(b, 'mailboxAddress') || null, createCases: bool(b, 'createCases'), autoReply: bool(b, 'autoReply'),
+    mailboxAddress: str(b, 'mailboxAddress') || null,
     smtpAccountId: numOrNull(str(b, 'smtpAccountId')), smtpHost: str(b, 'smtpHost') || null, smtpPort: numOrNull(str(b, 'smtpPort')),
     smtpSecurity: str(b, 'smtpSecurity') || null, smtpUsername: str(b, 'smtpUsername') || null, smtpPassword: str(b, 'smtpPassword') || undefined,
     useForIntegration: bool(b, 'useForIntegration'), active: bool(b, 'active'), syncEnabled: bool(b, 'syncEnabled'), maxAgeDays: numOrNull(str(b, 'maxAgeDays')),

@@ -32,10 +32,14 @@ for (const kind of dbKinds()) {
       const noUser = await api('/api/v1/imap-accounts', { method: 'POST', body: JSON.stringify({ ...body, kind: 'personal' }) });
       t.match(await noUser.json(), { error: { code: 'validation_failed', fields: [{ field: 'userId' }] } }, 'a personal account needs its user');
 
-      const res = await api('/api/v1/imap-accounts', { method: 'POST', body: JSON.stringify({ ...body, smtpHost: 'smtp.example.com', smtpPort: 587, smtpSecurity: 'starttls', smtpPassword: 'smtp-pw', createCases: true }) });
+      const res = await api('/api/v1/imap-accounts', { method: 'POST', body: JSON.stringify({ ...body, smtpHost: 'smtp.example.com', smtpPort: 587, smtpSecurity: 'starttls', smtpPassword: 'smtp-pw' }) });
       t.equal(res.status, 201);
       const a: any = await res.json();
-      t.match(a, { id: Number, name: 'Support', kind: 'group', folders: ['INBOX'], verifyCert: true, hasPassword: true, hasSmtpPassword: true, createCases: true, active: true, syncEnabled: true });
+      t.match(a, { id: Number, name: 'Support', kind: 'group', folders: ['INBOX'], verifyCert: true, hasPassword: true, hasSmtpPassword: true, active: true, syncEnabled: true });
+      t.notOk('createCases' in a || 'autoReply' in a, 'routing options are the mailbox\'s, not the account\'s');
+      t.equal((await api('/api/v1/imap-accounts', { method: 'POST', body: JSON.stringify({ ...body, name: 'X', createCases: true }) })).status, 400, 'createCases is not an account option');
+      const notOurs = await api('/api/v1/imap-accounts', { method: 'POST', body: JSON.stringify({ ...body, name: 'X', mailboxAddress: 'support@elsewhere.example' }) });
+      t.match(await notOurs.json(), { error: { code: 'validation_failed', fields: [{ field: 'mailboxAddress' }] } }, 'a group account\'s mailbox address must be one of our mailboxes');
       const text = JSON.stringify(await json(api(`/api/v1/imap-accounts/${a.id}`)));
       t.notOk(/s3cret-pw|smtp-pw|passwordEnc/.test(text), 'passwords never returned');
       const got = await json(api(`/api/v1/imap-accounts/${a.id}`));

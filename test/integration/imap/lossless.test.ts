@@ -63,5 +63,11 @@ t.test('500 messages through every fault, exactly once', async (t) => {
     const states = (await k('inbound_messages').groupBy('state').select('state').count({ n: '*' })) as Array<{ state: string; n: number | string }>;
     t.equal(states.reduce((n, r) => n + Number(r.n), 0), 500, 'still 500 after processing');
     t.notOk(states.some((r) => r.state === 'received'), `all processed: ${JSON.stringify(states)}`);
+    // The poison is the one the pipeline could not process: kept (failed) and in the mailer log once.
+    const failed = await k('inbound_messages').where({ state: 'failed' }).select('id');
+    t.equal(failed.length, 1, 'one unprocessable message, kept');
+    await b.mailerLog.flush();
+    const logged = (await b.mailerLog.list({ source: 'inbound' }, { page: 1, perPage: 50 })).items.filter((e) => e.event === 'inbound.failed');
+    t.match(logged, [{ level: 'error', inbound_id: Number(failed[0].id) }], 'reported in the mailer log once');
   });
 });

@@ -1,14 +1,14 @@
 /*
- * Writes: imap_folders, imap_messages (and, through the inbound owner's insertInbound, the
+ * Writes: imap_folders, imap_messages (and, through the inbound owner's insertInboundBatch, the
  * inbound store; through fenceLease, the account's lease). Reads: imap_folders, imap_messages, imap_accounts.
  * Per-folder sync state and the UID log. A batch of fetched messages is committed in one
  * transaction, fenced by the account's lease: the inbound rows, one UID row each and the
  * folder's cursor move together, so the cursor never passes a message that is not stored.
  */
 import type { Db } from '../../connect.js';
-import { transact, type Exec } from '../../exec.js';
+import { powerOfTwoGroups, transact, valuesList, type Exec } from '../../exec.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
-import { insertInbound, type NewInbound } from '../inbound/store.js';
+import { insertInboundBatch, type NewInbound } from '../inbound/store.js';
 import { fenceLease } from './accounts.js';
 
 export interface FolderRow {
@@ -25,6 +25,8 @@ export interface FetchedMessage { uid: number; dedupeKey: string; messageId: str
 /** Where the folder's cursor goes once the batch is stored. */
 export interface CursorMove { high?: number; low?: number; backfillDone?: boolean }
 export interface BatchKey { accountId: number; folder: string; uidvalidity: string; node: string; leaseMs: number }
+/** A batch's place behind the previous one (see commit). */
+export interface CommitOrder { after?: Promise<unknown>; inFlight?: readonly string[] }
 export interface BatchResult { imported: Array<{ uid: number; inboundId: number }>; duplicates: number[]; skipped: number[] }
 
 export class LeaseLostError extends Error {
@@ -77,13 +79,20 @@ export function imapSyncRepo(db: Db) {
      * Stores a batch: skips UIDs already in the log, records a message already imported under
      * another UID (same Message-ID and content) as a duplicate, stores the rest in the inbound
      * store, and moves the cursor, all in one transaction fenced by the lease.
+     * `order.after`: the previous batch's commit. On MySQL this batch's inbound rows are written
+     * while that one commits (another connection); its fence, UID log and cursor wait for it,
+     * so the cursor still moves in UID order and never past a batch that did not commit (it
+     * fails when `after` fails); `order.inFlight` are the previous batch's dedupe keys, which
+     * this transaction cannot see yet. The fence locks the account row until COMMIT, so a
+     * node that lost the lease still writes nothing. On SQLite (one
+     * connection, in-process statements) a batch simply waits for the previous one.
      */
-    async commit(key: BatchKey, msgs: FetchedMessage[], cursor: CursorMove, now: number): Promise<BatchResult> {
+    async commit(key: BatchKey, msgs: FetchedMessage[], cursor: CursorMove, now: number, order: CommitOrder = {}): Promise<BatchResult> {
+      if (db.dialect !== 'mysql' && order.after) await order.after;
       return transact(db, async (x) => {
-        if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
         const out: BatchResult = { imported: [], duplicates: [], skipped: [] };
         const seenUids = new Set<number>();
-        const seenKeys = new Set<string>();
+        const seenKeys = new Set<string>(order.inFlight);
         if (msgs.length) {
           const uids = await x.all<{ uid: number | string }>(`SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid IN (${inList(msgs.length)})`,
             [key.accountId, key.folder, key.uidvalidity, ...msgs.map((m) => m.uid)]);
@@ -92,33 +101,48 @@ export function imapSyncRepo(db: Db) {
             [key.accountId, ...msgs.map((m) => m.dedupeKey)]);
           for (const r of keys) seenKeys.add(String(r.dedupe_key));
         }
-        const ins = 'INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+        // Classify the batch first, then write it with multi-row INSERTs (inbound rows through the
+        // inbound owner's insertInboundBatch, then the UID log in message order): on MariaDB the
+        // per-message statements were 4 round trips a message (bench/imap ratio 0.17).
+        const log: Array<{ m: FetchedMessage; imported: number | null }> = [];
+        const fresh: FetchedMessage[] = [];
         for (const m of msgs) {
           if (seenUids.has(m.uid)) { out.skipped.push(m.uid); continue; }
           seenUids.add(m.uid);
-          if (seenKeys.has(m.dedupeKey)) {
-            await x.run(ins, [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId, null, 'duplicate', now]);
-            out.duplicates.push(m.uid);
-            continue;
-          }
-          const id = await insertInbound(x, m.inbound, now);
-          await x.run(ins, [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId, id, 'imported', now]);
+          if (seenKeys.has(m.dedupeKey)) { log.push({ m, imported: null }); out.duplicates.push(m.uid); continue; }
           seenKeys.add(m.dedupeKey);
-          out.imported.push({ uid: m.uid, inboundId: id });
+          log.push({ m, imported: fresh.length });
+          fresh.push(m);
         }
+        const ids = await insertInboundBatch(x, fresh.map((m) => m.inbound), now, db.idStep);
+        // Wait for the previous batch here, before the UID log: its foreign key share-locks the
+        // account row, which the previous batch's fence updates (a wait through the client
+        // that InnoDB cannot see as a deadlock). The fence then locks it until COMMIT.
+        if (order.after) await order.after;
+        if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
+        for (const group of powerOfTwoGroups(log)) {
+          await x.run(`INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, at) VALUES ${valuesList(group.length, 9)}`,
+            group.flatMap(({ m, imported }) => [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId,
+              imported === null ? null : ids[imported], imported === null ? 'duplicate' : 'imported', now]));
+        }
+        fresh.forEach((m, i) => out.imported.push({ uid: m.uid, inboundId: ids[i]! }));
         await moveCursor(x, key, cursor, { fetched: out.imported.length, duplicates: out.duplicates.length, failed: 0 }, now);
         return out;
       });
     },
-    /** A message that could not be stored: logged under its UID (so it never blocks the folder) with the reason. */
-    async fail(key: BatchKey, uid: number, dedupeKey: string, messageId: string | null, error: string, now: number): Promise<void> {
-      await transact(db, async (x) => {
+    /**
+     * A message that could not be stored: logged under its UID (so it never blocks the folder) with the reason.
+     * True when this call logged it (false: the UID was already in the log), so it is reported once.
+     */
+    async fail(key: BatchKey, uid: number, dedupeKey: string, messageId: string | null, error: string, now: number): Promise<boolean> {
+      return transact(db, async (x) => {
         if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
         const r = await x.all(`SELECT 1 AS one FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid = ?`, [key.accountId, key.folder, key.uidvalidity, uid]);
-        if (r.length) return;
+        if (r.length) return false;
         await x.run('INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [key.accountId, key.folder, key.uidvalidity, uid, dedupeKey, messageId, null, 'failed', error.slice(0, 2000), now]);
         await moveCursor(x, key, {}, { fetched: 0, duplicates: 0, failed: 1 }, now);
+        return true;
       });
     },
     /** The source of an inbound message fetched over IMAP (null: it came in another way). */

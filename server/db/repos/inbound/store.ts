@@ -135,3 +135,18 @@ export function inboundStoreRepo(db: Db) {
   };
 }
 export async function readRaw(db: Db, id: number): Promise<Buffer> { return inboundStoreRepo(db).readRaw(id); }
+
+/**
+ * Stores a batch inside another owner's transaction (the IMAP sync's lease-fenced commit,
+ * which writes its UID log in the same transaction): on MySQL with a known id step the
+ * multi-row INSERTs of insertMany (a 500-message IMAP batch: ~25 round trips instead of
+ * ~1,500; bench/imap on MariaDB went from 0.12–0.17 to 0.39–0.73 with the IMAP sync's
+ * overlapped commits, README), else one message at a time (SQLite runs in-process: a
+ * statement costs microseconds, not a round trip). Returns the ids in order.
+ */
+export async function insertInboundBatch(x: Exec, batch: NewInbound[], now: number, idStep: number | null | undefined): Promise<number[]> {
+  if (x.dialect === 'mysql' && idStep) return insertMany(x, batch, now, idStep);
+  const ids: number[] = [];
+  for (const m of batch) ids.push(await insertInbound(x, m, now));
+  return ids;
+}
