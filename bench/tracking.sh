@@ -13,12 +13,14 @@
 #   RESULT tracking-pixel req_per_s=… anchor_req_per_s=… ratio=… rotate_req_per_s=… rotate_ratio=… events_logged=… verified=…
 #   RESULT tracking-click …
 # Knobs: N (10000 rows), HTTP_SECS (10), HTTP_CONNS (50), REPEATS (3, http-load runs),
-#        TRACK_PORT (8091), SKIP_ANCHORS=1, SHARED_BENCH, KEEP=1 (keep the temp dir).
+#        TRACK_PORT (8091), SKIP_ANCHORS=1, SHARED_BENCH, KEEP=1 (keep the temp dir),
+#        POSTERN_BENCH_DIST / BENCH_NO_BUILD=1 (bench/lib.sh: where the build goes, or run it as built).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
 NROWS="${N:-10000}"
 source "$SHARED/lib/common.sh"   # log, die, start_server, stop_group, wait_port, median, on_client_cpu
+source "$ROOT/bench/lib.sh"      # bench_build, BENCH_DIST
 export HTTP_SECS="${HTTP_SECS:-10}" HTTP_CONNS="${HTTP_CONNS:-50}" REPEATS="${REPEATS:-3}"
 PORT="${TRACK_PORT:-8091}"
 val() { sed -nE "s/.*[ ^]$1=([0-9.]+).*/\1/p" | tail -1; }
@@ -33,18 +35,18 @@ if [[ "${SKIP_ANCHORS:-0}" != 1 ]]; then
   anchor_click="$(grep 'fastify-redirect ' <<<"$a" | val median_req_per_s)"
 fi
 
-(cd "$ROOT" && npm run -s build >&2)
+bench_build || die "build failed"
 dir="$(mktemp -d /tmp/postern-trackbench-XXXXXX)"
 cleanup_dir() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$dir"; }
 trap 'cleanup_started; cleanup_dir' EXIT
 export POSTERN_DATABASE_URL="$dir/p.sqlite" POSTERN_SECRET="bench-secret-0123456789abcdef" \
   POSTERN_PUBLIC_URL="http://127.0.0.1:$PORT" POSTERN_HTTP_PORT="$PORT" POSTERN_HOST=127.0.0.1 \
   POSTERN_ADMIN_PASSWORD="bench-admin-password" POSTERN_LOG_LEVEL=warn N="$NROWS"
-(cd "$ROOT" && node dist/bench/tracking-seed.js "$dir")
+(cd "$ROOT" && node "$BENCH_DIST/bench/tracking-seed.js" "$dir")
 rows() { sqlite3 "$dir/p.sqlite" "SELECT COUNT(*) FROM campaign_log WHERE action = '$1'"; }
 
 cd "$ROOT"
-start_server "$dir/server.log" env POSTERN_ROLES=http node dist/server/main.js serve
+start_server "$dir/server.log" env POSTERN_ROLES=http node "$BENCH_DIST/server/main.js" serve
 pg="$BG_PID"
 wait_port "$PORT" 30 "$pg" || { cat "$dir/server.log" >&2; die "postern did not start"; }
 log "postern http role on 127.0.0.1:$PORT (pgid $pg), $NROWS sent rows"

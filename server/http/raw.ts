@@ -65,8 +65,9 @@ export function rawDispatch(routes: RawRoute[], ipOf: (req: IncomingMessage) => 
         if (url.startsWith(r.prefix)) {
           const q = url.indexOf('?');
           const rest = q < 0 ? url.slice(r.prefix.length) : url.slice(r.prefix.length, q);
-          let seg: string | null = null;
-          try { seg = decodeURIComponent(rest); } catch { /* a malformed escape: Fastify answers it */ }
+          // Tokens are base64url: decoded only when escaped (a decode per hit for nothing otherwise).
+          let seg: string | null = rest;
+          if (rest.includes('%')) { try { seg = decodeURIComponent(rest); } catch { seg = null; /* a malformed escape: Fastify answers it */ } }
           if (seg && !rest.includes('/')) return r.handler(req, res, seg, ipOf(req));
         }
       }

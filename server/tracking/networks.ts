@@ -69,11 +69,41 @@ export function inCidr(ip: IpBytes, c: Cidr): boolean {
   return (ip[whole] & mask) === (c.bytes[whole] & mask);
 }
 
+/**
+ * A dotted quad (a.b.c.d, no leading zeros, each ≤ 255) as an unsigned 32-bit number, or -1 for
+ * anything else (which then goes through parseIp). Most hits come from IPv4 or IPv4-mapped
+ * peers: parsing them with split/regex/Uint8Array was 1.4 % of a hit's CPU (--cpu-prof, bench/tracking.sh).
+ */
+export function v4Number(s: string, from = 0): number {
+  let out = 0, part = 0, digits = 0, dots = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) { // '.'
+      if (digits === 0 || ++dots > 3) return -1;
+      out = out * 256 + part; part = 0; digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? out * 256 + part : -1;
+}
+
 export function networkList(cidrs: readonly string[]): NetworkList {
   const parsed = cidrs.map(parseCidr);
+  // IPv4 ranges as (network, mask) numbers for the fast path.
+  const v4 = parsed.filter((c) => c.bytes.length === 4).map((c) => {
+    const mask = c.bits === 0 ? 0 : (0xffffffff << (32 - c.bits)) >>> 0;
+    return { net: ((c.bytes[0]! << 24 | c.bytes[1]! << 16 | c.bytes[2]! << 8 | c.bytes[3]!) & mask) >>> 0, mask };
+  });
+  const inV4 = (n: number) => v4.some((r) => ((n & r.mask) >>> 0) === r.net);
   return {
     has(ip) {
-      const b = ip ? parseIp(ip) : null;
+      if (!ip) return false;
+      const n = v4Number(ip, ip.startsWith('::ffff:') ? 7 : 0);
+      if (n >= 0) return inV4(n);
+      const b = parseIp(ip);
       return !!b && parsed.some((c) => inCidr(b, c));
     },
   };

@@ -18,7 +18,7 @@ import { invalid, notFound, type FieldError } from '../errors.js';
 import type { LogFilter } from '../db/repos/tracking/log.js';
 import type { ListQuery } from '../db/list.js';
 import { createLogWriter } from './writer.js';
-import { boundedMemo } from '../lib/memo.js';
+import { syncMemo } from './syncMemo.js';
 import { recentClicks } from './recentClicks.js';
 import type { WebhookEmitMany, WebhookEvent } from '../webhooks/events.js';
 
@@ -34,7 +34,12 @@ export const DEFAULT_TRACKING: TrackingSettings = { privacy: false };
 const KIND_CODE: Record<TrackKind, number> = { u: 0, a: 1, o: 2 };
 /** Mass emails, messages and tracking URLs remembered per node (each is asked for on every hit). */
 const CACHE = 500;
-const memo = <K, V>(load: (k: K) => Promise<V>, ttlMs: number) => boundedMemo(load, { max: CACHE, ttlMs });
+const memo = <K, V>(load: (k: K) => Promise<V>, ttlMs: number) => syncMemo(load, { max: CACHE, ttlMs });
+/** A stored URL as a Location header carries it (non-ASCII escaped); null when it does not parse. */
+const hrefOf = (url: string | undefined): string | null => {
+  if (!url) return null;
+  try { return new URL(url).href; } catch { return null; }
+};
 
 /** The webhook event of a first log event (opens and clicks once per row, link and humanity). */
 const HOOK_OF: Partial<Record<LogEvent['action'], WebhookEvent>> = { opened: 'open', clicked: 'click', opted_out: 'opt_out' };
@@ -69,12 +74,17 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
   const clicks = recentClicks(10_000);
   const now = () => s.ctx.clock.now();
   const meta = memo((massEmailId: number) => recipients.meta(massEmailId), 30_000);
+  // A message's tracked links and a tracking URL are kept as their Location header: parsed once
+  // per load, not per click (a URL parse and its objects per hit; not measured apart).
   const linksOf = memo(async (messageId: number) => {
     const m = await messages.message(messageId);
-    return m?.html ? markLinks(String(m.html), { urlIds: new Set(), autoLinks: true, pixel: false }).links : [];
+    return m?.html ? markLinks(String(m.html), { urlIds: new Set(), autoLinks: true, pixel: false }).links.map(hrefOf) : [];
   }, 600_000);
   // A tracking URL changes rarely; a click must not wait on a query for it (an edit shows within 30 s).
-  const urlOf = memo((id: number) => urls.get(id), 30_000);
+  const urlOf = memo(async (id: number) => {
+    const u = await urls.get(id);
+    return u ? { campaignId: u.campaign_id, href: hrefOf(u.url) } : undefined;
+  }, 30_000);
   const privacy = memo(async (_: 0) => (await settings.get<TrackingSettings>('tracking', DEFAULT_TRACKING)).privacy, 10_000);
 
   /** The log event for a row of a mass email (null for test sends and other mail). */
@@ -88,31 +98,38 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
       sentAt: row.sentAt, messageId: row.messageId,
     };
   }
-  /** A hit's event; the writer fills in the recipient from the row (log.ts `record`). */
-  const pending = (r: Ref, campaignId: number, action: 'opened' | 'clicked'): LogEvent =>
-    ({ campaignId, massEmailId: r.massEmailId, queueId: r.queueId, action, address: FROM_ROW, recordType: null, recordId: null, at: now() });
+  /**
+   * A hit's event with its verdict (IP and user agent dropped under the privacy switch); the
+   * writer fills in the recipient from the row (log.ts `record`).
+   */
+  function hitEvent(r: Ref, campaignId: number, hit: TrackingHit, h: HitRequest, hide: boolean, link: string, trackingUrlId: number | null): LogEvent {
+    const v = classifyHit(hit);
+    return {
+      campaignId, massEmailId: r.massEmailId, queueId: r.queueId, action: hit.kind === 'open' ? 'opened' : 'clicked', address: FROM_ROW, recordType: null, recordId: null,
+      link, trackingUrlId, class: v.class, rule: v.rule, human: v.class === 'human', ip: hide ? null : h.ip, userAgent: hide ? null : h.userAgent, at: now(),
+    };
+  }
   /** Tokens of mail rendered before they carried the row's facts hold the row id only: read the row. */
   async function legacyRef(queueId: number): Promise<Ref | null> {
     const row = await log.row(queueId);
     return row ? { queueId, massEmailId: row.massEmailId ?? 0, messageId: row.messageId, sentAt: row.sentAt } : null;
   }
-  async function openRef(token: string): Promise<Ref | null> {
+  // A hit's token, memo values and privacy setting are read without an await once known (a hit
+  // awaited 4–6 promises). With the other changes of that round (multi-row log writes, a cached
+  // verdict per user agent, an IPv4 fast path, response headers built once) a pixel went from
+  // 109–182 to 76–110 µs of CPU and a click from 100–171 to 73–111 (interleaved runs, box shared).
+  function openRef(token: string): Ref | null | Promise<Ref | null> {
     const f = verifyFields(openKey, token, 3);
     if (f) return { queueId: f[0]!, massEmailId: f[1]!, messageId: 0, sentAt: f[2]! * 1000 };
     const old = verifyFields(openKey, token, 1);
     return old ? legacyRef(old[0]!) : null;
   }
-  async function clickRef(token: string): Promise<(Ref & { kind: number; id: number }) | null> {
+  type ClickRef = Ref & { kind: number; id: number };
+  function clickRef(token: string): ClickRef | null | Promise<ClickRef | null> {
     const f = verifyFields(clickKey, token, 6);
     if (f) return { queueId: f[0]!, kind: f[1]!, id: f[2]!, massEmailId: f[3]!, messageId: f[4]!, sentAt: f[5]! * 1000 };
     const old = verifyFields(clickKey, token, 3);
-    const r = old && (await legacyRef(old[0]!));
-    return r ? { ...r, kind: old[1]!, id: old[2]! } : null;
-  }
-  async function hitFields(kind: 'open' | 'click', h: HitRequest, sentAt: number | null, extra: Partial<TrackingHit> = {}) {
-    const v = classifyHit({ kind, method: h.method, userAgent: h.userAgent, ip: h.ip, headers: h.headers, msSinceSent: sentAt === null ? null : now() - sentAt, ...extra });
-    const hide = await privacy(0);
-    return { class: v.class, rule: v.rule, human: v.class === 'human', ip: hide ? null : h.ip, userAgent: hide ? null : h.userAgent };
+    return old ? legacyRef(old[0]!).then((r) => (r ? { ...r, kind: old[1]!, id: old[2]! } : null)) : null;
   }
 
   return {
@@ -132,38 +149,53 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
     },
     /** A pixel fetch: logged with its verdict when the token is ours and the mass email tracks. */
     async open(token: string, h: HitRequest): Promise<void> {
-      const r = await openRef(token.replace(/\.gif$/, ''));
+      const rv = openRef(token.endsWith('.gif') ? token.slice(0, -4) : token);
+      const r = rv instanceof Promise ? await rv : rv;
       if (!r?.massEmailId) return;
-      const m = await meta(r.massEmailId);
+      const mv = meta(r.massEmailId);
+      const m = mv instanceof Promise ? await mv : mv;
       if (!m?.tracking) return;
-      await writer.add({ ...pending(r, m.campaign.id, 'opened'), ...(await hitFields('open', h, r.sentAt)) });
+      const pv = privacy(0);
+      const hide = pv instanceof Promise ? await pv : pv;
+      const hit: TrackingHit = { kind: 'open', method: h.method, userAgent: h.userAgent, ip: h.ip, headers: h.headers, msSinceSent: r.sentAt === null ? null : now() - r.sentAt };
+      return writer.add(hitEvent(r, m.campaign.id, hit, h, hide, '', null));
     },
     /**
-     * A click: the stored destination (never one from the request) or null for a token that is
-     * not ours or names a URL that is gone. Test sends redirect too, but log nothing.
+     * A click: the stored destination as a Location header (never one from the request), or null
+     * for a token that is not ours or names a URL that is gone. Test sends redirect too, but log nothing.
      */
     async click(token: string, h: HitRequest): Promise<string | null> {
-      const r = await clickRef(token);
+      const rv = clickRef(token);
+      const r = rv instanceof Promise ? await rv : rv;
       if (!r) return null;
-      const m = r.massEmailId ? await meta(r.massEmailId) : await recipients.metaOfMessage(r.messageId);
-      let url: string | undefined;
+      const mv = r.massEmailId ? meta(r.massEmailId) : recipients.metaOfMessage(r.messageId);
+      const m = mv instanceof Promise ? await mv : mv;
+      const lv = linksOf(r.messageId);
+      const links = lv instanceof Promise ? await lv : lv;
+      let location: string | null | undefined = null;
       let link = '';
       let trackingUrlId: number | null = null;
       if (r.kind === KIND_CODE.u) {
-        const u = await urlOf(r.id);
-        if (!u || !m || u.campaign_id !== m.campaign.id) return null;
-        url = u.url; link = `u${r.id}`; trackingUrlId = r.id;
+        const uv = urlOf(r.id);
+        const u = uv instanceof Promise ? await uv : uv;
+        if (!u || !m || u.campaignId !== m.campaign.id) return null;
+        location = u.href; link = `u${r.id}`; trackingUrlId = r.id;
       } else if (r.kind === KIND_CODE.a) {
-        url = (await linksOf(r.messageId))[r.id];
+        location = links[r.id];
         link = `a${r.id}`;
       }
-      if (!url) return null;
+      if (!location) return null;
       if (r.massEmailId && m) {
         const seen = clicks.add(r.queueId, link, now());
-        const links = (await linksOf(r.messageId)).length;
-        await writer.add({ ...pending(r, m.campaign.id, 'clicked'), link, trackingUrlId, ...(await hitFields('click', h, r.sentAt, { recentDistinctClicks: seen, linksInMessage: links || undefined })) });
+        const pv = privacy(0);
+        const hide = pv instanceof Promise ? await pv : pv;
+        const hit: TrackingHit = {
+          kind: 'click', method: h.method, userAgent: h.userAgent, ip: h.ip, headers: h.headers, msSinceSent: r.sentAt === null ? null : now() - r.sentAt,
+          recentDistinctClicks: seen, linksInMessage: links.length || undefined,
+        };
+        await writer.add(hitEvent(r, m.campaign.id, hit, h, hide, link, trackingUrlId));
       }
-      return url;
+      return location;
     },
     /** Rows the delivery worker just had accepted upstream. */
     async sent(rows: Array<{ id: number; massEmailId: number; recipient: string; recordType: string | null; recordId: number | null }>) {

@@ -8,7 +8,7 @@ import type { LogEvent } from '../db/repos/tracking/log.js';
 const MAX_BATCH = 500;
 
 export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>) {
-  let pending: Array<{ e: LogEvent; done: (err?: unknown) => void }> = [];
+  let pending: Array<{ e: LogEvent; resolve: () => void; reject: (err: unknown) => void }> = [];
   let running: Promise<void> | null = null;
   let timer: NodeJS.Immediate | null = null;
 
@@ -16,7 +16,7 @@ export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>)
     while (pending.length) {
       const batch = pending.slice(0, MAX_BATCH);
       pending = pending.slice(batch.length);
-      try { await write(batch.map((b) => b.e)); for (const b of batch) b.done(); } catch (err) { for (const b of batch) b.done(err); }
+      try { await write(batch.map((b) => b.e)); for (const b of batch) b.resolve(); } catch (err) { for (const b of batch) b.reject(err); }
     }
     running = null;
   }
@@ -28,7 +28,7 @@ export function createLogWriter(write: (events: LogEvent[]) => Promise<unknown>)
   return {
     add(e: LogEvent): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        pending.push({ e, done: (err) => (err ? reject(err) : resolve()) });
+        pending.push({ e, resolve, reject });
         if (pending.length >= MAX_BATCH) kick();
         // The hits that arrived in this turn of the event loop go together; no timer (a 4 ms wait
         // held 50 connections at ~3,100 req/s with the CPU 19 % idle, bench/tracking.sh).

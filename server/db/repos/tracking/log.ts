@@ -41,40 +41,98 @@ export function metricsOf(e: LogEvent): string[] {
 const onceKey = (e: LogEvent) => (e.action === 'bounced' ? `bounced:${e.bounceClass ?? ''}` : `${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}`);
 
 const COLS = 'campaign_id, mass_email_id, queue_id, action, address, record_type, record_id, link, tracking_url_id, class, rule, human, ip, user_agent, bounce_class, reason, first, at';
+const COL_COUNT = COLS.split(',').length;
 
 /** An event's `address` when the writer is to take the recipient (address, record) from its queue row. */
 export const FROM_ROW = '';
+
+/**
+ * Splits n rows into chunks of powers of two (50 = 32 + 16 + 2): a multi-row statement per chunk,
+ * and at most 9 distinct statement texts per kind, so the prepared-statement caches keep them.
+ */
+function chunks(n: number): number[] {
+  const out: number[] = [];
+  for (let size = 256; n > 0; size >>= 1) while (n >= size) { out.push(size); n -= size; }
+  return out;
+}
+const placeholders = (rows: number, cols: number) => {
+  const one = `(${Array<string>(cols).fill('?').join(', ')})`;
+  return Array<string>(rows).fill(one).join(', ');
+};
+/** Statement texts by (kind, rows): built once. */
+const sqlCache = new Map<string, string>();
+const sqlOf = (kind: string, rows: number, build: (rows: number) => string) => {
+  const key = `${kind}:${rows}`;
+  let sql = sqlCache.get(key);
+  if (!sql) { sql = build(rows); sqlCache.set(key, sql); }
+  return sql;
+};
 
 /** Fills in the recipients of FROM_ROW events with one read for the group; drops those whose row is gone. */
 async function withRecipients(x: Exec, events: LogEvent[]): Promise<LogEvent[]> {
   const ids = [...new Set(events.filter((e) => e.address === FROM_ROW).map((e) => e.queueId))];
   if (!ids.length) return events;
   const rows = new Map<number, DbRow>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const part = ids.slice(i, i + 500);
-    for (const r of await x.all<DbRow>(`SELECT id, recipient, record_type, record_id FROM outbound_queue WHERE id IN (${part.map(() => '?').join(', ')})`, part)) rows.set(Number(r.id), r);
+  let i = 0;
+  for (const n of chunks(ids.length)) {
+    const part = ids.slice(i, i += n);
+    const sql = sqlOf('rcpt', n, (k) => `SELECT id, recipient, record_type, record_id FROM outbound_queue WHERE id IN (${Array<string>(k).fill('?').join(', ')})`);
+    for (const r of await x.all<DbRow>(sql, part)) rows.set(Number(r.id), r);
   }
-  return events.flatMap((e) => {
-    if (e.address !== FROM_ROW) return [e];
+  const out: LogEvent[] = [];
+  for (const e of events) {
+    if (e.address !== FROM_ROW) { out.push(e); continue; }
     const r = rows.get(e.queueId);
-    return r ? [{ ...e, address: String(r.recipient), recordType: strOrNull(r.record_type), recordId: numOrNull(r.record_id) }] : [];
-  });
+    if (!r) continue;
+    e.address = String(r.recipient); e.recordType = strOrNull(r.record_type); e.recordId = numOrNull(r.record_id);
+    out.push(e);
+  }
+  return out;
 }
 
+/**
+ * One transaction for a group: the once-keys in multi-row INSERT … IGNORE … RETURNING (the rows
+ * returned are the keys this group saw first; SQLite ≥ 3.35 and MariaDB ≥ 10.5 return only rows
+ * inserted), then the log rows in multi-row INSERTs, then the counters. With two statements per
+ * event (once key, log row), statement runs were ~8 % of a hit's CPU (--cpu-prof of
+ * bench/tracking.sh, 5.2 % `run` + 2.4 % `all`); per chunk of rows they cost one each.
+ */
 async function write(x: Exec, group: LogEvent[]): Promise<LogEvent[]> {
   const events = await withRecipients(x, group);
-  const firstOnes: LogEvent[] = [];
+  if (!events.length) return [];
   const ins = x.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    const first = (await x.run(`${ins} INTO campaign_log_once (queue_id, k) VALUES (?, ?)`, [e.queueId, onceKey(e)])).changes > 0;
-    await x.run(`INSERT INTO campaign_log (${COLS}) VALUES (${COLS.split(',').map(() => '?').join(', ')})`, [
-      e.campaignId, e.massEmailId, e.queueId, e.action, e.address.slice(0, 320), e.recordType, e.recordId, e.link ?? '', e.trackingUrlId ?? null,
-      e.class ?? null, e.rule ?? null, e.human !== false, e.ip?.slice(0, 45) ?? null, e.userAgent?.slice(0, 300) ?? null, e.bounceClass ?? null, e.reason?.slice(0, 32) ?? null,
-      first, e.at,
-    ]);
-    if (!first) continue;
+  const keys = events.map(onceKey);
+  const fresh = new Set<string>();
+  let i = 0;
+  for (const n of chunks(events.length)) {
+    const params: unknown[] = [];
+    for (let j = i; j < i + n; j++) params.push(events[j]!.queueId, keys[j]);
+    i += n;
+    const sql = sqlOf(`once-${x.dialect}`, n, (k) => `${ins} INTO campaign_log_once (queue_id, k) VALUES ${placeholders(k, 2)} RETURNING queue_id, k`);
+    for (const r of await x.all<DbRow>(sql, params)) fresh.add(`${Number(r.queue_id)}\t${String(r.k)}`);
+  }
+  // A key inserted by this group is first for the group's earliest event with it.
+  const firstOnes: LogEvent[] = [];
+  const first = events.map((e, j) => {
+    const key = `${e.queueId}\t${keys[j]}`;
+    if (!fresh.delete(key)) return false;
     firstOnes.push(e);
+    return true;
+  });
+  i = 0;
+  for (const n of chunks(events.length)) {
+    const params: unknown[] = [];
+    for (let j = i; j < i + n; j++) {
+      const e = events[j]!;
+      params.push(e.campaignId, e.massEmailId, e.queueId, e.action, e.address.slice(0, 320), e.recordType, e.recordId, e.link ?? '', e.trackingUrlId ?? null,
+        e.class ?? null, e.rule ?? null, e.human !== false, e.ip?.slice(0, 45) ?? null, e.userAgent?.slice(0, 300) ?? null, e.bounceClass ?? null, e.reason?.slice(0, 32) ?? null,
+        first[j], e.at);
+    }
+    i += n;
+    await x.run(sqlOf('log', n, (k) => `INSERT INTO campaign_log (${COLS}) VALUES ${placeholders(k, COL_COUNT)}`), params);
+  }
+  const counts = new Map<string, number>();
+  for (const e of firstOnes) {
     for (const m of metricsOf(e)) {
       for (const key of [`m\t${e.massEmailId}\t${m}`, `c\t${e.campaignId}\t${m}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
     }
