@@ -8,9 +8,9 @@ import t from 'tap';
 import nodemailer from 'nodemailer';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp } from '../../helpers/app.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Mail { from: string; to: string; subject: string; mid: string; irt?: string; extra?: string[] }
 const raw = (o: Mail) => [
   `From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, `Message-ID: <${o.mid}>`, `Date: ${new Date().toUTCString()}`,
@@ -31,15 +31,7 @@ void eachDb(t, async (t, tdb) => {
   };
   await mailbox('help@ours.example', 'new-after', 3);
   await mailbox('desk@ours.example', 'never');
-  const send = async (o: Mail) => {
-    await transport.sendMail({ envelope: { from: o.from, to: [o.to] }, raw: raw(o) });
-    for (let i = 0; i < 300; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(o.mid)}`));
-      if (r.items[0]?.state === 'processed') return r.items[0];
-      await sleep(30);
-    }
-    throw new Error(`${o.mid} not processed`);
-  };
+  const send = async (o: Mail) => { await transport.sendMail({ envelope: { from: o.from, to: [o.to] }, raw: raw(o) }); return inboundDone(api, o.mid); };
   const getCase = async (id: number) => json(api(`/api/v1/cases/${id}`));
   const close = async (id: number) => t.match(await json(api(`/api/v1/cases/${id}`, { method: 'PATCH', body: JSON.stringify({ status: 'closed' }) })), { status: 'closed' });
 

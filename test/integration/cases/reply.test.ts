@@ -15,6 +15,7 @@ import { startUpstream, type Received } from '../../helpers/upstream.js';
 import { UiClient } from '../../helpers/session.js';
 import { readHeaderSection } from '../../../server/lib/headers.js';
 import { decodeThreadIndex, threadIndexHeader, caseGuid } from '../../../server/routing/cases/replyHeaders.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const headerOf = (m: Received, name: string) => readHeaderSection(m.raw).fields.filter(([k]) => k === name).map(([, v]) => v);
@@ -44,14 +45,7 @@ void eachDb(t, async (t, tdb) => {
 
   const mx = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPorts!.mx!, secure: false, ignoreTLS: true });
   t.teardown(() => mx.close());
-  async function processed(mid: string) {
-    for (let i = 0; i < 300; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(mid)}`));
-      if (r.items[0] && (r.items[0].state === 'processed' || r.items[0].state === 'failed')) return r.items[0];
-      await sleep(20);
-    }
-    throw new Error(`${mid} not processed`);
-  }
+  const processed = (mid: string) => inboundDone(api, mid);
   /** The copies the sink got of one of our Message-IDs (one SMTP transaction per recipient), once `n` are there. */
   async function delivered(messageId: string, n = 1): Promise<Received[]> {
     const mine = () => up.received.filter((m) => one(m, 'message-id') === `<${messageId}>`);

@@ -12,6 +12,7 @@ import nodemailer from 'nodemailer';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp } from '../../helpers/app.js';
 import { RawSmtp } from '../../helpers/smtp-client.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PW = 'correct horse battery';
@@ -45,14 +46,7 @@ void eachDb(t, async (t, tdb) => {
   t.match(contact, { created: 1 });
   const alice = (await json(api('/api/v1/records/contacts?email=alice@customer.example'))).items[0];
 
-  async function processed(mid: string) {
-    for (let i = 0; i < 200; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(mid)}`));
-      if (r.items[0] && (r.items[0].state === 'processed' || r.items[0].state === 'failed')) return r.items[0];
-      await sleep(30);
-    }
-    throw new Error(`${mid} not processed`);
-  }
+  const processed = (mid: string) => inboundDone(api, mid);
   const send = async (o: Mail) => { await transport.sendMail({ envelope: { from: o.from.replace(/^.*<|>$/g, ''), to: o.rcpt ?? [o.to] }, raw: raw(o) }); return processed(o.mid); };
   const getCase = async (id: number) => json(api(`/api/v1/cases/${id}`));
 

@@ -17,6 +17,7 @@ import { RawSmtp } from '../../helpers/smtp-client.js';
 import { makeVerpAddress } from '../../../server/lib/verp.js';
 import { deriveKey } from '../../../server/lib/keys.js';
 import { FIXTURES } from '../../helpers/bounce-fixtures.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,14 +49,7 @@ void eachDb(t, async (t, tdb) => {
     const [qid] = await k('outbound_queue').insert({ message_id: mid, source: 'single', recipient, unique_key: `t:${recipient}:${now}`, state: 'sent', smtp_message_id: `<q-${now}@ours.example>`, created_at: now, updated_at: now });
     return { id: Number(qid), verp: makeVerpAddress({ key: deriveKey(SECRET, 'verp'), prefix: 'b', bounceDomain: 'bounce.ours.example', id: Number(qid) }) };
   }
-  async function processed(messageId: string) {
-    for (let i = 0; i < 100; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(messageId)}`));
-      if (r.items[0] && (r.items[0].state === 'processed' || r.items[0].state === 'failed')) return r.items[0];
-      await sleep(50);
-    }
-    throw new Error(`${messageId} not processed`);
-  }
+  const processed = (mid: string) => inboundDone(api, mid);
   const blocked = async (a: string) => (await json(api(`/api/v1/suppressions?address=${a}`))).total as number;
   const dsnFor = (rcpt: string, mid: string) => ['From: MAILER-DAEMON@mx.example.net', 'To: bounce', 'Subject: Undelivered Mail Returned to Sender', `Message-ID: <${mid}>`,
     'MIME-Version: 1.0', 'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"', '', '--b1', 'Content-Type: message/delivery-status', '',

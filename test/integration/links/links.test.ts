@@ -10,6 +10,7 @@ import t from 'tap';
 import nodemailer from 'nodemailer';
 import { eachDb } from '../../helpers/db.js';
 import { startTestApp, ADMIN_PASSWORD } from '../../helpers/app.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Mail { from: string; to: string; subject: string; mid: string; cc?: string; irt?: string; extra?: string[] }
@@ -42,14 +43,7 @@ void eachDb(t, async (t, tdb) => {
   const acme = (await json(api('/api/v1/records/accounts?q=Acme'))).items[0];
   t.equal(alice.accountId, acme.id);
 
-  async function processed(mid: string) {
-    for (let i = 0; i < 300; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(mid)}`));
-      if (r.items[0] && (r.items[0].state === 'processed' || r.items[0].state === 'failed')) return r.items[0];
-      await sleep(30);
-    }
-    throw new Error(`${mid} not processed`);
-  }
+  const processed = (mid: string) => inboundDone(api, mid);
   const send = async (o: Mail) => { await transport.sendMail({ envelope: { from: o.from.replace(/^.*<|>$/g, ''), to: [o.to] }, raw: raw(o) }); return processed(o.mid); };
   const notes = async (userId: number, inboundId?: number) => (await tdb.db.knex('notifications').where({ user_id: userId }).modify((q) => { if (inboundId) q.where({ inbound_id: inboundId }); }).orderBy('id'));
 

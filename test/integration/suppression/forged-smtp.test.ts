@@ -13,8 +13,8 @@ import { startTestApp } from '../../helpers/app.js';
 import { makeVerpAddress } from '../../../server/lib/verp.js';
 import { deriveKey } from '../../../server/lib/keys.js';
 import { arf, dsn, sentMessage, BOUNCE_DOMAIN } from './reports.js';
+import { inboundDone } from '../../helpers/inbound.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 void eachDb(t, async (t, tdb) => {
   const { app, api } = await startTestApp(t, { tdb, roles: ['http', 'smtp', 'worker'], overrides: { domains: ['ours.example'], worker: { pollMs: 30, leaseMs: 5000, batchSize: 25 } } });
@@ -24,14 +24,7 @@ void eachDb(t, async (t, tdb) => {
   const json = async (r: Promise<Response>): Promise<any> => (await r).json();
   const mx = nodemailer.createTransport({ host: '127.0.0.1', port: app.services.smtpPorts!.mx!, secure: false, ignoreTLS: true });
   t.teardown(() => mx.close());
-  async function processed(messageId: string) {
-    for (let i = 0; i < 200; i++) {
-      const r = await json(api(`/api/v1/inbound?messageId=${encodeURIComponent(messageId)}`));
-      if (r.items[0] && (r.items[0].state === 'processed' || r.items[0].state === 'failed')) return r.items[0];
-      await sleep(50);
-    }
-    throw new Error(`${messageId} not processed`);
-  }
+  const processed = (mid: string) => inboundDone(api, mid);
   const suppressions = async () => (await k('suppressions').select('address')).map((r: any) => r.address).sort();
 
   const pair = await sentMessage(k, ['alice@example.org', 'bob@example.org']);
