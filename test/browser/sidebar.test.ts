@@ -25,8 +25,8 @@ t.test('the sidebar is grouped by area', async (t) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, url, 'admin', ADMIN_PASSWORD);
   t.same(await sidebar(admin), [
-    { area: 'Overview', items: ['Dashboard', 'Mailer status'] },
-    { area: 'Inbound', items: ['Inbound mail', 'Cases', 'Domains & mailboxes', 'Filters', 'App credentials', 'IMAP accounts'] },
+    { area: 'Overview', items: ['Dashboard', 'Notifications', 'Mailer status'] },
+    { area: 'Inbound', items: ['Inbox', 'Inbound mail', 'Cases', 'Domains & mailboxes', 'Filters', 'App credentials', 'IMAP accounts'] },
     { area: 'Outbound', items: ['Compose', 'Outbound queue', 'Templates', 'Message types', 'Upstream accounts'] },
     { area: 'Records & lists', items: ['Accounts', 'Contacts', 'Leads', 'Target lists', 'Campaigns', 'Import / export CSV'] },
     { area: 'Deliverability', items: ['Blocked addresses'] },
@@ -46,5 +46,6 @@ t.test('the sidebar is grouped by area', async (t) => {
   const items = areas.flatMap((a) => a.items);
   for (const hidden of ['App credentials', 'Upstream accounts', 'Users', 'API keys', 'Mass email settings', 'Webhooks', 'Mailer log', 'Mailer status']) t.notOk(items.includes(hidden), `agent does not see ${hidden}`);
   t.same(areas.map((a) => a.area), ['Overview', 'Inbound', 'Outbound', 'Records & lists', 'Deliverability', 'Administration'], 'agent: areas in the same order');
+  for (const shown of ['Inbox', 'Notifications', 'Cases', 'Filters']) t.ok(items.includes(shown), `agent sees ${shown}`);
   t.notOk(items.includes('Import / export CSV'), 'agent does not see the CSV import');
 });
