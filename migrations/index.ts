@@ -20,6 +20,7 @@ import { webhooks } from './060_webhooks.js';
 import { mailerLog } from './061_mailer_log.js';
 import { mailStats } from './062_mail_stats.js';
 import { imap } from './070_imap.js';
+import { imapSmtp } from './071_imap_smtp.js';
 import { cases } from './081_cases.js';
 import { autoReply } from './082_auto_reply.js';
 import { filters } from './080_filters.js';
@@ -29,5 +30,5 @@ import { caseReplies } from './085_case_replies.js';
 
 export const migrations: Migration[] = [
   core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
-  webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply, linksNotifications, inbox, caseReplies,
+  webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply, linksNotifications, inbox, caseReplies, imapSmtp,
 ];

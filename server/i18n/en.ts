@@ -1459,6 +1459,11 @@ export const en = {
   'domains.mailbox.replyFromName.mailbox': 'the mailbox\'s name',
   'domains.mailbox.replyFromName.agent': 'the replying agent\'s name',
   'mailboxes.err.replyFromName': 'Choose the mailbox\'s name or the agent\'s name.',
+  // IMAP accounts' own SMTP side as managed upstream accounts (server/imap, outbound/accounts).
+  'accounts.managed.badge': 'IMAP account\'s own SMTP',
+  'accounts.managed.note': 'This is the own SMTP side of an IMAP account: it is created, changed and removed with that account and sends only as its address.',
+  'accounts.managed.open': 'Open the IMAP account',
+  'accounts.managed.readOnly': 'Change this account on its IMAP account.',
 } as const;
 
 export type MessageKey = keyof typeof en;

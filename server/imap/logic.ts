@@ -1,11 +1,13 @@
 /*
  * Pure IMAP sync logic, no I/O: the Message-ID and dedupe key of a fetched message, compact
  * UID sets, the next page of a newest-first first sync, reconnect backoff, the account
- * state an error leads to and the test-connection stage an error belongs to.
+ * state an error leads to, the test-connection stage an error belongs to, and the managed
+ * upstream account an account's own SMTP side becomes.
  */
 import { createHash } from 'node:crypto';
 import { nextDelayMs, type BackoffOptions } from '../lib/backoff.js';
-import type { ImapState } from '../db/repos/imap/accounts.js';
+import type { ImapAccountRow, ImapState } from '../db/repos/imap/accounts.js';
+import type { ManagedSmtp } from '../outbound/accounts/service.js';
 
 /** The header block of a raw message (everything before the first empty line), unfolded. */
 export function headerBlock(raw: Buffer): string {
@@ -91,3 +93,22 @@ export function stageOf(e: unknown): Exclude<Stage, 'select'> {
 
 /** The account state after a failed connection attempt. */
 export const stateAfterError = (e: unknown): ImapState => (stageOf(e) === 'login' ? 'auth_error' : 'connect_error');
+
+const ADDRESS_RE = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/**
+ * The managed upstream account of an account's own SMTP side, or null (no own SMTP server, or
+ * no address to send as). It may send only as the account's address: its mailbox address, else
+ * (a personal account without one) its login when that is an address. Inactive with the account.
+ */
+export function managedSmtpOf(a: Pick<ImapAccountRow, 'id' | 'name' | 'mailbox_address' | 'username' | 'smtp_account_id' | 'smtp_host' | 'smtp_port' | 'smtp_security'
+  | 'smtp_username' | 'verify_cert' | 'active' | 'kind'>, smtpPassword: string | null): ManagedSmtp | null {
+  if (a.smtp_account_id || !a.smtp_host || !a.smtp_port) return null;
+  const login = a.username.trim().toLowerCase();
+  const address = a.mailbox_address ?? (a.kind === 'personal' && ADDRESS_RE.test(login) ? login : null);
+  if (!address) return null;
+  return {
+    name: `IMAP: ${a.name}`, host: a.smtp_host, port: a.smtp_port, security: a.smtp_security ?? 'starttls', username: a.smtp_username, password: smtpPassword,
+    verifyCert: a.verify_cert, allowedFrom: [address], active: a.active,
+  };
+}

@@ -2,7 +2,8 @@
  * IMAP accounts: group (admins) and personal (their owner, and admins) accounts with
  * validation, passwords sealed at rest and never returned, the sync on/off toggle, "test
  * connection" by stage, sync status rows (per account and folder) and the node's sync
- * supervisor (worker role). Fetched mail goes into the inbound store like MX mail.
+ * supervisor (worker role). Fetched mail goes into the inbound store like MX mail. An own
+ * SMTP side is kept as a managed upstream account (accounts service) after every change.
  */
 import type { Ctx } from '../context.js';
 import type { Principal } from '../auth/access.js';
@@ -22,6 +23,7 @@ import type { MailerLogRecord } from '../operations/types.js';
 const IMAP_ERROR_STATES = ['auth_error', 'connect_error', 'stalled'];
 import { SYNC_DEFAULTS, type Running, type SyncOptions } from './session.js';
 import { testImap, testSmtp, type StageResult } from './stageTest.js';
+import { managedSmtpOf } from './logic.js';
 
 export interface ImapAccountInput {
   name?: string; kind?: string; host?: string; port?: number; security?: string; username?: string; password?: string; folders?: string[];
@@ -44,10 +46,11 @@ export interface StatusRow {
 }
 
 const HOST_RE = /^[a-z0-9.-]+$|^\[?[0-9a-f:.]+\]?$/i;
+const SMTP_HOST_RE = /^[a-z0-9.-]+$/i;
 const SECURITIES = ['tls', 'starttls', 'none'];
 
 export function imapService(s: {
-  ctx: Ctx; accounts: Pick<AccountsService, 'get' | 'testConnection'>; directory: Pick<Directory, 'classify'>; users: { get(id: number): Promise<User | undefined> };
+  ctx: Ctx; accounts: Pick<AccountsService, 'get' | 'testConnection' | 'syncManaged'>; directory: Pick<Directory, 'classify'>; users: { get(id: number): Promise<User | undefined> };
   /** Sync failures and recoveries go to the mailer log (source `imap`). */
   mailerLog?: MailerLogRecord;
 }) {
@@ -127,9 +130,15 @@ export function imapService(s: {
     }
     if (input.smtpAccountId !== undefined) {
       if (input.smtpAccountId === null) out.smtp_account_id = null;
-      else { try { await s.accounts.get(input.smtpAccountId); out.smtp_account_id = input.smtpAccountId; } catch { err('smtpAccountId', 'no such upstream account'); } }
+      else {
+        const up = await s.accounts.get(input.smtpAccountId).catch(() => undefined);
+        // Another IMAP account's own SMTP side sends only as that account's address: not a choice here.
+        if (!up || (up.imap_account_id && up.imap_account_id !== cur?.id)) err('smtpAccountId', 'no such upstream account');
+        else out.smtp_account_id = input.smtpAccountId;
+      }
     }
-    if (input.smtpHost !== undefined) { const h = (input.smtpHost ?? '').trim(); if (h && (h.length > 253 || !HOST_RE.test(h))) err('smtpHost', 'a host name or IP address'); else out.smtp_host = h || null; }
+    // As upstream accounts take it (the own SMTP side becomes one): a name or an IPv4 address.
+    if (input.smtpHost !== undefined) { const h = (input.smtpHost ?? '').trim(); if (h && (h.length > 253 || !SMTP_HOST_RE.test(h))) err('smtpHost', 'a host name or IPv4 address'); else out.smtp_host = h || null; }
     if (input.smtpPort !== undefined) { const p = input.smtpPort; if (p !== null && (!Number.isInteger(p) || p < 1 || p > 65535)) err('smtpPort', 'must be 1–65535'); else out.smtp_port = p; }
     if (input.smtpSecurity !== undefined) { const v = input.smtpSecurity; if (v !== null && v !== '' && !SECURITIES.includes(v)) err('smtpSecurity', 'must be tls, starttls or none'); else out.smtp_security = v || null; }
     if (input.smtpUsername !== undefined) out.smtp_username = (input.smtpUsername ?? '').trim() || null;
@@ -152,6 +161,13 @@ export function imapService(s: {
     return a;
   }
   const poke = () => { void supervisor?.poke(); };
+  /** Brings the managed upstream account of the own SMTP side in line with the account (after every write). */
+  async function syncSmtp(id: number): Promise<void> {
+    const a = await repo.get(id);
+    const spec = a ? managedSmtpOf(a, a.smtp_password_enc ? open(box, a.smtp_password_enc) : null) : null;
+    const upstreamId = await s.accounts.syncManaged(id, spec);
+    s.ctx.log.child({ mod: 'imap' }).info({ evt: 'imap.smtp_side', account: id, upstreamAccount: upstreamId }, 'IMAP account sending side updated');
+  }
 
   return {
     repo, sync,
@@ -162,12 +178,14 @@ export function imapService(s: {
     async create(input: ImapAccountInput, actor: Principal): Promise<PublicImapAccount> {
       const f = await fields(input, actor);
       const id = await repo.create(f, now());
+      await syncSmtp(id);
       poke();
       return toPublicImap((await repo.get(id))!, now());
     },
     async update(id: number, input: ImapAccountInput, actor: Principal): Promise<PublicImapAccount> {
       const cur = await get(id, actor);
       await repo.update(id, await fields(input, actor, cur), now());
+      await syncSmtp(id);
       poke();
       return toPublicImap((await repo.get(id))!, now());
     },
@@ -176,6 +194,7 @@ export function imapService(s: {
     async remove(id: number, actor: Principal): Promise<void> {
       await get(id, actor);
       await repo.remove(id);
+      await syncSmtp(id);
       poke();
     },
     password(a: ImapAccountRow): string { return open(box, a.password_enc); },
@@ -210,6 +229,15 @@ export function imapService(s: {
     /** Starts this node's sync (worker role). `opts` shortens the timings in tests. */
     async start(opts: Partial<SyncOptions> = {}): Promise<Running> {
       const o = { ...SYNC_DEFAULTS, ...opts };
+      // Own SMTP sides saved before managed accounts existed (or a write that failed half-way) get theirs now.
+      // Logged by code only: a driver's message could quote the sealed password it tried to write.
+      for (let page = 1, more = true; more; page++) {
+        const p = await repo.list({ perPage: 200, page });
+        more = p.items.length === p.perPage;
+        for (const a of p.items.filter((x) => x.smtp_host)) {
+          await syncSmtp(a.id).catch((e: unknown) => s.ctx.log.child({ mod: 'imap' }).warn({ evt: 'imap.smtp_side_failed', account: a.id, code: (e as { code?: unknown }).code ?? 'error' }, 'could not update the sending side'));
+        }
+      }
       const sup = createSupervisor(s.ctx, repo, {
         sync, password: (a) => open(box, a.password_enc), durable: () => s.ctx.db.durable(),
         setState: async (id, state, extra) => {

@@ -15,6 +15,8 @@ export interface AccountRow {
   rate_per_second: number | null; rate_per_hour: number | null; rate_per_day: number | null; max_connections: number; active: boolean; is_default: boolean;
   paused_at: number | null; paused_reason: string | null; slow_until: number | null; last_success_at: number | null; last_error: string | null;
   last_error_at: number | null; created_at: number; updated_at: number;
+  /** The IMAP account whose own SMTP side this is (created, changed and removed by it only), or null. */
+  imap_account_id: number | null;
 }
 /** An account as the compose form, the submission relay and the queue filters need it. */
 export interface SenderAccount {
@@ -27,7 +29,7 @@ type Raw = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const toRow = (r: Raw): AccountRow => ({
   ...(r as unknown as AccountRow), id: Number(r.id), port: Number(r.port), verify_cert: Boolean(r.verify_cert), active: Boolean(r.active),
-  is_default: Boolean(r.is_default), max_connections: Number(r.max_connections), allowed_from: JSON.parse(String(r.allowed_from || '[]')) as string[],
+  is_default: Boolean(r.is_default), max_connections: Number(r.max_connections), imap_account_id: num(r.imap_account_id), allowed_from: JSON.parse(String(r.allowed_from || '[]')) as string[],
 });
 const parseList = (s: unknown) => {
   try { const v: unknown = JSON.parse(typeof s === 'string' ? s : '[]'); return Array.isArray(v) ? v.map(String) : []; } catch { return []; }
@@ -55,6 +57,8 @@ export function accountsRepo(db: Db) {
     async all(): Promise<AccountRow[]> { return (await k('upstream_accounts').orderBy('id')).map(toRow); },
     async get(id: number) { const r = await k('upstream_accounts').where({ id }).first(); return r ? toRow(r) : undefined; },
     async byName(name: string) { const r = await k('upstream_accounts').where({ name }).first(); return r ? toRow(r) : undefined; },
+    /** The managed account of an IMAP account's own SMTP side. */
+    async byImapAccount(imapAccountId: number) { const r = await k('upstream_accounts').where({ imap_account_id: imapAccountId }).first(); return r ? toRow(r) : undefined; },
     async defaultAccount() { const r = await k('upstream_accounts').where({ is_default: true, active: true }).first(); return r ? toRow(r) : undefined; },
     async count() { const [{ n }] = (await k('upstream_accounts').count({ n: '*' })) as Array<{ n: number | string }>; return Number(n); },
     async create(a: Record<string, unknown>, now: number) {

@@ -13,6 +13,7 @@ const Account = Type.Object({
   ratePerSecond: Nullable(Type.Integer()), ratePerHour: Nullable(Type.Integer()), ratePerDay: Nullable(Type.Integer()), maxConnections: Type.Integer(), active: Type.Boolean(),
   isDefault: Type.Boolean(), pausedAt: Nullable(Ms()), pausedReason: Nullable(Type.String()), slowUntil: Nullable(Ms('sending slowly until (epoch ms)')),
   lastSuccessAt: Nullable(Ms()), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Ms()), createdAt: Ms(), updatedAt: Ms(),
+  managedBy: Nullable(Type.Object({ imapAccountId: Type.Integer() }, { description: 'the IMAP account whose own SMTP side this is: read-only here (PATCH answers 409), change it there' })),
 });
 const Health = Type.Object({
   sentThisHour: Type.Integer(), sentToday: Type.Integer(), limitHour: Nullable(Type.Integer()), limitDay: Nullable(Type.Integer()), paused: Type.Boolean(),
@@ -42,7 +43,7 @@ export function accountsApi(app: Api, s: Services) {
   app.post('/accounts', { schema: { tags, summary: 'Add an upstream SMTP account', body: Input, response: { 201: Account, ...errors(400) } } }, async (req, reply) => { reply.status(201); return camelKeys(await s.accounts.create(req.body)); });
   app.get('/accounts/:id', { schema: { tags, summary: 'One account with its health', params: IdParams, response: { 200: Type.Intersect([Account, Type.Object({ health: Health })]), ...errors(404) } } },
     async (req) => { const a = await s.accounts.get(req.params.id); return { ...camelKeys(toPublic(a)), health: await s.accounts.health(a) }; });
-  app.patch('/accounts/:id', { schema: { tags, summary: 'Change an account (password is write-only)', params: IdParams, body: Type.Partial(Input), response: { 200: Account, ...errors(400, 404) } } }, async (req) => camelKeys(await s.accounts.update(req.params.id, req.body)));
+  app.patch('/accounts/:id', { schema: { tags, summary: 'Change an account (password is write-only; an IMAP account\'s own SMTP side is 409)', params: IdParams, body: Type.Partial(Input), response: { 200: Account, ...errors(400, 404, 409) } } }, async (req) => camelKeys(await s.accounts.update(req.params.id, req.body)));
   app.post('/accounts/:id/test', { schema: { tags, summary: 'Test connection: names the failed stage (DNS, TCP, TLS, AUTH)', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), stage: Type.String(), message: Type.String() }) } } }, async (req) => s.accounts.testConnection(req.params.id));
   app.post('/accounts/:id/resume', { schema: { tags, summary: 'Resume a paused account', params: IdParams, response: { 200: Account, ...errors(404) } } }, async (req) => { await s.accounts.resume(req.params.id); return camelKeys(toPublic(await s.accounts.get(req.params.id))); });
 

@@ -1,4 +1,4 @@
-/* Upstream accounts pages (admins): list with health, add/edit form, test connection, resume; sandbox mails; DKIM keys. */
+/* Upstream accounts pages (admins): list with health, add/edit form (read-only for an IMAP account's own SMTP side), test connection, resume; sandbox mails; DKIM keys. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { render, listQueryFrom, tr } from './render.js';
@@ -53,6 +53,9 @@ export function accountsUi(app: FastifyInstance, s: Services) {
       return reply.redirect('/admin/accounts', 303);
     }
     if (action === 'resume') { await s.accounts.resume(id); flash(reply, 'ok', tr(req).t('accounts.flash.resumed')); return reply.redirect('/admin/accounts', 303); }
+    // An IMAP account's own SMTP side is changed on that account only (the service says 409).
+    const cur = await s.accounts.get(id);
+    if (cur.imap_account_id) return back(reply, `/admin/accounts/${id}`, tr(req).t('accounts.managed.readOnly'));
     const values = input(b);
     return formAction(reply, {
       act: () => s.accounts.update(id, values),

@@ -1,11 +1,12 @@
 /*
  * Upstream accounts: validation, passwords sealed at rest (never returned), the built-in
  * sandbox account (stores instead of sending; the default on a fresh install), health,
- * pause/resume, and "test connection" that names the stage that failed.
+ * pause/resume, "test connection" that names the stage that failed, and the managed accounts
+ * that are IMAP accounts' own SMTP sides (written by the IMAP service only: 409 here).
  */
 import { testSmtp } from './smtpTest.js';
 import type { Ctx } from '../../context.js';
-import { invalid, notFound } from '../../errors.js';
+import { conflict, invalid, notFound } from '../../errors.js';
 import { accountsRepo, type AccountRow } from '../../db/repos/accounts.js';
 import { seal, open } from '../../lib/secretbox.js';
 import { deriveKey } from '../../lib/keys.js';
@@ -17,8 +18,21 @@ export interface AccountInput {
   verifyCert?: boolean; allowedFrom?: string[]; fromName?: string; messageTypeId?: number | null; ratePerSecond?: number | null;
   ratePerHour?: number | null; ratePerDay?: number | null; maxConnections?: number; active?: boolean; isDefault?: boolean;
 }
-export type PublicAccount = Omit<AccountRow, 'password_enc'> & { has_password: boolean };
-export const toPublic = ({ password_enc, ...a }: AccountRow): PublicAccount => ({ ...a, has_password: Boolean(password_enc) });
+/** `managed_by`: the IMAP account whose own SMTP side this is (read-only here), or null. */
+export type PublicAccount = Omit<AccountRow, 'password_enc' | 'imap_account_id'> & { has_password: boolean; managed_by: { imapAccountId: number } | null };
+export const toPublic = ({ password_enc, imap_account_id, ...a }: AccountRow): PublicAccount => ({
+  ...a, has_password: Boolean(password_enc), managed_by: imap_account_id ? { imapAccountId: imap_account_id } : null,
+});
+/**
+ * An IMAP account's own SMTP side as its managed upstream account. `allowedFrom` names the
+ * account's address only (never empty: an empty list would allow any From); `password` is the
+ * plain text the IMAP service opened, sealed here as every account password is.
+ */
+export interface ManagedSmtp {
+  name: string; host: string; port: number; security: string; username: string | null; password: string | null; verifyCert: boolean; allowedFrom: string[]; active: boolean;
+}
+const managedConflict = (a: AccountRow) =>
+  conflict(`Account ${a.name} is the own SMTP side of IMAP account #${a.imap_account_id}: change it there (/api/v1/imap-accounts/${a.imap_account_id})`);
 
 /** `mailerLog`: pauses and resumes are recorded there (the worker reports failing and recovered). */
 export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
@@ -73,8 +87,27 @@ export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
     async update(id: number, input: AccountInput) {
       const cur = await repo.get(id);
       if (!cur) throw notFound('Account');
+      if (cur.imap_account_id) throw managedConflict(cur);
       await repo.update(id, fields(input, false, cur), now());
       return toPublic((await repo.get(id))!);
+    },
+    /**
+     * Creates, updates or (spec null) removes the managed account of IMAP account `imapAccountId`;
+     * returns its id, or null when there is none. Only the IMAP service calls this.
+     */
+    async syncManaged(imapAccountId: number, spec: ManagedSmtp | null): Promise<number | null> {
+      const cur = await repo.byImapAccount(imapAccountId);
+      if (!spec) { if (cur) await repo.remove(cur.id); return null; }
+      if (!spec.allowedFrom.length) throw invalid([{ field: 'allowedFrom', message: 'a managed account sends as its IMAP account\'s address only' }]);
+      // The name is the IMAP account's; a clash with another account gets the IMAP account's id.
+      const clash = await repo.byName(spec.name.slice(0, 100));
+      const name = clash && clash.id !== cur?.id ? `${spec.name.slice(0, 88)} (IMAP #${imapAccountId})` : spec.name.slice(0, 100);
+      const f = fields({
+        name, kind: 'smtp', host: spec.host, port: spec.port, security: spec.security, username: spec.username, password: spec.password ?? null,
+        verifyCert: spec.verifyCert, allowedFrom: spec.allowedFrom, active: spec.active, isDefault: false,
+      }, !cur, cur);
+      if (cur) { await repo.update(cur.id, f, now()); return cur.id; }
+      return repo.create({ ...f, imap_account_id: imapAccountId }, now());
     },
     async get(id: number) { const a = await repo.get(id); if (!a) throw notFound('Account'); return a; },
     /** Every account as compose, the submission relay and the queue filters need it (no secrets). */

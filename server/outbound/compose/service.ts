@@ -11,6 +11,7 @@ import type { TemplatesService, MessageTypesService } from '../templates/service
 import { renderPlaceholders } from '../../lib/placeholders.js';
 import { compose, type ComposeInput, type Composed } from './compose.js';
 import { previewOf } from './preview.js';
+import { accountForFrom } from '../accounts/choose.js';
 
 export type ComposeService = ReturnType<typeof composeService>;
 export interface ComposeDeps extends EnqueueDeps {
@@ -28,9 +29,8 @@ export function composeService(s: ComposeDeps, enqueue: EnqueueFn) {
   /** `senders`: the From addresses an agent is limited to (auth/access); null for admins. */
   async function prepare(input: ComposeInput, senders: string[] | null = null): Promise<Composed> {
     const accounts = await s.accounts.senderAccounts();
-    const account = input.accountId
-      ? accounts.find((a) => a.id === input.accountId)
-      : accounts.find((a) => a.is_default && a.active) ?? accounts.find((a) => a.active);
+    // Without a chosen account: the one that is this From's own (an IMAP account's SMTP side), else the default.
+    const account = input.accountId ? accounts.find((a) => a.id === input.accountId) : accountForFrom(input.from, accounts);
     let template;
     if (input.templateId) {
       template = await s.templates.find(input.templateId);
