@@ -11,7 +11,10 @@ import { accountSession, type AccountSession, type Running, type SessionDeps, ty
 export function createSupervisor(ctx: Ctx, repo: ImapAccountsRepo, deps: Omit<SessionDeps, 'node' | 'opts' | 'log' | 'clock'>, opts: SyncOptions) {
   const log = ctx.log.child({ mod: 'imap' });
   const node = ctx.nodeId;
-  const sessions = new Map<number, { s: AccountSession; version: number }>();
+  // `until`: when this node's lease ends by its own clock (measured from before the acquire or
+  // renew query); past it the node no longer counts the account as held, renewed or not, so a
+  // late tick (a busy event loop) never has it believe it holds what another node took.
+  const sessions = new Map<number, { s: AccountSession; version: number; until: number }>();
   let timer: NodeJS.Timeout | null = null;
   let ticking: Promise<void> = Promise.resolve();
   let running = false;
@@ -32,14 +35,18 @@ export function createSupervisor(ctx: Ctx, repo: ImapAccountsRepo, deps: Omit<Se
       const a = want.get(id);
       if (!a) { await drop(id, true); await repo.setIdleState(id, 'disabled'); continue; }
       if (a.updated_at !== h.version) { await drop(id, false); continue; } // settings changed: a new session below
-      if (!(await repo.renew(id, node, now(), opts.leaseMs))) { log.warn({ evt: 'imap.lease_lost', account: id }, 'lease lost'); await drop(id, false); continue; }
+      const t = now();
+      if (t >= h.until) { log.warn({ evt: 'imap.lease_expired', account: id }, 'lease expired before it was renewed'); await drop(id, false); continue; }
+      if (!(await repo.renew(id, node, t, opts.leaseMs))) { log.warn({ evt: 'imap.lease_lost', account: id }, 'lease lost'); await drop(id, false); continue; }
+      h.until = t + opts.leaseMs;
       await h.s.checkStalled();
     }
     for (const a of accounts) {
       if (!running || sessions.has(a.id)) continue;
-      if (!(await repo.acquire(a.id, node, now(), opts.leaseMs))) continue;
+      const t = now();
+      if (!(await repo.acquire(a.id, node, t, opts.leaseMs))) continue;
       const s = accountSession({ ...deps, node, opts, log: ctx.log, clock: ctx.clock }, a);
-      sessions.set(a.id, { s, version: a.updated_at });
+      sessions.set(a.id, { s, version: a.updated_at, until: t + opts.leaseMs });
       log.info({ evt: 'imap.lease_taken', account: a.id, node }, 'syncing account');
       s.start();
     }
@@ -51,7 +58,7 @@ export function createSupervisor(ctx: Ctx, repo: ImapAccountsRepo, deps: Omit<Se
 
   return {
     /** Account ids this node syncs now. */
-    held: () => [...sessions.keys()],
+    held: () => { const t = now(); return [...sessions].filter(([, h]) => h.until > t).map(([id]) => id); },
     session: (id: number) => sessions.get(id)?.s,
     /** Runs a tick now (an account was changed here: no need to wait for the next one). */
     poke: () => (running ? runTick() : Promise.resolve()),
