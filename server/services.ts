@@ -54,6 +54,7 @@ import { inboxService, type InboxService } from './routing/inbox/service.js';
 import { notificationsService, type NotificationsService } from './notifications/service.js';
 import { followsService, type FollowsService } from './routing/links/follows.js';
 import { linksService, type LinksService } from './routing/links/service.js';
+import { routingSettings } from './routing/settings.js';
 import { accountSource, imapSource, mailboxSource } from './status/sources.js';
 import { mailStatsRepo } from './db/repos/status/stats.js';
 import type { Metrics } from './http/metrics.js';
@@ -170,7 +171,9 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
     await webhooks.emit('mass_email.state', { id: c.id, campaignId: c.campaignId, from: c.from, to: c.to, action: c.action, reason: c.reason ?? null });
   };
   const directory = createDirectory({ ctx });
-  const domains = domainsService({ ctx, auth }, () => directory.invalidate());
+  // The routing hooks' cached mailbox settings and domains are dropped with the directory's snapshot.
+  const routing = routingSettings({ ctx });
+  const domains = domainsService({ ctx, auth }, () => { directory.invalidate(); routing.invalidate(); });
   const credentials = credentialsService({ ctx });
   // Filled below, once every service a hook may call exists; read per message.
   const hooks: PipelineHook[] = [];
@@ -199,11 +202,11 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const testSend = testSender({ ctx, campaigns, templates, accounts });
   const imap = imapService({ ctx, accounts, directory, users: auth.users, mailerLog: mailerLog.record });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
-  const filters = filtersService({ ctx, access });
-  const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record });
-  const autoReply = autoReplyService({ ctx, suppressions, accounts }, enqueue);
+  const filters = filtersService({ ctx, access, settings: routing });
+  const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record, settings: routing });
+  const autoReply = autoReplyService({ ctx, suppressions, accounts, settings: routing }, enqueue);
   const caseReplies = caseReplyService({ ctx, suppressions, accounts, cases, access, inboundView, emit: webhooks.emit }, enqueue);
-  const inbox = inboxService({ ctx, access });
+  const inbox = inboxService({ ctx, access, settings: routing });
   const notifications = notificationsService({ ctx, suppressions, accounts }, enqueue);
   const follows = followsService({ ctx, records, cases });
   const links = linksService({ ctx, notifications, follows, caseOf: (id) => cases.repo.get(id) });

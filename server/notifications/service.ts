@@ -18,10 +18,11 @@ export function notificationsService(s: NotificationsDeps, enqueue: EnqueueFn) {
   const now = () => s.ctx.clock.now();
   const base = () => s.ctx.config.publicUrl.replace(/\/$/, '');
 
-  /** Queues the e-mail of each notification whose user wants them; a failure is logged, never fails routing. */
-  async function email(rows: NotificationRow[]): Promise<number> {
-    const to = await repo.emailAddresses(rows.map((r) => r.user_id));
+  /** Queues the e-mail of each notification (of one message, to these users) whose user wants them; a failure is logged, never fails routing. */
+  async function email(inboundId: number, to: Map<number, string>): Promise<number> {
     if (!to.size) return 0;
+    // The rows (their ids key the e-mails) are read only for the users who want e-mail.
+    const rows = await repo.ofMessage(inboundId, [...to.keys()]);
     const sender = notificationSender(await s.accounts.senderAccounts(), {
       configured: s.ctx.config.notifications?.fromAddress, localDomain: await repo.primaryDomain(), host: s.ctx.config.smtp.hostname || 'localhost',
     });
@@ -55,7 +56,7 @@ export function notificationsService(s: NotificationsDeps, enqueue: EnqueueFn) {
     /** Writes one message's notifications (once per user) and queues their e-mails. */
     async notify(inboundId: number, rows: NewNotification[]): Promise<{ created: number; emailed: number }> {
       const r = await repo.add(inboundId, rows, now());
-      const emailed = await email(r.rows);
+      const emailed = await email(inboundId, r.emailTo);
       if (r.inserted) log.info({ evt: 'notifications.created', inboundId, created: r.inserted, emailed }, 'followers notified');
       return { created: r.inserted, emailed };
     },

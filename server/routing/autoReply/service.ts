@@ -12,8 +12,9 @@ import { autoRepliesRepo } from '../../db/repos/autoReply/replies.js';
 import { readHeaderSection } from '../../lib/headers.js';
 import { mailboxAccount } from '../mailboxAccount.js';
 import { guard, periodBucket, renderReply, threadHeaders, type GuardReason } from './guard.js';
+import { routingSettings, type RoutingSettings } from '../settings.js';
 
-export interface AutoReplyDeps extends EnqueueDeps { accounts: Pick<AccountsService, 'senderAccounts'> }
+export interface AutoReplyDeps extends EnqueueDeps { accounts: Pick<AccountsService, 'senderAccounts'>; settings?: RoutingSettings }
 export type AutoReplyOutcome =
   | { sent: true; to: string; mailboxId: number; messageId: number; duplicate: boolean }
   | { sent: false; reason: GuardReason | 'existing-case' | 'limit' | 'duplicate' | 'no-account'; mailboxId: number };
@@ -32,6 +33,8 @@ const displayName = (from: string | undefined) => {
 
 export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
   const repo = autoRepliesRepo(s.ctx.db);
+  // Mailbox texts and our domains: cached per node (routing/settings.ts).
+  const settings = s.settings ?? routingSettings(s);
   const log = s.ctx.log.child({ mod: 'routing.autoReply' });
 
   return {
@@ -41,13 +44,13 @@ export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
       if (c.routing?.skip) return undefined;
       const ids = [...new Set(c.recipients.filter((r) => (r.kind === 'mailbox' || r.kind === 'catchall') && r.mailbox_id).map((r) => Number(r.mailbox_id)))];
       // One message to two of our mailboxes gets one reply: from the first recipient mailbox that has one.
-      const box = (await repo.mailboxes(ids))[0];
+      const box = (await settings.autoReplyBoxes(ids))[0];
       if (!box) return undefined;
       const routing = c.routing ?? {};
       // With cases, only a message that opened a case is answered; a follow-up on a case is not.
       if (routing.caseId && !routing.caseCreated) return { sent: false, reason: 'existing-case', mailboxId: box.id };
       const headers = (c.head ?? readHeaderSection(c.raw)).fields;
-      const v = guard({ mailFrom: c.msg.mail_from ?? '', headers, kind: c.kind ?? c.msg.kind ?? undefined, ownDomains: await repo.ownDomains() });
+      const v = guard({ mailFrom: c.msg.mail_from ?? '', headers, kind: c.kind ?? c.msg.kind ?? undefined, ownDomains: await settings.ownDomains() });
       if (!v.reply) {
         log.info({ evt: 'autoreply.suppressed', inboundId: c.msg.id, mailboxId: box.id, reason: v.reason }, 'no auto-reply');
         return { sent: false, reason: v.reason, mailboxId: box.id };

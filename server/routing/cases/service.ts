@@ -19,6 +19,10 @@ import { decideThread, referencedIds, reopenAction, subjectTags, type ReopenPoli
 import { caseMessageId, caseOfMessageId, parseCaseToken, replyAddressFor, tokenOfLocal } from './tokens.js';
 import { lessBusy, nextRoundRobin } from './assignment.js';
 import { boundedMemo } from '../../lib/memo.js';
+import { routingSettings, type RoutingSettings } from '../settings.js';
+import { ROUTED_CASE, sharePerMessage, type RoutedCase } from '../perMessage.js';
+import { messageHolders, recordsOfSender } from '../holders.js';
+import { linksRepo } from '../../db/repos/links/links.js';
 
 export const CASE_STATUSES: readonly CaseStatus[] = ['new', 'assigned', 'pending', 'closed'];
 const HOUR = 3_600_000;
@@ -27,11 +31,13 @@ const policyOf = (m: CaseMailboxSettings | undefined): ReopenPolicy =>
   m?.case_reopen === 'never' ? { mode: 'never' } : m?.case_reopen === 'new-after' ? { mode: 'new-after', days: m.case_reopen_days ?? 30 } : { mode: 'reopen' };
 const addressesIn = (v: string | undefined) => [...(v ?? '').matchAll(/[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g)].map((m) => m[0].toLowerCase().replace(/\.$/, ''));
 
-export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: MailerLogRecord }) {
+export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: MailerLogRecord; settings?: RoutingSettings }) {
   /** Webhook events (case.created, case.updated); a failure to queue one is logged, never fails routing. */
   const hook = (event: 'case.created' | 'case.updated', data: Record<string, unknown>, key?: string) =>
     s.emit?.(event, data, key).catch((e: unknown) => s.ctx.log.error({ evt: 'cases.webhook_failed', err: e, event }, 'case webhook event not queued'));
   const repo = casesRepo(s.ctx.db);
+  const settings = s.settings ?? routingSettings(s);
+  const holders = linksRepo(s.ctx.db).holders;
   const key = deriveKey(s.ctx.config.secret, 'case-reply');
   const log = s.ctx.log.child({ mod: 'cases' });
   const now = () => s.ctx.clock.now();
@@ -56,16 +62,18 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
     const r = c.routing!;
     const box = o.boxes[0]!;
     const t = now();
-    // A cheap check first (the exact one is in repo.open).
+    // A cheap check first (the exact one is in repo.open), read with the sender's latest case for the follow-up hint.
+    let followUp: number | null = null;
     if (o.parent === null && o.from) {
-      const recent = await repo.recentBySender(o.from, box.id, t - HOUR);
+      const recent = await repo.recentBySender(o.from, box.id, t - HOUR, followUpMs > 0 ? t - followUpMs : null);
       if (recent.count >= floodPerHour) return held(c, box, o.from, recent.count);
+      followUp = recent.latest;
     }
-    const followUp = o.parent === null && o.from && followUpMs > 0 ? (await repo.recentBySender(o.from, box.id, t - followUpMs)).latest : null;
     const teamId = r.assignTeamId ?? box.teamIds[0] ?? null;
     const choice = await assignee(box, teamId, r.assignUserId);
     const userId = typeof choice === 'number' ? choice : null;
-    const linked = o.from ? await repo.recordsOf(o.from) : {};
+    // The records of every address of the message, read once: the links hook uses them too.
+    const linked = o.from ? recordsOfSender(await messageHolders(c, holders), o.from) : {};
     const opened = await repo.open({
       ...linked,
       subject: o.subject, status: userId ? 'assigned' : 'new', mailbox_id: box.id, team_id: teamId, assigned_user_id: userId, from_addr: o.from,
@@ -75,7 +83,9 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
       quota: o.parent === null ? { since: t - HOUR, max: floodPerHour } : undefined,
       roundRobin: choice !== null && typeof choice === 'object' ? choice : undefined,
     });
-    return 'held' in opened ? held(c, box, o.from, opened.count) : opened;
+    if ('held' in opened) return held(c, box, o.from, opened.count);
+    if (opened.created) sharePerMessage<RoutedCase>(c, ROUTED_CASE, { id: opened.id, subject: o.subject.slice(0, 500), assigned_user_id: opened.assigned_user_id });
+    return opened;
   }
 
   // The alert: one mailer-log entry per sender and mailbox an hour (per node), however much mail is held.
@@ -118,8 +128,8 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
       if (r.skip) return undefined;
       const byAddress = c.recipients.filter((x) => x.kind === 'case' && x.target_id).map((x) => Number(x.target_id));
       const mailboxIds = [...new Set(c.recipients.map((x) => x.mailbox_id).filter((x): x is number => x !== null && x !== undefined).map(Number))];
-      const settings = await repo.mailboxSettings(mailboxIds);
-      const boxes = settings.filter((m) => m.create_cases && m.active);
+      const boxSettings = await settings.caseSettings(mailboxIds);
+      const boxes = boxSettings.filter((m) => m.create_cases && m.active);
       if (!byAddress.length && !boxes.length) return undefined;
       const set = (id: number | null, rung: string | null, created: boolean) => { r.caseId = id; r.caseNumber = id; r.caseCreated = created; r.threadRung = rung; };
       const prior = await repo.ofInbound(c.msg.id);
@@ -140,12 +150,12 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
       const d = decideThread({ replyAddressCases: byAddress, referencedCases, subjectTags: tags, exists: (id) => known.has(id), senderOnCase: (id) => onCase.has(id) });
       const ours = new Set(c.recipients.map((x) => x.address.toLowerCase()));
       const participants = [from, ...addressesIn(h.get('to')), ...addressesIn(h.get('cc')), ...addressesIn(h.get('reply-to'))]
-        .filter((a) => a && !ours.has(a) && !tokenOfLocal(a.split('@')[0]!) && !settings.some((m) => m.address.toLowerCase() === a));
+        .filter((a) => a && !ours.has(a) && !tokenOfLocal(a.split('@')[0]!) && !boxSettings.some((m) => m.address.toLowerCase() === a));
       const joined = { inboundId: c.msg.id, participants, messageId, mailboxIds };
 
       if (d.caseId !== null) {
         const cs = known.get(d.caseId)!;
-        const policyBox = (await repo.mailboxSettings(cs.mailbox_id ? [cs.mailbox_id] : []))[0];
+        const policyBox = cs.mailbox_id ? (boxSettings.find((m) => m.id === cs.mailbox_id) ?? (await settings.caseSettings([cs.mailbox_id]))[0]) : undefined;
         const action = reopenAction({ status: cs.status, closedAt: cs.closed_at, kind, policy: policyOf(policyBox), now: now() });
         if (action === 'new-linked' && policyBox) {
           const opened = await openCase(c, { boxes: [policyBox, ...boxes.filter((b) => b.id !== policyBox.id)], subject, from, joined, parent: cs.id });
@@ -158,6 +168,8 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
         // A person's message (not an out-of-office reply or a bounce) also takes a pending case back to work.
         await repo.attach(cs.id, { ...joined, rung: d.rung, reopened: action === 'reopen' }, { reopen: action === 'reopen', wake: kind === 'normal' }, now());
         set(cs.id, d.rung, false);
+        // Attaching changes neither the subject nor the assignee: the row read above is what links needs.
+        sharePerMessage<RoutedCase>(c, ROUTED_CASE, { id: cs.id, subject: cs.subject, assigned_user_id: cs.assigned_user_id });
         await hook('case.updated', { caseId: cs.id, number: cs.id, change: action === 'reopen' ? 'reopened' : 'message', inboundId: c.msg.id, rung: d.rung }, `case.updated:${cs.id}:in:${c.msg.id}`);
         return { caseId: cs.id, rung: d.rung, reopened: action === 'reopen' };
       }

@@ -15,6 +15,7 @@ import { parseMessage } from '../../lib/mime.js';
 import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
 import { applyActions, compileFilter, explainFilter, runFilters, validateFilter, type Compiled, type FilterDef } from './match.js';
 import { factsOf } from './facts.js';
+import { routingSettings, type RoutingSettings } from '../settings.js';
 
 export interface FilterInput {
   name?: string; mailboxId?: number | null; position?: number; active?: boolean;
@@ -30,8 +31,13 @@ export interface DryRunResult {
 
 const forbidden = (m: string) => new AppError('forbidden', m);
 
-export function filtersService(s: { ctx: Ctx; access: MailAccess }) {
+export function filtersService(s: { ctx: Ctx; access: MailAccess; settings?: RoutingSettings }) {
   const repo = filtersRepo(s.ctx.db);
+  // The filters routing reads are cached per node; every change below drops the cache here at once.
+  const settings = s.settings ?? routingSettings(s);
+  const changed = () => settings.invalidate();
+  // Compiled once per cached row (the rows are shared until the cache reads them again); null: does not compile.
+  const compiledOf = new WeakMap<FilterRow, Compiled | null>();
   const inbound = inboundRepo(s.ctx.db);
   const store = inboundStoreRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'filters' });
@@ -118,6 +124,7 @@ export function filtersService(s: { ctx: Ctx; access: MailAccess }) {
       await checkTargets(row);
       if (row.position === undefined) row.position = await repo.nextPosition(mailboxId);
       const id = await repo.create({ ...row, mailbox_id: mailboxId, active: row.active ?? true }, now());
+      changed();
       log.info({ evt: 'filter.created', id, mailboxId }, 'filter created');
       return (await repo.get(id))!;
     },
@@ -130,6 +137,7 @@ export function filtersService(s: { ctx: Ctx; access: MailAccess }) {
         if (input.position === undefined) patch.position = await repo.nextPosition(patch.mailbox_id as number | null);
       }
       if (Object.keys(patch).length) await repo.update(id, patch, now());
+      changed();
       log.info({ evt: 'filter.updated', id }, 'filter updated');
       return (await repo.get(id))!;
     },
@@ -145,10 +153,12 @@ export function filtersService(s: { ctx: Ctx; access: MailAccess }) {
       [order[i], order[same.indexOf(other)]] = [order[same.indexOf(other)]!, order[i]!];
       const at = now();
       for (const [pos, fid] of order.entries()) await repo.update(fid, { position: pos + 1 }, at);
+      changed();
     },
     async remove(p: Principal, id: number): Promise<void> {
       await get(p, id);
       await repo.remove(id);
+      changed();
       log.info({ evt: 'filter.removed', id }, 'filter removed');
     },
 
@@ -174,13 +184,18 @@ export function filtersService(s: { ctx: Ctx; access: MailAccess }) {
     /** The route hook: the filters that apply to the message's mailboxes, in order, into c.routing. Undefined when none matched. */
     async route(c: StepContext): Promise<unknown> {
       const mailboxIds = [...new Set(c.recipients.map((r) => r.mailbox_id).filter((x): x is number => x !== null))];
-      const rows = await repo.applying(mailboxIds);
+      const rows = await settings.filters(mailboxIds);
       c.routing ??= {};
       if (!rows.length) return undefined;
       const compiled: Array<{ id: number; compiled: Compiled }> = [];
       for (const f of rows) {
-        // A stored filter that no longer compiles (edited by hand) is passed over, not fatal to the message.
-        try { compiled.push({ id: f.id, compiled: compileFilter(defOf(f)) }); } catch (e) { log.warn({ evt: 'filter.broken', id: f.id, err: (e as Error).message }, 'filter does not compile'); }
+        let x = compiledOf.get(f);
+        if (x === undefined) {
+          // A stored filter that no longer compiles (edited by hand) is passed over, not fatal to the message.
+          try { x = compileFilter(defOf(f)); } catch (e) { x = null; log.warn({ evt: 'filter.broken', id: f.id, err: (e as Error).message }, 'filter does not compile'); }
+          compiledOf.set(f, x);
+        }
+        if (x) compiled.push({ id: f.id, compiled: x });
       }
       const root = c.root ??= parseMessage(withHeaderBoundary(c.raw, c.head ??= readHeaderSection(c.raw)));
       const facts = factsOf(root, {

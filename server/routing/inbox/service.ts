@@ -11,6 +11,7 @@ import { invalid, notFound, conflict } from '../../errors.js';
 import { mailboxIdsOf, type MailAccess, type Principal } from '../../auth/access.js';
 import { inboxItemsRepo, type InboxItemRow } from '../../db/repos/inbox/items.js';
 import { inboxFoldersRepo, type FolderRow, type InboxMailbox } from '../../db/repos/inbox/folders.js';
+import { routingSettings, type RoutingSettings } from '../settings.js';
 import { BULK_MAX, FOLDER_MAX, TAGS_PER_ITEM, flagsOf, folderName, landings, mailboxesOf, tagOf, tagsOf, type BulkAction, type MatchedFilter } from './decide.js';
 
 export type InboxView = 'inbox' | 'archived' | 'all';
@@ -25,8 +26,9 @@ export interface MailboxCounts extends InboxMailbox {
 }
 export type { InboxItemRow, FolderRow };
 
-export function inboxService(s: { ctx: Ctx; access: MailAccess }) {
+export function inboxService(s: { ctx: Ctx; access: MailAccess; settings?: RoutingSettings }) {
   const items = inboxItemsRepo(s.ctx.db);
+  const settings = s.settings ?? routingSettings(s);
   const folders = inboxFoldersRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'inbox' });
   const now = () => s.ctx.clock.now();
@@ -73,6 +75,24 @@ export function inboxService(s: { ctx: Ctx; access: MailAccess }) {
     return tag;
   }
 
+  /**
+   * The filters that matched, as the filters hook read them (the same cached rows: no read), and
+   * any it no longer holds (a cache read again in between) from the table.
+   */
+  async function matchedFilters(recipients: StepContext['recipients'], ids: number[]): Promise<MatchedFilter[]> {
+    if (!ids.length) return [];
+    const mailboxIds = [...new Set(recipients.map((x) => x.mailbox_id).filter((x): x is number => x !== null))];
+    const cached = new Map((await settings.filters(mailboxIds)).map((f) => [f.id, f]));
+    const missing = ids.filter((id) => !cached.has(id));
+    const read = new Map((await items.filters(missing)).map((f) => [f.id, f]));
+    return ids.flatMap((id) => {
+      const f = cached.get(id);
+      if (f) return [{ id: f.id, mailbox_id: f.mailbox_id, actions: f.actions } as MatchedFilter];
+      const x = read.get(id);
+      return x ? [x as MatchedFilter] : [];
+    });
+  }
+
   async function bulk(p: Principal, b: BulkInput): Promise<{ updated: number }> {
     const rows = await reach(p, b.ids);
     const ids = rows.map((r) => r.id);
@@ -97,7 +117,7 @@ export function inboxService(s: { ctx: Ctx; access: MailAccess }) {
       const caseIds = c.recipients.filter((x) => x.kind === 'case' && x.target_id !== null).map((x) => Number(x.target_id));
       const boxes = mailboxesOf(c.recipients, await items.caseMailboxes(caseIds));
       if (!boxes.length) return undefined;
-      const matched = (await items.filters(r.matchedFilters ?? [])) as MatchedFilter[];
+      const matched = await matchedFilters(c.recipients, r.matchedFilters ?? []);
       const at = now();
       const land = landings(boxes, r, matched);
       const fresh = [];

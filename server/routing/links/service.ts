@@ -12,7 +12,10 @@ import type { FollowsService } from './follows.js';
 import { linksRepo, type LinkedMessage, type MessageLink } from '../../db/repos/links/links.js';
 import { parseMessage } from '../../lib/mime.js';
 import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
-import { addressRoles, linkRows, notifyTargets, quietReason, type LinkRecordType } from './logic.js';
+import { boundedMemo } from '../../lib/memo.js';
+import { linkRows, notifyTargets, quietReason, type LinkRecordType } from './logic.js';
+import { messageHolders } from '../holders.js';
+import { ROUTED_CASE, sharedValue, type RoutedCase } from '../perMessage.js';
 
 export interface LinksDeps {
   ctx: Ctx;
@@ -27,6 +30,10 @@ export function linksService(s: LinksDeps) {
   const repo = linksRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'routing.links' });
   const oldMs = () => (s.ctx.config.notifications?.oldMailHours ?? 24) * HOUR;
+  // An assignee's automatic follow is an insert-ignore whose row then stays (unfollowing keeps it):
+  // made once per case and assignee in this process, not once per message of the case.
+  const followed = boundedMemo((a: { userId: number; caseId: number }) => s.follows.autoFollow(a.userId, 'case', a.caseId),
+    { max: 10_000, key: (a) => `${a.userId}:${a.caseId}` });
 
   return {
     repo,
@@ -36,17 +43,18 @@ export function linksService(s: LinksDeps) {
       if (r.skip) return undefined;
       const head = (c.head ??= readHeaderSection(c.raw));
       const h = (c.root ??= parseMessage(withHeaderBoundary(c.raw, head))).headers;
-      const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
-      const roles = addressRoles({ from, to: h.all('to').join(', '), cc: h.all('cc').join(', ') });
-      const holders = await repo.holders([...roles.keys()]);
+      // Read by the cases hook already when it opened a case.
+      const { from, roles, holders } = await messageHolders(c, repo.holders);
       const links = linkRows(holders, roles);
       const now = s.ctx.clock.now();
       await repo.write(c.msg.id, links, now);
 
       const caseId = r.caseId ?? null;
-      const cs = caseId !== null ? await s.caseOf(caseId) : undefined;
+      // The case the cases hook opened or joined for this message, else read.
+      const handed = caseId !== null ? await sharedValue<RoutedCase>(c, ROUTED_CASE) : undefined;
+      const cs = caseId !== null ? (handed?.id === caseId ? handed : await s.caseOf(caseId)) : undefined;
       // As EspoCRM does: the assignee follows the case (unless they unfollowed it).
-      if (cs?.assigned_user_id) await s.follows.autoFollow(cs.assigned_user_id, 'case', cs.id);
+      if (cs?.assigned_user_id) await followed({ userId: cs.assigned_user_id, caseId: cs.id });
 
       const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
       if (quiet) {
@@ -56,7 +64,7 @@ export function linksService(s: LinksDeps) {
       const targets = [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
         ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
       const follows = await s.follows.repo.ofTargets(targets);
-      const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from).map((x) => x.id));
+      const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from && roles.has(from)).map((x) => x.id));
       const who = notifyTargets({ follows, caseId: cs?.id ?? null, links, senderUserIds });
       if (!who.length) return links.length ? { links: links.length, notified: 0 } : undefined;
       const names = await repo.names(who.flatMap((w) => (w.kind === 'record-mail' && w.recordType ? [{ type: w.recordType, id: w.recordId! }] : [])));

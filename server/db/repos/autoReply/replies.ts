@@ -30,8 +30,8 @@ export function autoRepliesRepo(db: Db) {
      */
     async claim(r: { mailboxId: number; sender: string; bucket: number; maxPerPeriod: number; trigger: string; inboundId: number }, now: number):
       Promise<AutoReplyRow | null> {
-      const had = await byTrigger(r.trigger);
-      if (had) return had;
+      // A re-run's trigger row makes every insert below a no-op: the first read after it finds that row.
+      if (r.maxPerPeriod < 1) return (await byTrigger(r.trigger)) ?? null;
       for (let slot = 0; slot < r.maxPerPeriod; slot++) {
         // No conflict target: a clash on either unique key is ignored (SQLite ON CONFLICT DO NOTHING, MySQL INSERT IGNORE).
         await k('auto_replies').insert({ mailbox_id: r.mailboxId, sender: r.sender.slice(0, 191), bucket: r.bucket, slot, trigger_key: r.trigger, inbound_id: r.inboundId, created_at: now })

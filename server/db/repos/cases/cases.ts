@@ -1,8 +1,9 @@
 /*
  * Writes: cases, case_mailboxes, case_messages, case_message_ids, case_participants, case_rr_pointers.
- * Reads: those, mailboxes, mailbox_teams, team_users, users, inbound_messages, records, record_emails, email_addresses.
+ * Reads: those, mailboxes, mailbox_teams, team_users, users, inbound_messages.
  * Email-to-case storage. Every write a routed message makes is keyed by its inbound id (unique),
- * so routing it again changes nothing; the round-robin pointer moves under a row lock.
+ * so routing it again changes nothing; the round-robin pointer moves under a row lock. Writes of
+ * one message are few statements: rows of a table in one insert, the case's status in one update.
  */
 import type { Knex } from 'knex';
 import type { Db } from '../../connect.js';
@@ -46,6 +47,8 @@ const toCase = (r: DbRow): CaseRow => ({
 export function casesRepo(db: Db) {
   const k = db.knex;
   const mysql = db.dialect === 'mysql';
+  // Teams whose round-robin pointer row this process has seen made: the insert-ignore is not repeated per case.
+  const pointerMade = new Set<number>();
 
   async function record(trx: Knex.Transaction | Knex, caseId: number, j: Joined, now: number) {
     await trx('case_messages').insert({ inbound_id: j.inboundId, case_id: caseId, rung: j.rung, reopened: j.reopened, at: now }).onConflict('inbound_id').ignore();
@@ -101,10 +104,17 @@ export function casesRepo(db: Db) {
     async rememberMessageId(messageId: string, caseId: number, direction: 'in' | 'out', now: number) {
       await k('case_message_ids').insert({ message_id: messageId.slice(0, 191), case_id: caseId, direction, at: now }).onConflict('message_id').ignore();
     },
-    /** Cases this sender opened on this mailbox since `since`: count and the newest id. */
-    async recentBySender(fromAddr: string, mailboxId: number, since: number): Promise<{ count: number; latest: number | null }> {
-      const r = await k('cases').where({ from_addr: fromAddr, mailbox_id: mailboxId }).where('created_at', '>=', since).count({ n: '*' }).max({ latest: 'id' }).first();
-      return { count: Number(r?.n ?? 0), latest: numOrNull(r?.latest) };
+    /**
+     * Cases this sender opened on this mailbox: how many since `since`, and the newest id since
+     * `latestSince` (null: not asked), in one read.
+     */
+    async recentBySender(fromAddr: string, mailboxId: number, since: number, latestSince: number | null = since): Promise<{ count: number; latest: number | null }> {
+      const from = latestSince === null ? since : Math.min(since, latestSince);
+      const q = k('cases').where({ from_addr: fromAddr, mailbox_id: mailboxId }).where('created_at', '>=', from)
+        .sum({ n: k.raw('CASE WHEN created_at >= ? THEN 1 ELSE 0 END', [since]) });
+      if (latestSince !== null) q.max({ latest: k.raw('CASE WHEN created_at >= ? THEN id END', [latestSince]) });
+      const r = (await q.first()) as { n?: number | string | null; latest?: number | string | null } | undefined;
+      return { count: Number(r?.n ?? 0), latest: latestSince === null ? null : numOrNull(r?.latest) };
     },
     /**
      * Opens the case of an inbound message once: a second call (re-routed message) returns the first case.
@@ -114,20 +124,32 @@ export function casesRepo(db: Db) {
      * see the count below the quota: at most `quota.max` open, the rest answer `held` with the count.
      */
     async open(c: NewCase, j: Joined, now: number, o: { quota?: { since: number; max: number }; roundRobin?: RoundRobin } = {}):
-      Promise<{ id: number; created: boolean } | { held: true; count: number }> {
+      Promise<{ id: number; created: boolean; assigned_user_id: number | null } | { held: true; count: number }> {
       const { quota, roundRobin: rr } = o;
       // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
-      if (rr) await k('case_rr_pointers').insert({ team_id: rr.teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
+      // Once per team and process: the row is never removed while its team exists.
+      if (rr && !pointerMade.has(rr.teamId)) {
+        await k('case_rr_pointers').insert({ team_id: rr.teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
+        pointerMade.add(rr.teamId);
+      }
       return withTxRetry(() => k.transaction(async (trx) => {
         const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
         // The lock comes first: InnoDB's snapshot starts at a transaction's first plain read, and the
         // count must see every case committed before the lock was granted.
         if (guard && mysql) await trx('mailboxes').where({ id: c.mailbox_id }).forUpdate().first('id');
-        const prior = await trx('cases').where({ inbound_id: c.inbound_id }).first('id');
-        if (prior) { await record(trx, Number(prior.id), j, now); return { id: Number(prior.id), created: false }; }
+        // The message's earlier case (a re-run) and the sender's count, in one read.
+        const first = await trx.select({
+          prior: trx('cases').where({ inbound_id: c.inbound_id }).select('id').limit(1),
+          ...(guard ? { n: trx('cases').where({ from_addr: c.from_addr, mailbox_id: c.mailbox_id }).where('created_at', '>=', guard.since).count('*') } : {}),
+        }).first() as { prior: number | string | null; n?: number | string } | undefined;
+        const prior = numOrNull(first?.prior);
+        if (prior !== null) {
+          await record(trx, prior, j, now);
+          // Not a new case: its assignee is not needed (nothing is handed on).
+          return { id: prior, created: false, assigned_user_id: null };
+        }
         if (guard) {
-          const r = await trx('cases').where({ from_addr: c.from_addr, mailbox_id: c.mailbox_id }).where('created_at', '>=', guard.since).count({ n: '*' }).first();
-          const count = Number(r?.n ?? 0);
+          const count = Number(first?.n ?? 0);
           if (count >= guard.max) return { held: true as const, count };
         }
         // The pointer moves in the transaction that opens the case: a crash or a held message never skips anyone.
@@ -135,7 +157,7 @@ export function casesRepo(db: Db) {
         const row = { ...c, assigned_user_id: assigned, status: assigned ? 'assigned' as const : c.status };
         const [id] = await trx('cases').insert({ ...row, subject: c.subject.slice(0, 500), assigned_at: assigned ? now : null, created_at: now, updated_at: now });
         await record(trx, Number(id), j, now);
-        return { id: Number(id), created: true };
+        return { id: Number(id), created: true, assigned_user_id: assigned ?? null };
       }));
     },
     /**
@@ -148,27 +170,20 @@ export function casesRepo(db: Db) {
         await record(trx, caseId, j, now);
         if (!first) return;
         const waking = [...(o.reopen ? ['closed'] : []), ...(o.wake ? ['pending'] : [])];
-        if (waking.length) {
-          await trx('cases').where({ id: caseId }).whereIn('status', waking)
-            .update({ status: k.raw("CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END"), closed_at: null, updated_at: now });
-        }
-        await trx('cases').where({ id: caseId }).update({ updated_at: now });
+        if (!waking.length) { await trx('cases').where({ id: caseId }).update({ updated_at: now }); return; }
+        // One update: a waking status goes back to work, any other stays. closed_at is set first because
+        // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
+        const inWaking = `status IN (${waking.map(() => '?').join(', ')})`;
+        await trx('cases').where({ id: caseId }).update({
+          closed_at: k.raw(`CASE WHEN ${inWaking} THEN NULL ELSE closed_at END`, waking),
+          status: k.raw(`CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END`, waking),
+          updated_at: now,
+        });
       }));
     },
     /** Active members of a team, ascending ids. */
     async activeMembers(teamId: number): Promise<number[]> {
       return ids((await k('team_users').join('users', 'users.id', 'team_users.user_id').where('team_users.team_id', teamId).where('users.active', true).select('users.id').orderBy('users.id')).map((r: DbRow) => r.id));
-    },
-    /** The CRM records of a sender's address: the oldest contact (and its account), else an account, else a lead. */
-    async recordsOf(address: string): Promise<{ account_id: number | null; contact_id: number | null; lead_id: number | null }> {
-      const rows = await k('records').join('record_emails', 'record_emails.record_id', 'records.id').join('email_addresses', 'email_addresses.id', 'record_emails.email_id')
-        .where('email_addresses.address', address.toLowerCase()).select('records.id', 'records.type', 'records.account_id').orderBy('records.id').limit(50);
-      const of = (type: string) => rows.find((r: DbRow) => r.type === type);
-      const contact = of('contact'), account = of('account'), lead = of('lead');
-      return {
-        contact_id: contact ? Number(contact.id) : null, account_id: numOrNull(contact?.account_id) ?? (account ? Number(account.id) : null),
-        lead_id: !contact && lead ? Number(lead.id) : null,
-      };
     },
     async userActive(userId: number): Promise<boolean> { const r = await k('users').where({ id: userId }).first('active'); return Boolean(r?.active); },
     /** Open cases and the last assignment time per user (users with none included). */

@@ -78,18 +78,24 @@ export function inboxItemsRepo(db: Db) {
     /** Writes the items of a message that are not there yet; answers how many it wrote. */
     async deliver(inboundId: number, copy: { subject: string; from: string; at: number; caseId: number | null }, items: NewItem[], now: number): Promise<number> {
       // InnoDB may pick two workers' inserts next to each other in the unique index as a deadlock: the whole transaction runs again.
-      return withTxRetry(() => k.transaction(async (trx) => {
+      // Without tags an item is one insert: no transaction is needed to keep it whole.
+      const run = items.some((i) => i.tags.length) ? (fn: (q: Knex | Knex.Transaction) => Promise<number>) => k.transaction(fn) : (fn: (q: Knex) => Promise<number>) => fn(k);
+      return withTxRetry(() => run(async (trx) => {
         const have = new Set((await trx('inbox_items').where({ inbound_id: inboundId }).select('mailbox_id')).map((r: DbRow) => Number(r.mailbox_id)));
         const fresh = items.filter((i) => !have.has(i.mailboxId));
         if (!fresh.length) return 0;
-        await trx('inbox_items').insert(fresh.map((i) => ({
+        const [inserted] = await trx('inbox_items').insert(fresh.map((i) => ({
           inbound_id: inboundId, mailbox_id: i.mailboxId, folder_id: i.folderId, read: i.read, archived: false, subject: copy.subject.slice(0, 500),
           from_addr: copy.from.slice(0, 320), case_id: copy.caseId, at: copy.at, created_at: now, updated_at: now,
         }))).onConflict(['inbound_id', 'mailbox_id']).ignore();
-        const ids = new Map((await trx('inbox_items').where({ inbound_id: inboundId }).whereIn('mailbox_id', fresh.map((i) => i.mailboxId)).select('id', 'mailbox_id'))
-          .map((r: DbRow) => [Number(r.mailbox_id), Number(r.id)]));
+        if (!fresh.some((i) => i.tags.length)) return fresh.length;
+        // One new item: its id is the insert's (an ignored insert answers 0 on MariaDB; on SQLite none can be
+        // ignored here, the check above ran in this transaction on the only connection). Several: read back.
+        const ids = fresh.length === 1 && Number(inserted) > 0 ? new Map([[fresh[0]!.mailboxId, Number(inserted)]])
+          : new Map((await trx('inbox_items').where({ inbound_id: inboundId }).whereIn('mailbox_id', fresh.map((i) => i.mailboxId)).select('id', 'mailbox_id'))
+            .map((r: DbRow) => [Number(r.mailbox_id), Number(r.id)]));
         const tags = fresh.flatMap((i) => i.tags.map((tag) => ({ item_id: ids.get(i.mailboxId)!, tag })));
-        if (tags.length) await trx('inbox_item_tags').insert(tags).onConflict(['item_id', 'tag']).ignore();
+        await trx('inbox_item_tags').insert(tags).onConflict(['item_id', 'tag']).ignore();
         return fresh.length;
       }));
     },

@@ -26,15 +26,19 @@ export function linksRepo(db: Db) {
     async holders(addresses: string[]): Promise<Holder[]> {
       if (!addresses.length) return [];
       const list = [...new Set(addresses.map((a) => a.slice(0, 320)))].slice(0, 500);
-      const recs = await k('email_addresses as ea').join('record_emails as re', 're.email_id', 'ea.id').join('records as r', 'r.id', 're.record_id')
-        .whereIn('ea.address', list).select('r.id', 'r.type', 'r.account_id', 'ea.address');
-      // users.email is stored as typed: compared lower-cased (the users table is small).
-      const users = await k('users').whereRaw(`LOWER(email) IN (${list.map(() => '?').join(', ')})`, list).where('active', true).select('id', { address: k.raw('LOWER(email)') });
-      const personal = await k('mailboxes').whereIn('address', list).whereNotNull('user_id').select({ id: 'user_id' }, 'address');
-      return [
-        ...recs.map((r: DbRow) => ({ type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) })),
-        ...[...users, ...personal].map((r: DbRow) => ({ type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null })),
-      ];
+      // One statement: records by their shared addresses, active users by their own address, and
+      // the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order).
+      const rows: DbRow[] = await k('email_addresses as ea').join('record_emails as re', 're.email_id', 'ea.id').join('records as r', 'r.id', 're.record_id')
+        .whereIn('ea.address', list).select('r.id', 'r.type', 'r.account_id', 'ea.address', { part: k.raw('1') })
+        // users.email is stored as typed: compared lower-cased (the users table is small).
+        .unionAll((u) => { u.from('users').whereRaw(`LOWER(email) IN (${list.map(() => '?').join(', ')})`, list).where('active', true)
+          .select('id', { type: k.raw("'user'") }, { account_id: k.raw('NULL') }, { address: k.raw('LOWER(email)') }, { part: k.raw('2') }); })
+        .unionAll((m) => { m.from('mailboxes').whereIn('address', list).whereNotNull('user_id')
+          .select({ id: 'user_id' }, { type: k.raw("'user'") }, { account_id: k.raw('NULL') }, 'address', { part: k.raw('3') }); })
+        .orderBy('part');
+      return rows.map((r) => (Number(r.part) !== 1
+        ? { type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null }
+        : { type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) }));
     },
     /** Writes a message's links; rows it has already are kept as they are. */
     async write(inboundId: number, rows: LinkRow[], now: number): Promise<void> {

@@ -25,18 +25,30 @@ export function notificationsRepo(db: Db) {
   const withMessage = () => k('notifications as n').leftJoin('inbound_messages as m', 'm.id', 'n.inbound_id').select('n.*', 'm.subject', 'm.from_addr');
   return {
     /**
-     * Inserts the notifications of one message (those a user has already are skipped) and
-     * answers every row of this message for these users: new and earlier ones alike.
+     * Inserts the notifications of one message (those a user has already are skipped). Answers
+     * how many were new and, read in the same statement, the addresses of these users who want
+     * notifications by email (as `emailAddresses`).
      */
-    async add(inboundId: number, rows: NewNotification[], now: number): Promise<{ rows: NotificationRow[]; inserted: number }> {
-      if (!rows.length) return { rows: [], inserted: 0 };
+    async add(inboundId: number, rows: NewNotification[], now: number): Promise<{ inserted: number; emailTo: Map<number, string> }> {
+      if (!rows.length) return { inserted: 0, emailTo: new Map() };
       const users = rows.map((r) => r.user_id);
-      const had = new Set((await k('notifications').where({ inbound_id: inboundId }).whereIn('user_id', users).select('user_id')).map((r: DbRow) => Number(r.user_id)));
+      const state: DbRow[] = await k('users as u').whereIn('u.id', users).select('u.id', 'u.email', 'u.active', {
+        had: k('notifications as n').where('n.inbound_id', inboundId).whereRaw('?? = ??', ['n.user_id', 'u.id']).select('n.user_id').limit(1),
+        wants: k('notification_settings as s').whereRaw('?? = ??', ['s.user_id', 'u.id']).select('s.email').limit(1),
+      });
+      const had = new Set(state.filter((r) => r.had !== null && r.had !== undefined).map((r) => Number(r.id)));
       const fresh = rows.filter((r) => !had.has(r.user_id));
       if (fresh.length) {
         await k('notifications').insert(fresh.map((r) => ({ ...r, title: r.title.slice(0, 500), read_at: null, created_at: now }))).onConflict(['user_id', 'inbound_id']).ignore();
       }
-      return { rows: (await withMessage().where('n.inbound_id', inboundId).whereIn('n.user_id', users).orderBy('n.id')).map(toRow), inserted: fresh.length };
+      const emailTo = new Map(state.filter((r) => Boolean(r.wants) && Boolean(r.active) && r.email !== null && String(r.email).includes('@'))
+        .map((r) => [Number(r.id), String(r.email)]));
+      return { inserted: fresh.length, emailTo };
+    },
+    /** Every notification of one message for these users (new and earlier ones alike), with the message's subject and sender. */
+    async ofMessage(inboundId: number, userIds: number[]): Promise<NotificationRow[]> {
+      if (!userIds.length) return [];
+      return (await withMessage().where('n.inbound_id', inboundId).whereIn('n.user_id', userIds).orderBy('n.id')).map(toRow);
     },
     async list(userId: number, o: { unread?: boolean; limit: number; offset: number }): Promise<{ items: NotificationRow[]; total: number }> {
       const base = k('notifications as n').where('n.user_id', userId);
