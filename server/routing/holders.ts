@@ -4,10 +4,8 @@
  * Also the pure choice of a new case's records among them (oldest contact and its account,
  * else an account, else a lead).
  */
-import type { StepContext } from '../inbound/pipeline/steps.js';
+import { rootOf, type StepContext } from '../inbound/pipeline/steps.js';
 import type { Holder, LinkRole } from '../db/repos/links/links.js';
-import { parseMessage } from '../lib/mime.js';
-import { readHeaderSection, withHeaderBoundary } from '../lib/headers.js';
 import { addressRoles } from './links/logic.js';
 import { perMessage } from './perMessage.js';
 
@@ -16,8 +14,7 @@ export interface MessageHolders { from: string; roles: Map<string, LinkRole>; ho
 /** The message's addresses with their roles and who holds them (one read per message, whichever hook asks first). */
 export function messageHolders(c: StepContext, load: (addresses: string[]) => Promise<Holder[]>): Promise<MessageHolders> {
   return perMessage(c, 'holders', async () => {
-    const head = (c.head ??= readHeaderSection(c.raw));
-    const h = (c.root ??= parseMessage(withHeaderBoundary(c.raw, head))).headers;
+    const h = rootOf(c).headers;
     const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
     const roles = addressRoles({ from, to: h.all('to').join(', '), cc: h.all('cc').join(', ') });
     // The sender's address as stored too (the cases hook matches it exactly), first: it is never cut off.

@@ -119,8 +119,9 @@ export interface PipelineHook { name: string; when(c: StepContext): boolean; run
 
 // The header section ends at its first non-header line (server/lib/headers.ts), whatever the MIME reader would skip.
 /** The header section as it came, read once per message (parse, authenticate and the MIME reader use it). */
-const headOf = (c: StepContext) => (c.head ??= readHeaderSection(c.raw));
-const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw, headOf(c))));
+export const headOf = (c: StepContext) => (c.head ??= readHeaderSection(c.raw));
+/** The parsed message, once per message whichever step or route hook asks first. */
+export const rootOf = (c: StepContext) => (c.root ??= parseMessage(withHeaderBoundary(c.raw, headOf(c))));
 
 /** `budgetMs`: each route hook's budget (the worker budgets the other steps). */
 export function buildSteps(hooks: readonly PipelineHook[], budgetMs = DEFAULT_STEP_BUDGET_MS): Step[] {

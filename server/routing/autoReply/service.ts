@@ -7,9 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Ctx } from '../../context.js';
 import type { EnqueueDeps, EnqueueFn } from '../../outbound/enqueue.js';
 import type { AccountsService } from '../../outbound/accounts/service.js';
-import type { StepContext } from '../../inbound/pipeline/steps.js';
+import { headOf, type StepContext } from '../../inbound/pipeline/steps.js';
 import { autoRepliesRepo } from '../../db/repos/autoReply/replies.js';
-import { readHeaderSection } from '../../lib/headers.js';
 import { mailboxAccount } from '../mailboxAccount.js';
 import { guard, periodBucket, renderReply, threadHeaders, type GuardReason } from './guard.js';
 import { routingSettings, type RoutingSettings } from '../settings.js';
@@ -49,7 +48,7 @@ export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
       const routing = c.routing ?? {};
       // With cases, only a message that opened a case is answered; a follow-up on a case is not.
       if (routing.caseId && !routing.caseCreated) return { sent: false, reason: 'existing-case', mailboxId: box.id };
-      const headers = (c.head ?? readHeaderSection(c.raw)).fields;
+      const headers = headOf(c).fields;
       const v = guard({ mailFrom: c.msg.mail_from ?? '', headers, kind: c.kind ?? c.msg.kind ?? undefined, ownDomains: await settings.ownDomains() });
       if (!v.reply) {
         log.info({ evt: 'autoreply.suppressed', inboundId: c.msg.id, mailboxId: box.id, reason: v.reason }, 'no auto-reply');

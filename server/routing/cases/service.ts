@@ -7,13 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../context.js';
 import type { WebhookEmit } from '../../webhooks/events.js';
 import type { MailerLogRecord } from '../../operations/types.js';
-import type { StepContext } from '../../inbound/pipeline/steps.js';
+import { rootOf, type StepContext } from '../../inbound/pipeline/steps.js';
 import type { RecipientResolver } from '../../inbound/directory.js';
 import { casesRepo, type CaseMailboxSettings, type CaseRow, type CaseStatus, type Joined, type RoundRobin } from '../../db/repos/cases/cases.js';
 import type { ListQuery } from '../../db/list.js';
 import { deriveKey } from '../../lib/keys.js';
-import { parseMessage } from '../../lib/mime.js';
-import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
 import { invalid, notFound } from '../../errors.js';
 import { decideThread, referencedIds, reopenAction, subjectTags, type ReopenPolicy } from './threading.js';
 import { caseMessageId, caseOfMessageId, parseCaseToken, replyAddressFor, tokenOfLocal } from './tokens.js';
@@ -135,8 +133,7 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
       const prior = await repo.ofInbound(c.msg.id);
       if (prior) { set(prior.case_id, prior.rung, prior.rung === 'new'); return { caseId: prior.case_id, rung: prior.rung, again: true }; }
 
-      const head = (c.head ??= readHeaderSection(c.raw));
-      const h = (c.root ??= parseMessage(withHeaderBoundary(c.raw, head))).headers;
+      const h = rootOf(c).headers;
       const kind = c.kind ?? c.msg.kind ?? 'normal';
       const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
       const subject = (c.fields.subject ?? c.msg.subject ?? h.get('subject') ?? '').slice(0, 500);

@@ -5,7 +5,7 @@
  * decisions into c.routing. It writes no row, so routing a message again gives the same answer.
  */
 import type { Ctx } from '../../context.js';
-import type { StepContext, RoutingState } from '../../inbound/pipeline/steps.js';
+import { rootOf, type StepContext, type RoutingState } from '../../inbound/pipeline/steps.js';
 import { AppError, invalid, notFound, type FieldError } from '../../errors.js';
 import { filtersRepo, type FilterRow } from '../../db/repos/filters/filters.js';
 import { inboundRepo } from '../../db/repos/inbound/views.js';
@@ -197,7 +197,7 @@ export function filtersService(s: { ctx: Ctx; access: MailAccess; settings?: Rou
         }
         if (x) compiled.push({ id: f.id, compiled: x });
       }
-      const root = c.root ??= parseMessage(withHeaderBoundary(c.raw, c.head ??= readHeaderSection(c.raw)));
+      const root = rootOf(c);
       const facts = factsOf(root, {
         spf: c.fields.spf ?? c.msg.spf, dkim: c.fields.dkim ?? c.msg.dkim, dmarc: c.fields.dmarc ?? c.msg.dmarc,
         kind: c.kind ?? c.fields.kind ?? c.msg.kind, size: c.msg.size, from_addr: c.fields.from_addr ?? c.msg.from_addr,

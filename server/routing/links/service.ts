@@ -6,12 +6,10 @@
  * Also the reads of the pages: a message's linked records, a record's messages.
  */
 import type { Ctx } from '../../context.js';
-import type { StepContext } from '../../inbound/pipeline/steps.js';
+import { rootOf, type StepContext } from '../../inbound/pipeline/steps.js';
 import type { NotificationsService } from '../../notifications/service.js';
 import type { FollowsService } from './follows.js';
 import { linksRepo, type LinkedMessage, type MessageLink } from '../../db/repos/links/links.js';
-import { parseMessage } from '../../lib/mime.js';
-import { readHeaderSection, withHeaderBoundary } from '../../lib/headers.js';
 import { boundedMemo } from '../../lib/memo.js';
 import { linkRows, notifyTargets, quietReason, type LinkRecordType } from './logic.js';
 import { messageHolders } from '../holders.js';
@@ -41,8 +39,7 @@ export function linksService(s: LinksDeps) {
     async route(c: StepContext): Promise<unknown> {
       const r = c.routing ?? {};
       if (r.skip) return undefined;
-      const head = (c.head ??= readHeaderSection(c.raw));
-      const h = (c.root ??= parseMessage(withHeaderBoundary(c.raw, head))).headers;
+      const h = rootOf(c).headers;
       // Read by the cases hook already when it opened a case.
       const { from, roles, holders } = await messageHolders(c, repo.holders);
       const links = linkRows(holders, roles);
