@@ -3,6 +3,7 @@
  * (the default active account, as auto-reply falls back to), and its short text. No part of
  * the message body is copied: the subject, the sender and a link to the page.
  */
+import { accountForFrom } from '../outbound/accounts/choose.js';
 
 export interface SenderChoice { id: number; allowed_from: string[]; is_default: boolean; active: boolean; message_type_id: number | null }
 
@@ -14,7 +15,8 @@ export interface SenderChoice { id: number; allowed_from: string[]; is_default: 
 export function notificationSender(
   accounts: readonly SenderChoice[], o: { configured?: string; localDomain?: string | null; host: string },
 ): { account: SenderChoice; from: string } | null {
-  const account = [...accounts].filter((a) => a.active).sort((a, b) => Number(b.is_default) - Number(a.is_default))[0];
+  // No From of its own to match: the default active account, else any active one (compose's fallback).
+  const account = accountForFrom(null, accounts);
   if (!account) return null;
   if (o.configured) return { account, from: o.configured };
   const entries = account.allowed_from.map((e) => e.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
