@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config, type Role } from './config.js';
 import { createLogger } from './log.js';
 import { openDb, type Db } from './db/connect.js';
-import { migrateLatest } from './db/migrate.js';
+import { migrateLatest, migrateUnlock } from './db/migrate.js';
 import { systemClock } from './context.js';
 import { authService, type AuthService } from './auth/service.js';
 import { randomPassword } from './auth/passwords.js';
@@ -36,9 +36,11 @@ config/default.json, the POSTERN_CONFIG file and POSTERN_* environment variables
   serve: `Usage: postern serve [--roles smtp,http,worker,scheduler]
 
 Runs the configured roles until SIGTERM or SIGINT, then stops gracefully.`,
-  migrate: `Usage: postern migrate
+  migrate: `Usage: postern migrate [--unlock]
 
-Applies pending database migrations (also done at every start) and exits.`,
+Applies pending database migrations (also done at every start) and exits. A node that starts
+while another migrates waits for it. --unlock clears the lock a node left when it died while
+migrating (only when no node is migrating), then migrates.`,
   'user create': `Usage: postern user create --username NAME [--password PW] [--role admin|agent] [--email ADDR] [--name "Full Name"]
 
 Creates a user (role admin unless --role agent). Without --password a random one is generated and printed.`,
@@ -59,7 +61,7 @@ export interface Io { out(s: string): void; err(s: string): void }
 const std: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
 export async function main(argv: string[], io: Io = std): Promise<number> {
-  const { words, flags } = parseArgs(argv, ['help', 'dry-run']);
+  const { words, flags } = parseArgs(argv, ['help', 'dry-run', 'unlock']);
   const cmd = words[0] ?? '';
   const sub = ['user', 'apikey', 'bounce', 'import'].includes(cmd) ? `${cmd} ${words[1] ?? ''}`.trim() : cmd;
   if (cmd === '' || cmd === 'help') { (cmd === '' && !flags.help ? io.err : io.out)(HELP['']!); return cmd === '' && !flags.help ? 2 : 0; }
@@ -69,6 +71,7 @@ export async function main(argv: string[], io: Io = std): Promise<number> {
     switch (sub) {
       case 'serve': return await serve(flags, io);
       case 'migrate': return await withDb(async (db) => {
+        if (flags.unlock) { await migrateUnlock(db.knex); io.out('Migration lock cleared'); }
         const names = await migrateLatest(db.knex);
         io.out(names.length ? `Applied: ${names.join(', ')}` : 'Database is up to date');
         return 0;

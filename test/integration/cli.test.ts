@@ -68,6 +68,14 @@ t.test('migrate', async (t) => {
   const again = await run(['migrate'], env);
   t.equal(again.code, 0);
   t.match(again.out, /Database is up to date/);
+  // A node that died mid-migration left the lock taken: --unlock clears it, then migrates.
+  const Database = (await import('better-sqlite3')).default;
+  const raw = new Database(env.POSTERN_DATABASE_URL);
+  raw.prepare('UPDATE knex_migrations_lock SET is_locked = 1').run();
+  raw.close();
+  const unlocked = await run(['migrate', '--unlock'], env);
+  t.equal(unlocked.code, 0, unlocked.err);
+  t.match(unlocked.out, /Migration lock cleared\nDatabase is up to date/);
 });
 
 void eachDb(t, async (t, tdb) => {
