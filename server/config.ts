@@ -54,6 +54,8 @@ export const ConfigSchema = Type.Object({
     assignUserId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
     teams: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Integer({ minimum: 1 })]))),
     reopen: Type.Optional(Type.Union([Type.Literal('reopen'), Type.Literal('new-after'), Type.Literal('never')])), reopenAfterDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    // Replies from a case show the mailbox's name or the agent's (server/routing/cases/reply.ts).
+    replyFromName: Type.Optional(Type.Union([Type.Literal('mailbox'), Type.Literal('agent')])),
     // Auto-reply (server/routing/autoReply): set when the mailbox is created.
     autoReply: Type.Optional(Type.Union([Type.Object({ subject: Type.String(), text: Type.String({ minLength: 1 }) }), Type.Null()])),
   })),

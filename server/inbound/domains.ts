@@ -131,7 +131,7 @@ export function domainsService(s: { ctx: Ctx; auth: Pick<AuthService, 'users' | 
           // Teams by name or id; a name no team has yet is left out (teams are managed in the UI/API).
           const teamIds = (await Promise.all((m.teams ?? []).map(async (x) => (typeof x === 'number' ? x : (await s.auth.teams.byName(x))?.id)))).filter((x): x is number => typeof x === 'number');
           await this.createMailbox({ address: p.address, name: m.name, createCases: m.createCases, assignment: m.assignment, assignUserId: m.assignUserId,
-            reopen: m.reopen, reopenAfterDays: m.reopenAfterDays, teamIds,
+            reopen: m.reopen, reopenAfterDays: m.reopenAfterDays, replyFromName: m.replyFromName, teamIds,
             ...autoReplyInput(m.autoReply) }).catch(async (e) => { if (!(await mailboxes.byAddress(p.address.toLowerCase()))) throw e; });
         }
         if (m.catchAll) {
