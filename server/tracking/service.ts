@@ -52,6 +52,7 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
   const messages = outboundQueueRepo(s.ctx.db);
   const openKey = deriveKey(s.ctx.config.secret, 'track-open');
   const clickKey = deriveKey(s.ctx.config.secret, 'track-click');
+  let hooks: Promise<unknown> = Promise.resolve();
   /** Writes events; the first of each kind go to the webhooks, one group per event (after the commit, outside the hit's wait). */
   async function record(events: LogEvent[]): Promise<void> {
     const firsts = await log.record(events);
@@ -66,8 +67,11 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
       };
       groups.set(event, [...(groups.get(event) ?? []), { data, key: `${e.queueId}:${e.action}:${e.link ?? ''}:${e.human === false ? 'm' : 'h'}` }]);
     }
+    // Queued one group after the other, in commit order: two groups queued at once could land in
+    // either order (a later click's deliveries before an earlier one's, seen on MariaDB under load).
+    const emit = s.emitMany;
     for (const [event, items] of groups) {
-      void s.emitMany(event, items).catch((err: unknown) => s.ctx.log.error({ evt: 'tracking.webhook_failed', err, event }, 'webhook events not queued'));
+      hooks = hooks.then(() => emit(event, items)).catch((err: unknown) => s.ctx.log.error({ evt: 'tracking.webhook_failed', err, event }, 'webhook events not queued'));
     }
   }
   const writer = createLogWriter(record);
