@@ -5,8 +5,12 @@
  * same folder in the same run (the anchor). Prints one line:
  *   RESULT postern-imap msgs_per_s=<n> bare_imapflow_msgs_per_s=<n> ratio=<r> peak_rss_mb=<m> n=10000 db=<sqlite|mysql>
  * Knobs: N (10000), SIZE (bytes of body per message, 2000),
- * DB (sqlite | mysql: a fresh schema on POSTERN_TEST_MYSQL_URL). Run: `npx tsx bench/imap.ts` (as root: Dovecot's mail user).
+ * DB (sqlite | mysql: a fresh schema on POSTERN_TEST_MYSQL_URL), PROFILE (a file: a V8 CPU
+ * profile of the sync window only, for bench/campaign-profile.mjs; the RESULT is then not a figure).
+ * Run: `npx tsx bench/imap.ts` (as root: Dovecot's mail user).
  */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { ImapFlow } from 'imapflow';
 import { startDovecot, DOVECOT_PASSWORD } from '../test/helpers/dovecot.js';
 import { buildTestServices } from '../test/helpers/services.js';
@@ -15,6 +19,8 @@ const N = Number(process.env.N ?? 10_000);
 const SIZE = Number(process.env.SIZE ?? 2000);
 const DB = process.env.DB === 'mysql' ? 'mysql' : 'sqlite';
 const log = (m: string) => process.stderr.write(`${m}\n`);
+/** CPU time of this process's main thread alone (ns; Linux): robust to other load, unlike the wall clock. */
+const mainNs = () => { try { return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]); } catch { return NaN; } };
 const teardowns: Array<() => Promise<void>> = [];
 const t = { teardown: (fn: () => Promise<void>) => { teardowns.unshift(fn); } };
 
@@ -32,15 +38,20 @@ async function main() {
   await c.connect();
   const lock = await c.getMailboxLock('INBOX', { readOnly: true });
   let bare = 0;
+  const bcpu0 = process.cpuUsage(), bmain0 = mainNs();
   const b0 = performance.now();
   for await (const m of c.fetch('1:*', { uid: true, source: true }, { uid: true })) if (m.source) bare++;
   const bareS = (performance.now() - b0) / 1000;
+  const bcpu = process.cpuUsage(bcpu0), bmain = (mainNs() - bmain0) / 1000 / N;
   lock.release();
   await c.logout();
-  log(`bare imapflow: ${bare} in ${bareS.toFixed(2)} s`);
+  log(`bare imapflow: ${bare} in ${bareS.toFixed(2)} s; CPU ${Math.round((bcpu.user + bcpu.system) / N)} µs/msg (main thread ${Math.round(bmain)})`);
 
   const { s } = await buildTestServices(t as never, DB);
   const a = await s.imap.create({ name: 'bench', kind: 'group', host: '127.0.0.1', port: dc.port, security: 'none', username: user, password: DOVECOT_PASSWORD, verifyCert: false }, { role: 'admin', userId: null });
+  const prof = process.env.PROFILE ? new Session() : null;
+  if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.setSamplingInterval', { interval: 200 }); await prof.post('Profiler.start'); }
+  const cpu0 = process.cpuUsage(), main0 = mainNs();
   const p0 = performance.now();
   const run = await s.imap.start();
   let fetched = 0;
@@ -50,9 +61,13 @@ async function main() {
     if (process.env.TRACE) log(`${Math.round(performance.now() - p0)} ms: ${fetched}`);
   }
   const posternS = (performance.now() - p0) / 1000;
+  const cpu = process.cpuUsage(cpu0), mainUs = (mainNs() - main0) / 1000 / N;
+  if (prof) { const { profile } = await prof.post('Profiler.stop'); writeFileSync(process.env.PROFILE!, JSON.stringify(profile)); prof.disconnect(); }
   await run.stop();
   const inbound = Number(((await s.ctx.db.knex('inbound_messages').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
-  log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s`);
+  log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s; CPU ${Math.round((cpu.user + cpu.system) / N)} µs/msg (main thread ${Math.round(mainUs)}; all threads: user ${Math.round(cpu.user / N)}, system ${Math.round(cpu.system / N)})`);
+  // The WAL file keeps its largest size (no journal_size_limit): the high-water mark of the sync.
+  if (DB === 'sqlite') log(`WAL file at its largest: ${(statSync(`${s.ctx.config.database.url}-wal`).size / 1048576).toFixed(1)} MB`);
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
   const ours = N / posternS, anchor = N / bareS;
   for (const f of teardowns) await f();

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { AppError } from '../errors.js';
 import { walSyncer } from './durable.js';
+import { walCheckpointer, WRITER_PAGES } from './checkpointer.js';
 import type { Log } from '../log.js';
 
 export type Dialect = 'sqlite' | 'mysql';
@@ -22,6 +23,11 @@ export interface Db {
   /** One round trip to the database (the health check). */
   ping(): Promise<void>;
   /**
+   * SQLite file: asks for a WAL checkpoint off the event loop (db/checkpointer.ts), for a writer
+   * of bulk data after its batch (the IMAP sync); returns at once. Absent elsewhere.
+   */
+  checkpointSoon?(): void;
+  /**
    * MySQL: the step between the ids of one multi-row INSERT (the first is its insertId), or
    * null when the server does not promise consecutive ids (innodb_autoinc_lock_mode=2).
    */
@@ -32,12 +38,15 @@ export const isMysql = (url: string) => /^mysql2?:\/\//i.test(url);
 
 export async function openDb(url: string, opts: { log?: Log; poolMax?: number } = {}): Promise<Db> {
   if (isMysql(url)) return openMysql(url, opts);
-  return openSqlite(url);
+  return openSqlite(url, opts.log);
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, log?: Log): Db {
   const filename = path === ':memory:' ? ':memory:' : resolve(path);
   let connections = 0;
+  // The connection's autocheckpoint (pages), which the checkpointer raises while its worker copies the WAL.
+  let autoPages = WRITER_PAGES;
+  let current: { pragma(s: string): unknown } | null = null;
   if (filename !== ':memory:') createPrivate(filename);
   const knex = knexFactory({
     client: 'better-sqlite3',
@@ -56,15 +65,21 @@ function openSqlite(path: string): Db {
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 10000');
+        conn.pragma(`wal_autocheckpoint = ${autoPages}`);
+        current = conn;
         connections++;
         done(null, conn);
       },
     },
   });
   const wal = filename === ':memory:' ? null : walSyncer(`${filename}-wal`, () => connections);
+  const ckpt = filename === ':memory:' ? null
+    : walCheckpointer(filename, (message) => log?.warn({ evt: 'db.checkpoint_failed', message }, 'WAL checkpoint off the event loop failed (COMMIT checkpoints instead)'),
+      (pages) => { autoPages = pages; try { current?.pragma(`wal_autocheckpoint = ${pages}`); } catch { /* closed: the next connection gets autoPages */ } });
   return {
-    knex, dialect: 'sqlite', close: async () => { await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {},
+    knex, dialect: 'sqlite', close: async () => { await ckpt?.close(); current = null; await knex.destroy(); await wal?.close(); }, durable: wal ? wal.durable : async () => {},
     ping: async () => { await knex.raw('SELECT 1'); },
+    ...(ckpt ? { checkpointSoon: ckpt.soon } : {}),
   };
 }
 

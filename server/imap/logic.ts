@@ -4,7 +4,7 @@
  * state an error leads to, the test-connection stage an error belongs to, and the managed
  * upstream account an account's own SMTP side becomes.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { nextDelayMs, type BackoffOptions } from '../lib/backoff.js';
 import type { ImapAccountRow, ImapState } from '../db/repos/imap/accounts.js';
 import type { ManagedSmtp } from '../outbound/accounts/service.js';
@@ -39,8 +39,8 @@ export function returnPathOf(headers: string): string {
 
 /** The same message under another UID (a UIDVALIDITY change, a copy) has the same key: Message-ID and the bytes. */
 export function dedupeKey(messageId: string | null, raw: Buffer): string {
-  const body = createHash('sha256').update(raw).digest('hex');
-  return createHash('sha256').update(`${messageId ?? ''}\u0000${body}`).digest('hex');
+  // One-shot hashes: no Hash object a message (createHash twice cost 4.6–11 µs a message, hash 4.1–4.8).
+  return hash('sha256', `${messageId ?? ''}\u0000${hash('sha256', raw, 'hex')}`, 'hex');
 }
 
 /** A UID list as a compact IMAP sequence set: [1,2,3,7,9,10] → "1:3,7,9:10". */

@@ -78,7 +78,7 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
     const rcpt = a.mailbox_address || a.username;
     return {
       listener: 'imap', mail_from: returnPathOf(headers), rcpt_to: [rcpt], remote_ip: '', helo: `imap:${a.host}`, tls: a.security !== 'none',
-      credential_id: null, size: raw.length, chunks: () => asyncChunks(raw), recipients,
+      credential_id: null, size: raw.length, chunks: () => asyncChunks(raw), recipients, raw,
     };
   }
   function fetched(m: FetchMessageObject): FetchedMessage | null {
