@@ -6,9 +6,11 @@
  * the shared anchor (../shared/bench/node/parse-cost.cjs, its 5 KB multipart case) and the same
  * parser over this corpus, sequentially. DNS answers "no such name" at once (no network). Prints:
  *   RESULT routing-drain db=… msgs_per_s=… mailparser_msgs_per_s=… ratio=… mailparser_same_msgs_per_s=… ratio_same=…
- *     queries_per_msg=… cases=… auto_replies=… failed=… peak_rss_mb=… n=…
- * queries_per_msg: every statement knex sent during the drain (BEGIN/COMMIT included) per message.
- * BY_HOOK=1 also logs (stderr) queries per message by routing hook; BY_SQL=1 the 40 most frequent statements.
+ *     cpu_ms_per_msg=… queries_per_msg=… cases=… auto_replies=… failed=… peak_rss_mb=… n=…
+ * queries_per_msg: every statement sent during the drain (BEGIN/COMMIT included) per message, through knex or
+ * db/exec.ts (cached prepared statements); cpu_ms_per_msg: the process's CPU time (user + system) of the drain per message.
+ * BY_HOOK=1 also logs (stderr) queries per message by routing hook; BY_SQL=1 the 40 most frequent statements;
+ * PROFILE=file.cpuprofile writes a CPU profile of the drain alone (not the setup, not the anchors).
  * Knobs: N (5000), DB (sqlite | mysql: a throwaway schema on POSTERN_TEST_MYSQL_URL), SHARED_BENCH
  * (path to ../shared/bench), ANCHOR_ITER (1000). Run: `npx tsx bench/routing-drain.ts` (bench/routing-drain.sh pins it).
  */
@@ -18,8 +20,11 @@ import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { buildTestServices } from '../test/helpers/services.js';
 import { createCommitter } from '../server/inbound/committer.js';
+import { observeExec } from '../server/db/exec.js';
 
 const N = Number(process.env.N ?? 5000);
 const DB = process.env.DB === 'mysql' ? 'mysql' : 'sqlite';
@@ -101,6 +106,8 @@ async function main() {
     if (process.env.BY_SQL === '1') { const key = `${h} ${String(q.sql ?? '').slice(0, 110)}`; bySql.set(key, (bySql.get(key) ?? 0) + 1); }
   };
   k.on('query', countQuery);
+  // Statements the hot paths run as cached prepared statements (db/exec.ts) bypass knex: counted too.
+  observeExec((sql) => countQuery({ sql }));
   if (process.env.BY_HOOK === '1') {
     const wrap = (o: Record<string, unknown>, name: string, label: string) => {
       const f = o[name] as (...a: unknown[]) => Promise<unknown>;
@@ -111,10 +118,16 @@ async function main() {
   }
   let peak = 0;
   const rss = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+  const prof = process.env.PROFILE ? new Session() : null;
+  if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.start'); }
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   while ((await s.inboundPipeline.runOnce('bench')) > 0) { /* a full batch each pass until the queue is empty */ }
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (prof) { const { profile } = await prof.post('Profiler.stop'); writeFileSync(process.env.PROFILE!, JSON.stringify(profile)); prof.disconnect(); }
   k.off('query', countQuery);
+  observeExec(null);
   if (process.env.BY_SQL === '1') for (const [q, n] of [...bySql].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`${(n / N).toFixed(2)} ${q}`);
   if (process.env.BY_HOOK === '1') log(`queries/msg by part: ${[...byHook].map(([h, n]) => `${h}=${(n / Math.max(1, N)).toFixed(2)}`).join(' ')}`);
   clearInterval(rss);
@@ -147,7 +160,7 @@ async function main() {
   const r = (x: number) => (Number.isFinite(x) ? String(Math.round(x)) : 'n/a');
   const ratio = (x: number) => (Number.isFinite(x) ? (rate / x).toFixed(2) : 'n/a');
   console.log(`RESULT routing-drain db=${DB} msgs_per_s=${r(rate)} mailparser_msgs_per_s=${r(shared)} ratio=${ratio(shared)} mailparser_same_msgs_per_s=${r(same)} ratio_same=${ratio(same)}`
-    + ` queries_per_msg=${(queries / Math.max(1, processed + failed)).toFixed(1)} cases=${cases} auto_replies=${replies} failed=${failed} waiting=${waiting} peak_rss_mb=${Math.round(peak / 1048576)} n=${N}`);
+    + ` cpu_ms_per_msg=${((cpu.user + cpu.system) / 1000 / Math.max(1, processed + failed)).toFixed(2)} queries_per_msg=${(queries / Math.max(1, processed + failed)).toFixed(1)} cases=${cases} auto_replies=${replies} failed=${failed} waiting=${waiting} peak_rss_mb=${Math.round(peak / 1048576)} n=${N}`);
 }
 
 main().catch(async (e: unknown) => { console.error(e); for (const f of teardowns) await f().catch(() => undefined); process.exit(1); });

@@ -53,9 +53,12 @@ export function notificationsService(s: NotificationsDeps, enqueue: EnqueueFn) {
 
   return {
     repo,
-    /** Writes one message's notifications (once per user) and queues their e-mails. */
-    async notify(inboundId: number, rows: NewNotification[]): Promise<{ created: number; emailed: number }> {
-      const r = await repo.add(inboundId, rows, now());
+    /**
+     * Writes one message's notifications (once per user) and queues their e-mails. `emailTo`: the
+     * addresses of the users who want e-mail, when the caller has read them (else they are read here).
+     */
+    async notify(inboundId: number, rows: NewNotification[], emailTo?: ReadonlyMap<number, string>): Promise<{ created: number; emailed: number }> {
+      const r = await repo.add(inboundId, rows, now(), emailTo);
       const emailed = await email(inboundId, r.emailTo);
       if (r.inserted) log.info({ evt: 'notifications.created', inboundId, created: r.inserted, emailed }, 'followers notified');
       return { created: r.inserted, emailed };

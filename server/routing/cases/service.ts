@@ -60,13 +60,8 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
     const r = c.routing!;
     const box = o.boxes[0]!;
     const t = now();
-    // A cheap check first (the exact one is in repo.open), read with the sender's latest case for the follow-up hint.
-    let followUp: number | null = null;
-    if (o.parent === null && o.from) {
-      const recent = await repo.recentBySender(o.from, box.id, t - HOUR, followUpMs > 0 ? t - followUpMs : null);
-      if (recent.count >= floodPerHour) return held(c, box, o.from, recent.count);
-      followUp = recent.latest;
-    }
+    // The flood guard and the sender's latest case (the follow-up hint) are read in repo.open's
+    // transaction, in its first statement: no separate read before it (one statement less per new case).
     const teamId = r.assignTeamId ?? box.teamIds[0] ?? null;
     const choice = await assignee(box, teamId, r.assignUserId);
     const userId = typeof choice === 'number' ? choice : null;
@@ -75,10 +70,10 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
     const opened = await repo.open({
       ...linked,
       subject: o.subject, status: userId ? 'assigned' : 'new', mailbox_id: box.id, team_id: teamId, assigned_user_id: userId, from_addr: o.from,
-      inbound_id: c.msg.id, parent_case_id: o.parent, follow_up_of: followUp,
+      inbound_id: c.msg.id, parent_case_id: o.parent, follow_up_of: null,
     }, { ...o.joined, rung: 'new', reopened: false, mailboxIds: [...new Set([...o.joined.mailboxIds, ...o.boxes.map((b) => b.id)])] }, t, {
       // The flood guard counts only first messages of threads (a new linked case after a reopen policy is a reply).
-      quota: o.parent === null ? { since: t - HOUR, max: floodPerHour } : undefined,
+      quota: o.parent === null ? { since: t - HOUR, max: floodPerHour, followUpSince: followUpMs > 0 ? t - followUpMs : null } : undefined,
       roundRobin: choice !== null && typeof choice === 'object' ? choice : undefined,
     });
     if ('held' in opened) return held(c, box, o.from, opened.count);

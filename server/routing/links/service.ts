@@ -68,7 +68,8 @@ export function linksService(s: LinksDeps) {
       const out = await s.notifications.notify(c.msg.id, who.map((w) => ({
         user_id: w.userId, kind: w.kind, inbound_id: c.msg.id, case_id: w.caseId, record_type: w.recordType, record_id: w.recordId,
         title: w.kind === 'case-mail' && cs ? `[#${cs.id}] ${cs.subject}` : names.get(`${w.recordType}:${w.recordId}`) || `#${w.recordId}`,
-      })));
+      // Who wants e-mail was read with the follows: the notifications need no read of their own.
+      })), new Map(follows.flatMap((f) => (f.emailTo ? [[f.userId, f.emailTo] as const] : []))));
       return { links: links.length, notified: out.created, emailed: out.emailed };
     },
     /** The records a message is linked to, with their names. */

@@ -6,6 +6,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, type DbRow } from '../../row.js';
+import { readExec } from '../../exec.js';
 
 export interface AutoReplyRow {
   id: number; mailbox_id: number; sender: string; bucket: number; slot: number; trigger_key: string; inbound_id: number; outbound_message_id: number | null; created_at: number;
@@ -19,7 +20,10 @@ const toRow = (r: DbRow): AutoReplyRow => ({
 
 export function autoRepliesRepo(db: Db) {
   const k = db.knex;
-  const byTrigger = async (trigger: string) => { const r = await k('auto_replies').where({ trigger_key: trigger }).first(); return r ? toRow(r) : undefined; };
+  const mysql = db.dialect === 'mysql';
+  // The claim runs once per answered message: plain SQL as cached prepared statements (db/exec.ts), not knex builds.
+  const byTrigger = async (trigger: string) => { const [r] = await readExec(db, (x) => x.all('SELECT * FROM auto_replies WHERE trigger_key = ? LIMIT 1', [trigger])); return r ? toRow(r) : undefined; };
+  const claimSql = `INSERT${mysql ? ' IGNORE' : ''} INTO auto_replies (mailbox_id, sender, bucket, slot, trigger_key, inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
   return {
     byTrigger,
     /**
@@ -34,14 +38,19 @@ export function autoRepliesRepo(db: Db) {
       if (r.maxPerPeriod < 1) return (await byTrigger(r.trigger)) ?? null;
       for (let slot = 0; slot < r.maxPerPeriod; slot++) {
         // No conflict target: a clash on either unique key is ignored (SQLite ON CONFLICT DO NOTHING, MySQL INSERT IGNORE).
-        await k('auto_replies').insert({ mailbox_id: r.mailboxId, sender: r.sender.slice(0, 191), bucket: r.bucket, slot, trigger_key: r.trigger, inbound_id: r.inboundId, created_at: now })
-          .onConflict().ignore();
+        const sender = r.sender.slice(0, 191);
+        const ins = await readExec(db, (x) => x.run(claimSql, [r.mailboxId, sender, r.bucket, slot, r.trigger, r.inboundId, now]));
+        // The insert won both keys: the row is the one just written (no read back).
+        if (ins.changes === 1 && ins.lastId > 0) {
+          return { id: ins.lastId, mailbox_id: r.mailboxId, sender, bucket: r.bucket, slot, trigger_key: r.trigger, inbound_id: r.inboundId,
+            outbound_message_id: null, created_at: now };
+        }
         const row = await byTrigger(r.trigger);
         if (row) return row;
       }
       return null;
     },
-    async setOutbound(id: number, messageId: number) { await k('auto_replies').where({ id }).update({ outbound_message_id: messageId }); },
+    async setOutbound(id: number, messageId: number) { await readExec(db, (x) => x.run('UPDATE auto_replies SET outbound_message_id = ? WHERE id = ?', [messageId, id])); },
     async countFor(mailboxId: number, sender: string): Promise<number> {
       const r = await k('auto_replies').where({ mailbox_id: mailboxId, sender }).count({ n: '*' }).first();
       return Number(r?.n ?? 0);

@@ -5,11 +5,10 @@
  * so routing it again changes nothing; the round-robin pointer moves under a row lock. Writes of
  * one message are few statements: rows of a table in one insert, the case's status in one update.
  */
-import type { Knex } from 'knex';
 import type { Db } from '../../connect.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import { columns, numOrNull, strOrNull, type DbRow } from '../../row.js';
-import { withTxRetry } from '../../retry.js';
+import { readExec, transact, type Exec } from '../../exec.js';
 
 export type CaseStatus = 'new' | 'assigned' | 'pending' | 'closed';
 export interface CaseRow {
@@ -43,27 +42,38 @@ const toCase = (r: DbRow): CaseRow => ({
   lead_id: numOrNull(r.lead_id), inbound_id: numOrNull(r.inbound_id), parent_case_id: numOrNull(r.parent_case_id), follow_up_of: numOrNull(r.follow_up_of),
   closed_at: numOrNull(r.closed_at), created_at: Number(r.created_at), updated_at: Number(r.updated_at),
 });
+const marks = (n: number) => Array(n).fill('?').join(', ');
+type Statement = { sql: string; params: unknown[] };
+const CASE_COLUMNS = ['subject', 'status', 'mailbox_id', 'team_id', 'assigned_user_id', 'assigned_at', 'account_id', 'contact_id', 'lead_id', 'from_addr',
+  'inbound_id', 'parent_case_id', 'follow_up_of', 'created_at', 'updated_at'] as const;
 
 export function casesRepo(db: Db) {
   const k = db.knex;
   const mysql = db.dialect === 'mysql';
   // Teams whose round-robin pointer row this process has seen made: the insert-ignore is not repeated per case.
   const pointerMade = new Set<number>();
+  // The routing path (threading reads, opening and joining cases) runs plain SQL as cached prepared
+  // statements (db/exec.ts): knex built and prepared each statement anew, ~64 % of the drain's CPU
+  // (bench/routing-drain.sh profile, SQLite: knex 64 %, better-sqlite3 prepare 15 %).
+  const read = <T>(fn: (x: Exec) => Promise<T>) => readExec(db, fn);
+  /** INSERT that skips rows clashing with a unique key (MySQL INSERT IGNORE, SQLite ON CONFLICT DO NOTHING). */
+  const insertIgnore = (table: string, cols: readonly string[], rows: string[]) =>
+    `INSERT${mysql ? ' IGNORE' : ''} INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ${rows.join(', ')}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
 
-  async function record(trx: Knex.Transaction | Knex, caseId: number, j: Joined, now: number) {
-    await trx('case_messages').insert({ inbound_id: j.inboundId, case_id: caseId, rung: j.rung, reopened: j.reopened, at: now }).onConflict('inbound_id').ignore();
-    if (j.participants.length) await trx('case_participants').insert([...new Set(j.participants)].map((address) => ({ case_id: caseId, address: address.slice(0, 191) }))).onConflict(['case_id', 'address']).ignore();
-    if (j.messageId) await trx('case_message_ids').insert({ message_id: j.messageId.slice(0, 191), case_id: caseId, direction: 'in', at: now }).onConflict('message_id').ignore();
-    if (j.mailboxIds.length) await trx('case_mailboxes').insert([...new Set(j.mailboxIds)].map((mailbox_id) => ({ case_id: caseId, mailbox_id }))).onConflict(['case_id', 'mailbox_id']).ignore();
-  }
-
-  /** Moves a team's round-robin pointer under a row lock (FOR UPDATE on MariaDB; SQLite has one writer). */
-  async function rotate(trx: Knex.Transaction, rr: RoundRobin, now: number): Promise<number | null> {
-    const q = trx('case_rr_pointers').where({ team_id: rr.teamId });
-    const row = await (mysql ? q.forUpdate() : q).first('last_user_id');
-    const next = rr.choose(numOrNull(row?.last_user_id));
-    if (next !== null) await trx('case_rr_pointers').where({ team_id: rr.teamId }).update({ last_user_id: next, updated_at: now });
-    return next;
+  /**
+   * The rows a message records with its case (one statement per table). `caseId` null: the case
+   * inserted just before in the same batch (MySQL, `@case_id`), so opening a case needs no round trip for its id.
+   */
+  function recordStatements(caseId: number | null, j: Joined, now: number): Statement[] {
+    const cid = caseId === null ? '@case_id' : '?';
+    const v = caseId === null ? [] : [caseId];
+    const out: Statement[] = [{ sql: insertIgnore('case_messages', ['inbound_id', 'case_id', 'rung', 'reopened', 'at'], [`(?, ${cid}, ?, ?, ?)`]), params: [j.inboundId, ...v, j.rung, j.reopened ? 1 : 0, now] }];
+    const people = [...new Set(j.participants.map((a) => a.slice(0, 191)))];
+    if (people.length) out.push({ sql: insertIgnore('case_participants', ['case_id', 'address'], people.map(() => `(${cid}, ?)`)), params: people.flatMap((a) => [...v, a]) });
+    if (j.messageId) out.push({ sql: insertIgnore('case_message_ids', ['message_id', 'case_id', 'direction', 'at'], [`(?, ${cid}, ?, ?)`]), params: [j.messageId.slice(0, 191), ...v, 'in', now] });
+    const boxes = [...new Set(j.mailboxIds)];
+    if (boxes.length) out.push({ sql: insertIgnore('case_mailboxes', ['case_id', 'mailbox_id'], boxes.map(() => `(${cid}, ?)`)), params: boxes.flatMap((b) => [...v, b]) });
+    return out;
   }
 
   return {
@@ -84,37 +94,27 @@ export function casesRepo(db: Db) {
       return { ...toCase(r), mailboxIds: ids((await k('case_mailboxes').where({ case_id: id }).orderBy('mailbox_id')).map((x: DbRow) => x.mailbox_id)) };
     },
     async existing(caseIds: number[]): Promise<Map<number, CaseRow>> {
-      if (!caseIds.length) return new Map();
-      return new Map((await k('cases').whereIn('id', [...new Set(caseIds)])).map((r: DbRow) => [Number(r.id), toCase(r)]));
+      const want = [...new Set(caseIds)];
+      if (!want.length) return new Map();
+      return new Map((await read((x) => x.all(`SELECT * FROM cases WHERE id IN (${marks(want.length)})`, want))).map((r) => [Number(r.id), toCase(r)]));
     },
     /** The case an inbound message joined already (a re-routed message), if any. */
     async ofInbound(inboundId: number): Promise<{ case_id: number; rung: string } | undefined> {
-      const r = await k('case_messages').where({ inbound_id: inboundId }).first('case_id', 'rung');
+      const [r] = await read((x) => x.all('SELECT case_id, rung FROM case_messages WHERE inbound_id = ? LIMIT 1', [inboundId]));
       return r ? { case_id: Number(r.case_id), rung: String(r.rung) } : undefined;
     },
     async casesOfMessageIds(messageIds: string[]): Promise<Map<string, number>> {
       if (!messageIds.length) return new Map();
-      const rows = await k('case_message_ids').whereIn('message_id', messageIds.map((m) => m.slice(0, 191))).select('message_id', 'case_id');
-      return new Map(rows.map((r: DbRow) => [String(r.message_id), Number(r.case_id)]));
+      const rows = await read((x) => x.all(`SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${marks(messageIds.length)})`, messageIds.map((m) => m.slice(0, 191))));
+      return new Map(rows.map((r) => [String(r.message_id), Number(r.case_id)]));
     },
     async participantsOf(caseIds: number[], address: string): Promise<Set<number>> {
       if (!caseIds.length) return new Set();
-      return new Set(ids((await k('case_participants').whereIn('case_id', caseIds).where({ address: address.toLowerCase().slice(0, 191) })).map((r: DbRow) => r.case_id)));
+      const rows = await read((x) => x.all(`SELECT case_id FROM case_participants WHERE case_id IN (${marks(caseIds.length)}) AND address = ?`, [...caseIds, address.toLowerCase().slice(0, 191)]));
+      return new Set(ids(rows.map((r) => r.case_id)));
     },
     async rememberMessageId(messageId: string, caseId: number, direction: 'in' | 'out', now: number) {
       await k('case_message_ids').insert({ message_id: messageId.slice(0, 191), case_id: caseId, direction, at: now }).onConflict('message_id').ignore();
-    },
-    /**
-     * Cases this sender opened on this mailbox: how many since `since`, and the newest id since
-     * `latestSince` (null: not asked), in one read.
-     */
-    async recentBySender(fromAddr: string, mailboxId: number, since: number, latestSince: number | null = since): Promise<{ count: number; latest: number | null }> {
-      const from = latestSince === null ? since : Math.min(since, latestSince);
-      const q = k('cases').where({ from_addr: fromAddr, mailbox_id: mailboxId }).where('created_at', '>=', from)
-        .sum({ n: k.raw('CASE WHEN created_at >= ? THEN 1 ELSE 0 END', [since]) });
-      if (latestSince !== null) q.max({ latest: k.raw('CASE WHEN created_at >= ? THEN id END', [latestSince]) });
-      const r = (await q.first()) as { n?: number | string | null; latest?: number | string | null } | undefined;
-      return { count: Number(r?.n ?? 0), latest: latestSince === null ? null : numOrNull(r?.latest) };
     },
     /**
      * Opens the case of an inbound message once: a second call (re-routed message) returns the first case.
@@ -122,8 +122,10 @@ export function casesRepo(db: Db) {
      * transaction as the insert, under a lock on the mailbox row (MariaDB; SQLite has one writer), so
      * a burst of one sender's mail processed side by side (64 at a time, or on two nodes) cannot all
      * see the count below the quota: at most `quota.max` open, the rest answer `held` with the count.
+     * `quota.followUpSince`: the new case's follow_up_of is the sender's newest case on this mailbox
+     * since then (read in the same statement as the count).
      */
-    async open(c: NewCase, j: Joined, now: number, o: { quota?: { since: number; max: number }; roundRobin?: RoundRobin } = {}):
+    async open(c: NewCase, j: Joined, now: number, o: { quota?: { since: number; max: number; followUpSince?: number | null }; roundRobin?: RoundRobin } = {}):
       Promise<{ id: number; created: boolean; assigned_user_id: number | null } | { held: true; count: number }> {
       const { quota, roundRobin: rr } = o;
       // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
@@ -132,19 +134,29 @@ export function casesRepo(db: Db) {
         await k('case_rr_pointers').insert({ team_id: rr.teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
         pointerMade.add(rr.teamId);
       }
-      return withTxRetry(() => k.transaction(async (trx) => {
+      // Two round trips on MariaDB (Exec.batch): the locks and reads with the BEGIN, then the writes with the COMMIT.
+      return transact(db, async (x) => {
         const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
+        const latestSince = guard?.followUpSince ?? null;
+        const reads: Statement[] = [];
         // The lock comes first: InnoDB's snapshot starts at a transaction's first plain read, and the
         // count must see every case committed before the lock was granted.
-        if (guard && mysql) await trx('mailboxes').where({ id: c.mailbox_id }).forUpdate().first('id');
-        // The message's earlier case (a re-run) and the sender's count, in one read.
-        const first = await trx.select({
-          prior: trx('cases').where({ inbound_id: c.inbound_id }).select('id').limit(1),
-          ...(guard ? { n: trx('cases').where({ from_addr: c.from_addr, mailbox_id: c.mailbox_id }).where('created_at', '>=', guard.since).count('*') } : {}),
-        }).first() as { prior: number | string | null; n?: number | string } | undefined;
+        if (guard && mysql) reads.push({ sql: 'SELECT id FROM mailboxes WHERE id = ? FOR UPDATE', params: [c.mailbox_id] });
+        // The message's earlier case (a re-run), the sender's count and newest case (the follow-up hint), in one read.
+        reads.push({
+          sql: 'SELECT (SELECT id FROM cases WHERE inbound_id = ? LIMIT 1) AS prior'
+            + (guard ? ', (SELECT COUNT(*) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS n' : '')
+            + (latestSince !== null ? ', (SELECT MAX(id) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS latest' : ''),
+          params: [c.inbound_id, ...(guard ? [c.from_addr, c.mailbox_id, guard.since] : []), ...(latestSince !== null ? [c.from_addr, c.mailbox_id, latestSince] : [])],
+        });
+        // The round-robin pointer, locked until the commit (FOR UPDATE on MariaDB; SQLite has one writer):
+        // two nodes never both take the same turn. Read (and locked) before the checks below need it.
+        if (rr) reads.push({ sql: `SELECT last_user_id FROM case_rr_pointers WHERE team_id = ?${mysql ? ' FOR UPDATE' : ''}`, params: [rr.teamId] });
+        const got = (await x.batch(reads)).map((r) => r.rows[0]);
+        const first = got[guard && mysql ? 1 : 0] as { prior: number | string | null; n?: number | string; latest?: number | string | null } | undefined;
         const prior = numOrNull(first?.prior);
         if (prior !== null) {
-          await record(trx, prior, j, now);
+          await x.batch(recordStatements(prior, j, now), { last: true });
           // Not a new case: its assignee is not needed (nothing is handed on).
           return { id: prior, created: false, assigned_user_id: null };
         }
@@ -153,39 +165,59 @@ export function casesRepo(db: Db) {
           if (count >= guard.max) return { held: true as const, count };
         }
         // The pointer moves in the transaction that opens the case: a crash or a held message never skips anyone.
-        const assigned = rr ? await rotate(trx, rr, now) : c.assigned_user_id;
-        const row = { ...c, assigned_user_id: assigned, status: assigned ? 'assigned' as const : c.status };
-        const [id] = await trx('cases').insert({ ...row, subject: c.subject.slice(0, 500), assigned_at: assigned ? now : null, created_at: now, updated_at: now });
-        await record(trx, Number(id), j, now);
-        return { id: Number(id), created: true, assigned_user_id: assigned ?? null };
-      }));
+        const writes: Statement[] = [];
+        let assigned = c.assigned_user_id;
+        if (rr) {
+          assigned = rr.choose(numOrNull(got[got.length - 1]?.last_user_id));
+          if (assigned !== null) writes.push({ sql: 'UPDATE case_rr_pointers SET last_user_id = ?, updated_at = ? WHERE team_id = ?', params: [assigned, now, rr.teamId] });
+        }
+        const row: Record<(typeof CASE_COLUMNS)[number], unknown> = {
+          subject: c.subject.slice(0, 500), status: assigned ? 'assigned' : c.status, mailbox_id: c.mailbox_id, team_id: c.team_id, assigned_user_id: assigned ?? null,
+          assigned_at: assigned ? now : null, account_id: c.account_id ?? null, contact_id: c.contact_id ?? null, lead_id: c.lead_id ?? null, from_addr: c.from_addr,
+          inbound_id: c.inbound_id, parent_case_id: c.parent_case_id, follow_up_of: latestSince !== null ? numOrNull(first?.latest) : c.follow_up_of,
+          created_at: now, updated_at: now,
+        };
+        const insertCase = { sql: `INSERT INTO cases (${CASE_COLUMNS.join(', ')}) VALUES (${marks(CASE_COLUMNS.length)})`, params: CASE_COLUMNS.map((col) => row[col]) };
+        let id: number;
+        if (mysql) {
+          // One round trip: the case, its id in a session variable, the rows that name it, COMMIT.
+          const r = await x.batch([...writes, insertCase, { sql: 'SET @case_id = LAST_INSERT_ID()', params: [] }, ...recordStatements(null, j, now)], { last: true });
+          id = r[writes.length]!.lastId;
+        } else {
+          id = (await x.batch([...writes, insertCase]))[writes.length]!.lastId;
+          await x.batch(recordStatements(id, j, now));
+        }
+        return { id, created: true, assigned_user_id: assigned ?? null };
+      });
     },
     /**
      * Joins a message to a case. The status goes back to work (`assigned` when someone holds the
      * case, else `new`) for a closed case when `reopen`, for a pending one (waiting for the customer) when `wake`.
      */
     async attach(caseId: number, j: Joined, o: { reopen: boolean; wake: boolean }, now: number) {
-      await withTxRetry(() => k.transaction(async (trx) => {
-        const first = !(await trx('case_messages').where({ inbound_id: j.inboundId }).first('case_id'));
-        await record(trx, caseId, j, now);
-        if (!first) return;
+      // Two round trips on MariaDB (Exec.batch): the check with the BEGIN, the writes with the COMMIT.
+      await transact(db, async (x) => {
+        const [seen] = await x.batch([{ sql: 'SELECT case_id FROM case_messages WHERE inbound_id = ? LIMIT 1', params: [j.inboundId] }]);
+        const first = !seen!.rows.length;
+        const writes = recordStatements(caseId, j, now);
         const waking = [...(o.reopen ? ['closed'] : []), ...(o.wake ? ['pending'] : [])];
-        if (!waking.length) { await trx('cases').where({ id: caseId }).update({ updated_at: now }); return; }
-        // One update: a waking status goes back to work, any other stays. closed_at is set first because
-        // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
-        const inWaking = `status IN (${waking.map(() => '?').join(', ')})`;
-        await trx('cases').where({ id: caseId }).update({
-          closed_at: k.raw(`CASE WHEN ${inWaking} THEN NULL ELSE closed_at END`, waking),
-          status: k.raw(`CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END`, waking),
-          updated_at: now,
-        });
-      }));
+        if (!first) { /* a re-run: the rows only (already there) */ } else if (!waking.length) writes.push({ sql: 'UPDATE cases SET updated_at = ? WHERE id = ?', params: [now, caseId] });
+        else {
+          // One update: a waking status goes back to work, any other stays. closed_at is set first because
+          // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
+          const inWaking = `status IN (${marks(waking.length)})`;
+          writes.push({ sql: `UPDATE cases SET closed_at = CASE WHEN ${inWaking} THEN NULL ELSE closed_at END,`
+            + ` status = CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END, updated_at = ? WHERE id = ?`,
+          params: [...waking, ...waking, now, caseId] });
+        }
+        await x.batch(writes, { last: true });
+      });
     },
     /** Active members of a team, ascending ids. */
     async activeMembers(teamId: number): Promise<number[]> {
-      return ids((await k('team_users').join('users', 'users.id', 'team_users.user_id').where('team_users.team_id', teamId).where('users.active', true).select('users.id').orderBy('users.id')).map((r: DbRow) => r.id));
+      return ids((await read((x) => x.all('SELECT users.id FROM team_users JOIN users ON users.id = team_users.user_id WHERE team_users.team_id = ? AND users.active = 1 ORDER BY users.id', [teamId]))).map((r) => r.id));
     },
-    async userActive(userId: number): Promise<boolean> { const r = await k('users').where({ id: userId }).first('active'); return Boolean(r?.active); },
+    async userActive(userId: number): Promise<boolean> { const [r] = await read((x) => x.all('SELECT active FROM users WHERE id = ?', [userId])); return Boolean(r?.active); },
     /** Open cases and the last assignment time per user (users with none included). */
     async loads(userIds: number[]): Promise<Array<{ userId: number; open: number; lastAssignedAt: number | null }>> {
       if (!userIds.length) return [];

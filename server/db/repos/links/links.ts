@@ -7,6 +7,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+import { readExec } from '../../exec.js';
 
 export type LinkRole = 'from' | 'to' | 'cc' | 'account-of-contact';
 export type LinkRecordType = 'account' | 'contact' | 'lead' | 'user';
@@ -19,23 +20,26 @@ export interface LinkedMessage { inboundId: number; role: LinkRole; subject: str
 
 const personName = (r: DbRow) => String(r.name || [r.first_name, r.last_name].filter(Boolean).join(' ') || '');
 
+const marks = (n: number) => Array(n).fill('?').join(', ');
+
 export function linksRepo(db: Db) {
   const k = db.knex;
+  const mysql = db.dialect === 'mysql';
   return {
     /** Records and active users holding any of these (lower-case) addresses. */
     async holders(addresses: string[]): Promise<Holder[]> {
       if (!addresses.length) return [];
       const list = [...new Set(addresses.map((a) => a.slice(0, 320)))].slice(0, 500);
       // One statement: records by their shared addresses, active users by their own address, and
-      // the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order).
-      const rows: DbRow[] = await k('email_addresses as ea').join('record_emails as re', 're.email_id', 'ea.id').join('records as r', 'r.id', 're.record_id')
-        .whereIn('ea.address', list).select('r.id', 'r.type', 'r.account_id', 'ea.address', { part: k.raw('1') })
+      // the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order). Plain SQL as
+      // a cached prepared statement (db/exec.ts): once per routed message, knex's build of it cost more than the read.
+      const ins = marks(list.length);
+      const rows = await readExec(db, (x) => x.all(
+        `SELECT r.id, r.type, r.account_id, ea.address, 1 AS part FROM email_addresses ea JOIN record_emails re ON re.email_id = ea.id JOIN records r ON r.id = re.record_id WHERE ea.address IN (${ins})`
         // users.email is stored as typed: compared lower-cased (the users table is small).
-        .unionAll((u) => { u.from('users').whereRaw(`LOWER(email) IN (${list.map(() => '?').join(', ')})`, list).where('active', true)
-          .select('id', { type: k.raw("'user'") }, { account_id: k.raw('NULL') }, { address: k.raw('LOWER(email)') }, { part: k.raw('2') }); })
-        .unionAll((m) => { m.from('mailboxes').whereIn('address', list).whereNotNull('user_id')
-          .select({ id: 'user_id' }, { type: k.raw("'user'") }, { account_id: k.raw('NULL') }, 'address', { part: k.raw('3') }); })
-        .orderBy('part');
+        + ` UNION ALL SELECT id, 'user', NULL, LOWER(email), 2 FROM users WHERE LOWER(email) IN (${ins}) AND active = 1`
+        + ` UNION ALL SELECT user_id, 'user', NULL, address, 3 FROM mailboxes WHERE address IN (${ins}) AND user_id IS NOT NULL ORDER BY part`,
+        [...list, ...list, ...list]));
       return rows.map((r) => (Number(r.part) !== 1
         ? { type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null }
         : { type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) }));
@@ -43,8 +47,8 @@ export function linksRepo(db: Db) {
     /** Writes a message's links; rows it has already are kept as they are. */
     async write(inboundId: number, rows: LinkRow[], now: number): Promise<void> {
       if (!rows.length) return;
-      await k('message_links').insert(rows.map((r) => ({ inbound_id: inboundId, record_type: r.recordType, record_id: r.recordId, role: r.role, created_at: now })))
-        .onConflict(['inbound_id', 'record_type', 'record_id']).ignore();
+      await readExec(db, (x) => x.run(`INSERT${mysql ? ' IGNORE' : ''} INTO message_links (inbound_id, record_type, record_id, role, created_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`
+        + (mysql ? '' : ' ON CONFLICT DO NOTHING'), rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now])));
     },
     /** The links of a message with each record's display name (a removed record is left out). */
     async ofMessage(inboundId: number): Promise<MessageLink[]> {

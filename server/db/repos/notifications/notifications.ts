@@ -6,6 +6,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
+import { readExec } from '../../exec.js';
 
 export interface NewNotification {
   user_id: number; kind: string; inbound_id: number; case_id: number | null; record_type: string | null; record_id: number | null; title: string;
@@ -22,28 +23,36 @@ const toRow = (r: DbRow): NotificationRow => ({
 
 export function notificationsRepo(db: Db) {
   const k = db.knex;
+  const mysql = db.dialect === 'mysql';
+  const marks = (n: number) => Array(n).fill('?').join(', ');
   const withMessage = () => k('notifications as n').leftJoin('inbound_messages as m', 'm.id', 'n.inbound_id').select('n.*', 'm.subject', 'm.from_addr');
   return {
     /**
      * Inserts the notifications of one message (those a user has already are skipped). Answers
-     * how many were new and, read in the same statement, the addresses of these users who want
-     * notifications by email (as `emailAddresses`).
+     * how many were new and the addresses of these users who want notifications by email (as
+     * `emailAddresses`): `emailTo` when the caller read them already (routing reads them with the
+     * follows), else read in the same statement as the users' earlier notifications.
      */
-    async add(inboundId: number, rows: NewNotification[], now: number): Promise<{ inserted: number; emailTo: Map<number, string> }> {
+    async add(inboundId: number, rows: NewNotification[], now: number, emailTo?: ReadonlyMap<number, string>): Promise<{ inserted: number; emailTo: Map<number, string> }> {
       if (!rows.length) return { inserted: 0, emailTo: new Map() };
+      const insert = (fresh: NewNotification[]) => readExec(db, (x) => x.run(`INSERT${mysql ? ' IGNORE' : ''} INTO notifications (user_id, kind, inbound_id, case_id, record_type, record_id, title, read_at, created_at)`
+        + ` VALUES ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, NULL, ?)').join(', ')}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`,
+        fresh.flatMap((r) => [r.user_id, r.kind, r.inbound_id, r.case_id, r.record_type, r.record_id, r.title.slice(0, 500), now])));
+      if (emailTo) {
+        // One statement: a row a user has already (unique user and message) is ignored, and only new rows count.
+        const users = new Set(rows.map((r) => r.user_id));
+        return { inserted: (await insert(rows)).changes, emailTo: new Map([...emailTo].filter(([id]) => users.has(id))) };
+      }
       const users = rows.map((r) => r.user_id);
-      const state: DbRow[] = await k('users as u').whereIn('u.id', users).select('u.id', 'u.email', 'u.active', {
-        had: k('notifications as n').where('n.inbound_id', inboundId).whereRaw('?? = ??', ['n.user_id', 'u.id']).select('n.user_id').limit(1),
-        wants: k('notification_settings as s').whereRaw('?? = ??', ['s.user_id', 'u.id']).select('s.email').limit(1),
-      });
+      // Once per routed message with followers: plain SQL as cached prepared statements (db/exec.ts), not knex builds.
+      const state = await readExec(db, (x) => x.all(`SELECT u.id, u.email, u.active, (SELECT n.user_id FROM notifications n WHERE n.inbound_id = ? AND n.user_id = u.id LIMIT 1) AS had,`
+        + ` (SELECT s.email FROM notification_settings s WHERE s.user_id = u.id LIMIT 1) AS wants FROM users u WHERE u.id IN (${marks(users.length)})`, [inboundId, ...users]));
       const had = new Set(state.filter((r) => r.had !== null && r.had !== undefined).map((r) => Number(r.id)));
       const fresh = rows.filter((r) => !had.has(r.user_id));
-      if (fresh.length) {
-        await k('notifications').insert(fresh.map((r) => ({ ...r, title: r.title.slice(0, 500), read_at: null, created_at: now }))).onConflict(['user_id', 'inbound_id']).ignore();
-      }
-      const emailTo = new Map(state.filter((r) => Boolean(r.wants) && Boolean(r.active) && r.email !== null && String(r.email).includes('@'))
+      if (fresh.length) await insert(fresh);
+      const wants = new Map(state.filter((r) => Boolean(r.wants) && Boolean(r.active) && r.email !== null && String(r.email).includes('@'))
         .map((r) => [Number(r.id), String(r.email)]));
-      return { inserted: fresh.length, emailTo };
+      return { inserted: fresh.length, emailTo: wants };
     },
     /** Every notification of one message for these users (new and earlier ones alike), with the message's subject and sender. */
     async ofMessage(inboundId: number, userIds: number[]): Promise<NotificationRow[]> {
