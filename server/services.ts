@@ -203,7 +203,8 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const imap = imapService({ ctx, accounts, directory, users: auth.users, mailerLog: mailerLog.record });
   const scheduler = createScheduler({ ctx, jobs: () => jobs, queues: () => decls.queues, mailerLog: mailerLog.record });
   const filters = filtersService({ ctx, access, settings: routing });
-  const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record, settings: routing });
+  // `follows` is made below (it checks cases exist); a case is only reassigned once both are built.
+  const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record, settings: routing, onAssigned: (userId, caseId) => follows.autoFollow(userId, 'case', caseId) });
   const autoReply = autoReplyService({ ctx, suppressions, accounts, settings: routing }, enqueue);
   const caseReplies = caseReplyService({ ctx, suppressions, accounts, cases, access, inboundView, emit: webhooks.emit }, enqueue);
   const inbox = inboxService({ ctx, access, settings: routing });

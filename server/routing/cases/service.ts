@@ -29,7 +29,13 @@ const policyOf = (m: CaseMailboxSettings | undefined): ReopenPolicy =>
   m?.case_reopen === 'never' ? { mode: 'never' } : m?.case_reopen === 'new-after' ? { mode: 'new-after', days: m.case_reopen_days ?? 30 } : { mode: 'reopen' };
 const addressesIn = (v: string | undefined) => [...(v ?? '').matchAll(/[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g)].map((m) => m[0].toLowerCase().replace(/\.$/, ''));
 
-export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: MailerLogRecord; settings?: RoutingSettings }) {
+/**
+ * `onAssigned`: a user was given a case from the API or a page (the links feature makes them
+ * follow it, as the links hook does for a case assigned on arrival).
+ */
+export function casesService(s: {
+  ctx: Ctx; emit?: WebhookEmit; mailerLog?: MailerLogRecord; settings?: RoutingSettings; onAssigned?: (userId: number, caseId: number) => Promise<unknown>;
+}) {
   /** Webhook events (case.created, case.updated); a failure to queue one is logged, never fails routing. */
   const hook = (event: 'case.created' | 'case.updated', data: Record<string, unknown>, key?: string) =>
     s.emit?.(event, data, key).catch((e: unknown) => s.ctx.log.error({ evt: 'cases.webhook_failed', err: e, event }, 'case webhook event not queued'));
@@ -198,6 +204,8 @@ export function casesService(s: { ctx: Ctx; emit?: WebhookEmit; mailerLog?: Mail
         if (input.status === undefined && c.status === 'new' && input.assignedUserId) patch.status = 'assigned';
       }
       await repo.update(id, patch, t);
+      // The new assignee follows the case now, not only from the case's next message on.
+      if (input.assignedUserId && input.assignedUserId !== c.assigned_user_id) await s.onAssigned?.(input.assignedUserId, id);
       const after = (await repo.get(id))!;
       await hook('case.updated', { caseId: id, number: id, change: 'changed', status: after.status, assignedUserId: after.assigned_user_id, priority: after.priority });
       return after;

@@ -3,7 +3,7 @@
  * a contact gets exactly one notification for mail From that contact and for mail that Cc's it;
  * the contact's account is linked; none for a skip-filtered, a "no notification" or an automatic
  * message, none twice when a message is routed again; the case assignee (who follows the case
- * automatically, unless they unfollowed it) is notified of a follow-up, the sender never of their own mail; with the e-mail
+ * automatically, also when reassigned later, unless they unfollowed it) is notified of a follow-up, the sender never of their own mail; with the e-mail
  * preference on, one outbound row to the user's address; the API lists and marks read.
  */
 import t from 'tap';
@@ -83,6 +83,17 @@ void eachDb(t, async (t, tdb) => {
     t.equal((await notes(ann.id, own.id)).length, 0, 'not the sender');
     t.equal((await notes(fol.id, own.id)).length, 1, 'the contact is in Cc: its follower is');
     t.match(await json(api(`/api/v1/inbound/${own.id}/links`)), { items: [{ recordType: 'account' }, { recordType: 'contact', role: 'cc' }, { recordType: 'user', recordId: ann.id, role: 'from' }] });
+  });
+
+  await t.test('reassigned from the API: the new assignee follows the case at once; an unfollow sticks', async (t) => {
+    const bea = await s.auth.createUser({ username: 'bea', email: 'bea@ours.example', role: 'agent', password: ADMIN_PASSWORD, teamIds: [team] });
+    t.equal(await s.follows.isFollowing(bea.id, 'case', first.caseId), false);
+    t.match(await json(api(`/api/v1/cases/${first.caseId}`, { method: 'PATCH', body: JSON.stringify({ assignedUserId: bea.id }) })), { assignedUserId: bea.id });
+    t.equal(await s.follows.isFollowing(bea.id, 'case', first.caseId), true, 'before the case\'s next message');
+    await s.follows.unfollow(ann.id, 'case', first.caseId);
+    await api(`/api/v1/cases/${first.caseId}`, { method: 'PATCH', body: JSON.stringify({ assignedUserId: ann.id }) });
+    t.equal(await s.follows.isFollowing(ann.id, 'case', first.caseId), false, 'who unfollowed is not made to follow again');
+    await s.follows.follow(ann.id, 'case', first.caseId);
   });
 
   await t.test('mail that Cc\'s the contact: one notification', async (t) => {
