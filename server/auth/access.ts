@@ -82,6 +82,8 @@ export function fromChoices(s: MailScope, accounts: Array<{ name: string; allowe
 export function apiRouteAllowed(p: Principal, method: string, route: string | undefined): boolean {
   if (p.role === 'admin' || route === undefined) return true;
   if (/^\/api\/v1\/(inbound|queue|messages|cases|imap-accounts|filters|inbox|notifications|follows)(\/|$)/.test(route)) return true;
+  // A mailbox's folders: the inbox service answers 404 for a mailbox out of the agent's reach (as the pages do).
+  if (/^\/api\/v1\/mailboxes\/:id\/folders(\/|$)/.test(route)) return true;
   return (method === 'GET' || method === 'HEAD') && /^\/api\/v1\/(mailboxes|templates|message-types)(\/|$)/.test(route);
 }
 

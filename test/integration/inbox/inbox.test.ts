@@ -121,6 +121,14 @@ void eachDb(t, async (t, tdb) => {
     t.same(boxes.map((b: any) => b.id), [support.id]);
     t.match(boxes[0], { unread: 1, folders: [{ name: 'Billing', unread: 1, total: 2 }] });
     t.equal((await asAnn(`/api/v1/mailboxes/${sales.id}/folders`)).status, 404);
+    // Folders of her own mailbox she manages with her key, as on the page; another team's are not there.
+    const mine = await asAnn(`/api/v1/mailboxes/${support.id}/folders`, { method: 'POST', body: JSON.stringify({ name: 'Ann later' }) });
+    t.equal(mine.status, 201);
+    const folder = (await mine.json()) as { id: number };
+    t.match(await json(asAnn(`/api/v1/mailboxes/${support.id}/folders/${folder.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'Ann soon' }) })), { name: 'Ann soon' });
+    t.equal((await asAnn(`/api/v1/mailboxes/${support.id}/folders/${folder.id}`, { method: 'DELETE' })).status, 204);
+    t.equal((await asAnn(`/api/v1/mailboxes/${sales.id}/folders`, { method: 'POST', body: JSON.stringify({ name: 'Nope' }) })).status, 404);
+    t.equal((await asAnn(`/api/v1/mailboxes/${support.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'Mine' }) })).status, 403, 'the mailbox itself stays the admins\'');
     // Ann's own change through her key.
     t.match(await json(asAnn(`/api/v1/inbox/${first.id}`, { method: 'PATCH', body: JSON.stringify({ read: true, tags: ['VIP', 'vip', 'printer'] }) })), { read: true, tags: ['printer', 'vip'] });
   });

@@ -61,6 +61,8 @@ t.test('apiRouteAllowed: agent keys reach the mail routes and read what compose 
     ['GET', '/api/v1/users', false], ['POST', '/api/v1/apikeys', false], ['GET', '/api/v1/accounts', false], ['GET', '/api/v1/inboundx', false],
     ['GET', '/api/v1/suppressions', false], ['POST', '/api/v1/filters', true], ['POST', '/api/v1/filters/:id/dry-run', true],
     ['GET', '/api/v1/inbox', true], ['GET', '/api/v1/notifications', true], ['GET', '/api/v1/filtersx', false],
+    ['POST', '/api/v1/mailboxes/:id/folders', true], ['PATCH', '/api/v1/mailboxes/:id/folders/:folderId', true],
+    ['DELETE', '/api/v1/mailboxes/:id/folders/:folderId', true], ['DELETE', '/api/v1/mailboxes/:id', false], ['POST', '/api/v1/mailboxes/:id/foldersx', false],
   ] as const) t.equal(apiRouteAllowed(a, method, route), want, `${method} ${route}`);
   t.equal(apiRouteAllowed({ role: 'admin', userId: null }, 'DELETE', '/api/v1/users/:id'), true);
   t.equal(apiRouteAllowed(a, 'GET', undefined), true, 'no route: the 404 handler answers');
