@@ -1449,6 +1449,7 @@ export const en = {
   'cases.reply.toList': 'to {to}',
   'cases.reply.flash.sent': 'Reply queued to {to}.',
   'cases.reply.err.text': 'Write the reply.',
+  'cases.reply.err.key': 'The reply form\'s key is not valid: open the case again.',
   'cases.reply.err.tooLarge': 'The reply is too large.',
   'cases.reply.err.mailbox': 'The case has no active mailbox to reply from.',
   'cases.reply.err.account': 'No active upstream account may send as this mailbox: add its address or domain to an account.',

@@ -37,6 +37,7 @@ const ReplyBody = Type.Object({
   text: Type.String({ maxLength: 5 * 1024 * 1024, description: 'the reply (plain text)' }), html: Type.Optional(Nullable(Type.String({ maxLength: 5 * 1024 * 1024 }))),
   to: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100, description: 'default: the case\'s customer (the last sender)' })),
   cc: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 })),
+  idempotencyKey: Type.Optional(Type.String({ maxLength: 100, description: 'repeating a request with the same key sends nothing new and answers the first reply' })),
 }, { additionalProperties: false });
 const list = (v: string | null) => (v ? v.split(/,\s*/).filter(Boolean) : []);
 const Filters = Type.Object({
@@ -87,6 +88,7 @@ export function casesApi(app: Api, s: Services) {
         201: Type.Object({
           messageId: Type.String({ description: 'ours, without angle brackets' }), outboundMessageId: Type.Integer(), replyId: Type.Integer(), status: Type.String(),
           to: Type.Array(Type.String()), cc: Type.Array(Type.String()),
+          repeated: Type.Optional(Type.Boolean({ description: 'true: the idempotency key was used before; this is that reply' })),
         }),
         ...errors(400, 404),
       } },

@@ -3,6 +3,7 @@
  * with its message stream (in and out), the status/assignee/priority form and the reply form.
  * Agents see their mailboxes' cases only.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { render, listLinks, listQueryFrom, tr } from './render.js';
@@ -33,7 +34,7 @@ export function casesUi(app: FastifyInstance, s: Services) {
     // The reply goes to the last person who wrote in (the service's default), shown so it can be changed.
     const customer = [...c.messages].reverse().find((m) => !m.kind || m.kind === 'normal')?.from_addr ?? c.from_addr;
     return render(req, reply, 'pages/cases/case.eta', { title: `[#${c.number}] ${c.subject}`, c, statuses: CASE_STATUSES, users: await users(), values: c,
-      stream, replyValues: { to: customer, cc: '', text: '' },
+      stream, replyValues: { to: customer, cc: '', text: '', idempotencyKey: randomUUID() },
       following: await s.follows.isFollowing(req.user!.id, 'case', c.id), ...extra });
   };
   app.get('/cases/:id', pre, async (req, reply) => show(req, reply));
@@ -51,7 +52,8 @@ export function casesUi(app: FastifyInstance, s: Services) {
   app.post('/cases/:id/replies', pre, async (req, reply) => {
     const b = req.body as Body;
     const id = idOf(req);
-    const input = { to: str(b, 'to'), cc: str(b, 'cc'), text: str(b, 'text') };
+    // The form's key: a double-clicked Send, or the form posted again, sends one reply.
+    const input = { to: str(b, 'to'), cc: str(b, 'cc'), text: str(b, 'text'), idempotencyKey: str(b, 'idempotencyKey') || undefined };
     return formAction(reply, {
       act: async () => s.caseReplies.reply(id, { ...input, principal: principalOf(req.user!) }),
       done: (r) => ({ to: `/admin/cases/${id}`, flash: tr(req).t('cases.reply.flash.sent', { to: r.to.join(', ') }) }),

@@ -5,6 +5,7 @@
  * through the account that may send as the mailbox; recorded in the case's stream, the case
  * set to pending (waiting for the customer) unless closed, and `case.updated` (change 'reply').
  */
+import { createHash } from 'node:crypto';
 import type { WebhookEmit } from '../../webhooks/events.js';
 import type { EnqueueDeps, EnqueueFn } from '../../outbound/enqueue.js';
 import type { AccountsService } from '../../outbound/accounts/service.js';
@@ -15,7 +16,7 @@ import { caseRepliesRepo, type CaseReplyRow } from '../../db/repos/cases/replies
 import { mailboxIdsOf, type MailAccess, type Principal } from '../../auth/access.js';
 import { addressOf, splitAddresses, LIMITS } from '../../outbound/compose/compose.js';
 import { readHeaderSection } from '../../lib/headers.js';
-import { invalid, notFound, type FieldError } from '../../errors.js';
+import { conflict, invalid, notFound, type FieldError } from '../../errors.js';
 import { mailboxAccount } from '../mailboxAccount.js';
 import { replyHeaders } from './replyHeaders.js';
 
@@ -26,8 +27,12 @@ export interface CaseReplyDeps extends EnqueueDeps {
   inboundView: Pick<InboundView, 'rawChunks'>;
   emit?: WebhookEmit;
 }
-export interface CaseReplyInput { text?: string; html?: string | null; to?: string[] | string; cc?: string[] | string; principal: Principal }
-export interface CaseReplyResult { replyId: number; messageId: string; outboundMessageId: number; status: string; to: string[]; cc: string[] }
+export interface CaseReplyInput {
+  text?: string; html?: string | null; to?: string[] | string; cc?: string[] | string; principal: Principal;
+  /** The same key (per sender and case) sends one reply: a repeat answers the first one's result. */
+  idempotencyKey?: string;
+}
+export interface CaseReplyResult { replyId: number; messageId: string; outboundMessageId: number; status: string; to: string[]; cc: string[]; repeated?: boolean }
 
 /** One entry of a case's stream: a message that came in, or a reply that went out. */
 export type StreamItem =
@@ -67,6 +72,19 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
     return out;
   }
 
+  /** A reply already sent with this key: its result again, nothing sent twice. */
+  async function repeated(r: CaseReplyRow): Promise<CaseReplyResult> {
+    // The same key sent side by side: the first request is queueing its message (milliseconds); wait for it.
+    for (let i = 0; i < 100 && r.outbound_message_id === null; i++) {
+      await new Promise((done) => setTimeout(done, 50));
+      r = (await repo.byKey(r.case_id, r.idem_key!)) ?? r;
+    }
+    if (r.outbound_message_id === null) throw conflict('a reply with this idempotency key is still being sent');
+    const status = (await s.cases.repo.get(r.case_id))?.status ?? 'pending';
+    const list = (v: string | null) => (v ? v.split(/,\s*/).filter(Boolean) : []);
+    return { replyId: r.id, messageId: r.message_id, outboundMessageId: r.outbound_message_id, status, to: list(r.to_addrs), cc: list(r.cc_addrs), repeated: true };
+  }
+
   return {
     repo,
     /** Sends a reply from the case; agents reach only the cases of their mailboxes (others are 404). */
@@ -74,6 +92,14 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
       const scope = mailboxIdsOf(await s.access.scopeOf(input.principal));
       const c = await s.cases.repo.get(caseId);
       if (!c || (scope && !(await s.cases.repo.inScope(caseId, scope)))) throw notFound('Case');
+      if (input.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,100}$/.test(input.idempotencyKey)) {
+        throw invalid([{ field: 'idempotencyKey', message: '1–100 printable ASCII characters', key: 'cases.reply.err.key' }]);
+      }
+      // Hashed with who sends it, so one user's key never answers another's reply.
+      const idemKey = input.idempotencyKey === undefined ? null
+        : createHash('sha256').update(`u${input.principal.userId ?? 0}\0${input.idempotencyKey}`).digest('base64url');
+      const earlier = idemKey ? await repo.byKey(caseId, idemKey) : undefined;
+      if (earlier) return repeated(earlier);
 
       const errs: FieldError[] = [];
       const text = (input.text ?? '').replace(/\r\n?/g, '\n');
@@ -115,8 +141,10 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
 
       const replyId = await repo.insert({
         case_id: caseId, message_id: messageId, user_id: input.principal.userId, from_addr: box.address, to_addrs: to.join(', '), cc_addrs: cc.length ? cc.join(', ') : null,
-        subject: r.subject, thread_index: r.headers['Thread-Index'] ?? null, at,
+        subject: r.subject, thread_index: r.headers['Thread-Index'] ?? null, at, idem_key: idemKey,
       });
+      // The same key sent side by side: the other request recorded the reply first.
+      if (replyId === null) return repeated((await repo.byKey(caseId, idemKey!))!);
       // The outbound renderer sends our Message-ID (signed case token) instead of deriving one.
       const q = await enqueue(s, {
         message: {

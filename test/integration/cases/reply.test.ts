@@ -184,4 +184,37 @@ void eachDb(t, async (t, tdb) => {
     t.match(m?.raw.toString(), /From the page\./);
     t.equal(up.received.length, 6);
   });
+
+  await t.test('an idempotency key sends one reply: repeated, side by side, from the page twice', async (t) => {
+    const post = (body: unknown, as = api) => as(`/api/v1/cases/${caseId}/replies`, { method: 'POST', body: JSON.stringify(body) });
+    const a = await post({ text: 'Once only.', idempotencyKey: 'retry-1' });
+    t.equal(a.status, 201);
+    const first = (await a.json()) as any;
+    t.notOk(first.repeated);
+    const again = await json(post({ text: 'Once only (edited).', idempotencyKey: 'retry-1' }));
+    t.match(again, { replyId: first.replyId, messageId: first.messageId, outboundMessageId: first.outboundMessageId, to: first.to, repeated: true });
+    const both = await Promise.all([post({ text: 'Twins.', idempotencyKey: 'twin' }), post({ text: 'Twins.', idempotencyKey: 'twin' })]);
+    const answers = (await Promise.all(both.map((r) => r.json()))) as any[];
+    t.same(both.map((r) => r.status).sort(), [201, 201]);
+    t.equal(answers[0].replyId, answers[1].replyId, 'side by side: one reply');
+    // Another sender's identical key is another reply (keys are hashed with who sends).
+    const ann2 = await json(post({ text: 'Mine.', idempotencyKey: 'retry-1' }, asAnn));
+    t.not(ann2.replyId, first.replyId);
+    t.equal((await post({ text: 'x', idempotencyKey: 'has space' })).status, 400);
+
+    const ui = new UiClient(url);
+    await ui.login('ann', ADMIN_PASSWORD);
+    const page = await ui.get(`/admin/cases/${caseId}`);
+    const key = /name="idempotencyKey" value="([^"]+)"/.exec(page.html)?.[1];
+    t.ok(key, 'the form carries a key');
+    const form = { to: 'alice@customer.example', cc: '', text: 'Double-clicked.', idempotencyKey: key! };
+    const csrf = UiClient.csrfOf(page.html);
+    t.equal((await ui.post(`/admin/cases/${caseId}/replies`, form, csrf)).res.status, 303);
+    t.equal((await ui.post(`/admin/cases/${caseId}/replies`, form, csrf)).res.status, 303, 'the second post lands on the case too');
+    const outs = (await json(api(`/api/v1/cases/${caseId}`))).stream.filter((x: any) => x.direction === 'out');
+    t.equal(outs.length, 5 + 4, 'one reply each: retry-1, twin, ann\'s retry-1, the page');
+    await delivered(outs.at(-1).messageId);
+    await sleep(200);
+    t.equal(up.received.length, 6 + 4, 'and one message each reached the sink');
+  });
 });

@@ -10,12 +10,15 @@ import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 export interface CaseReplyRow {
   id: number; case_id: number; message_id: string; outbound_message_id: number | null; user_id: number | null;
   from_addr: string; to_addrs: string; cc_addrs: string | null; subject: string; thread_index: string | null; at: number;
+  idem_key?: string | null;
   /** The delivery state and id of its first recipient row (queued, sent, deferred, failed…), when queued. */
   state?: string | null; queue_id?: number | null;
 }
 export interface NewCaseReply {
   case_id: number; message_id: string; user_id: number | null; from_addr: string; to_addrs: string; cc_addrs: string | null;
   subject: string; thread_index: string | null; at: number;
+  /** The hashed idempotency key (one reply per case and key), or none. */
+  idem_key?: string | null;
 }
 /** The newest inbound message of a case written by a person (not a bounce or an out-of-office). */
 export interface LastInbound { inbound_id: number; at: number; message_id: string | null; from_addr: string | null; subject: string | null }
@@ -23,15 +26,25 @@ export interface LastInbound { inbound_id: number; at: number; message_id: strin
 const toReply = (r: DbRow): CaseReplyRow => ({
   id: Number(r.id), case_id: Number(r.case_id), message_id: String(r.message_id), outbound_message_id: numOrNull(r.outbound_message_id), user_id: numOrNull(r.user_id),
   from_addr: String(r.from_addr), to_addrs: String(r.to_addrs), cc_addrs: strOrNull(r.cc_addrs), subject: String(r.subject), thread_index: strOrNull(r.thread_index),
-  at: Number(r.at), ...(r.state !== undefined ? { state: strOrNull(r.state), queue_id: numOrNull(r.queue_id) } : {}),
+  at: Number(r.at), idem_key: strOrNull(r.idem_key), ...(r.state !== undefined ? { state: strOrNull(r.state), queue_id: numOrNull(r.queue_id) } : {}),
 });
 
 export function caseRepliesRepo(db: Db) {
   const k = db.knex;
   return {
-    async insert(r: NewCaseReply): Promise<number> {
-      const [id] = await k('case_replies').insert({ ...r, message_id: r.message_id.slice(0, 191), subject: r.subject.slice(0, 998) });
-      return Number(id);
+    /** The new reply's id, or null when the case already has a reply with this idempotency key. */
+    async insert(r: NewCaseReply): Promise<number | null> {
+      try {
+        const [id] = await k('case_replies').insert({ ...r, message_id: r.message_id.slice(0, 191), subject: r.subject.slice(0, 998) });
+        return Number(id);
+      } catch (e) {
+        if (r.idem_key && (await this.byKey(r.case_id, r.idem_key))) return null;
+        throw e;
+      }
+    },
+    async byKey(caseId: number, idemKey: string): Promise<CaseReplyRow | undefined> {
+      const r = await k('case_replies').where({ case_id: caseId, idem_key: idemKey }).first();
+      return r ? toReply(r) : undefined;
     },
     async setOutbound(id: number, outboundMessageId: number) { await k('case_replies').where({ id }).update({ outbound_message_id: outboundMessageId }); },
     /** A case's replies, oldest first, with the delivery state of each one's first recipient row. */
