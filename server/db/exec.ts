@@ -239,8 +239,19 @@ export function powerOfTwoGroups<T>(rows: readonly T[], bytes: (r: T) => number 
   return out;
 }
 
+/** `?, ?, …` for `n` values (an IN list, one row). */
+export const inList = (n: number) => Array<string>(n).fill('?').join(', ');
 /** `(?, ?, …), (?, ?, …)` for `rows` rows of `cols` values. */
-export const valuesList = (rows: number, cols: number) => Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(', ')})`).join(', ');
+export const valuesList = (rows: number, cols: number) => Array.from({ length: rows }, () => `(${inList(cols)})`).join(', ');
+
+/**
+ * An INSERT whose rows clashing with any unique key are skipped (MySQL INSERT IGNORE, SQLite ON
+ * CONFLICT DO NOTHING), `values` its VALUES rows. Columns are quoted (`read` is a MySQL keyword).
+ */
+export function insertIgnore(dialect: Db['dialect'], table: string, cols: readonly string[], values: string): string {
+  const mysql = dialect === 'mysql';
+  return `INSERT${mysql ? ' IGNORE' : ''} INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ${values}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
+}
 
 /** The upsert tail for an insert whose unique key matched: update `cols` from the new row. */
 export function onConflictUpdate(dialect: Db['dialect'], key: readonly string[], cols: readonly string[]): string {

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, type DbRow } from '../../row.js';
-import { readExec } from '../../exec.js';
+import { insertIgnore, readExec, valuesList } from '../../exec.js';
 
 export interface AutoReplyRow {
   id: number; mailbox_id: number; sender: string; bucket: number; slot: number; trigger_key: string; inbound_id: number; outbound_message_id: number | null; created_at: number;
@@ -20,10 +20,9 @@ const toRow = (r: DbRow): AutoReplyRow => ({
 
 export function autoRepliesRepo(db: Db) {
   const k = db.knex;
-  const mysql = db.dialect === 'mysql';
   // The claim runs once per answered message: plain SQL as cached prepared statements (db/exec.ts), not knex builds.
   const byTrigger = async (trigger: string) => { const [r] = await readExec(db, (x) => x.all('SELECT * FROM auto_replies WHERE trigger_key = ? LIMIT 1', [trigger])); return r ? toRow(r) : undefined; };
-  const claimSql = `INSERT${mysql ? ' IGNORE' : ''} INTO auto_replies (mailbox_id, sender, bucket, slot, trigger_key, inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
+  const claimSql = insertIgnore(db.dialect, 'auto_replies', ['mailbox_id', 'sender', 'bucket', 'slot', 'trigger_key', 'inbound_id', 'created_at'], valuesList(1, 7));
   return {
     byTrigger,
     /**

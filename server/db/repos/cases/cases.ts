@@ -8,7 +8,7 @@
 import type { Db } from '../../connect.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import { columns, numOrNull, strOrNull, type DbRow } from '../../row.js';
-import { readExec, transact, type Exec } from '../../exec.js';
+import { inList, insertIgnore as insertIgnoreSql, readExec, transact, type Exec } from '../../exec.js';
 
 export type CaseStatus = 'new' | 'assigned' | 'pending' | 'closed';
 export interface CaseRow {
@@ -42,7 +42,6 @@ const toCase = (r: DbRow): CaseRow => ({
   lead_id: numOrNull(r.lead_id), inbound_id: numOrNull(r.inbound_id), parent_case_id: numOrNull(r.parent_case_id), follow_up_of: numOrNull(r.follow_up_of),
   closed_at: numOrNull(r.closed_at), created_at: Number(r.created_at), updated_at: Number(r.updated_at),
 });
-const marks = (n: number) => Array(n).fill('?').join(', ');
 type Statement = { sql: string; params: unknown[] };
 const CASE_COLUMNS = ['subject', 'status', 'mailbox_id', 'team_id', 'assigned_user_id', 'assigned_at', 'account_id', 'contact_id', 'lead_id', 'from_addr',
   'inbound_id', 'parent_case_id', 'follow_up_of', 'created_at', 'updated_at'] as const;
@@ -56,9 +55,7 @@ export function casesRepo(db: Db) {
   // statements (db/exec.ts): knex built and prepared each statement anew, ~64 % of the drain's CPU
   // (bench/routing-drain.sh profile, SQLite: knex 64 %, better-sqlite3 prepare 15 %).
   const read = <T>(fn: (x: Exec) => Promise<T>) => readExec(db, fn);
-  /** INSERT that skips rows clashing with a unique key (MySQL INSERT IGNORE, SQLite ON CONFLICT DO NOTHING). */
-  const insertIgnore = (table: string, cols: readonly string[], rows: string[]) =>
-    `INSERT${mysql ? ' IGNORE' : ''} INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ${rows.join(', ')}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
+  const insertIgnore = (table: string, cols: readonly string[], rows: string[]) => insertIgnoreSql(db.dialect, table, cols, rows.join(', '));
 
   /**
    * The rows a message records with its case (one statement per table). `caseId` null: the case
@@ -96,7 +93,7 @@ export function casesRepo(db: Db) {
     async existing(caseIds: number[]): Promise<Map<number, CaseRow>> {
       const want = [...new Set(caseIds)];
       if (!want.length) return new Map();
-      return new Map((await read((x) => x.all(`SELECT * FROM cases WHERE id IN (${marks(want.length)})`, want))).map((r) => [Number(r.id), toCase(r)]));
+      return new Map((await read((x) => x.all(`SELECT * FROM cases WHERE id IN (${inList(want.length)})`, want))).map((r) => [Number(r.id), toCase(r)]));
     },
     /** The case an inbound message joined already (a re-routed message), if any. */
     async ofInbound(inboundId: number): Promise<{ case_id: number; rung: string } | undefined> {
@@ -105,12 +102,12 @@ export function casesRepo(db: Db) {
     },
     async casesOfMessageIds(messageIds: string[]): Promise<Map<string, number>> {
       if (!messageIds.length) return new Map();
-      const rows = await read((x) => x.all(`SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${marks(messageIds.length)})`, messageIds.map((m) => m.slice(0, 191))));
+      const rows = await read((x) => x.all(`SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${inList(messageIds.length)})`, messageIds.map((m) => m.slice(0, 191))));
       return new Map(rows.map((r) => [String(r.message_id), Number(r.case_id)]));
     },
     async participantsOf(caseIds: number[], address: string): Promise<Set<number>> {
       if (!caseIds.length) return new Set();
-      const rows = await read((x) => x.all(`SELECT case_id FROM case_participants WHERE case_id IN (${marks(caseIds.length)}) AND address = ?`, [...caseIds, address.toLowerCase().slice(0, 191)]));
+      const rows = await read((x) => x.all(`SELECT case_id FROM case_participants WHERE case_id IN (${inList(caseIds.length)}) AND address = ?`, [...caseIds, address.toLowerCase().slice(0, 191)]));
       return new Set(ids(rows.map((r) => r.case_id)));
     },
     async rememberMessageId(messageId: string, caseId: number, direction: 'in' | 'out', now: number) {
@@ -177,7 +174,7 @@ export function casesRepo(db: Db) {
           inbound_id: c.inbound_id, parent_case_id: c.parent_case_id, follow_up_of: latestSince !== null ? numOrNull(first?.latest) : c.follow_up_of,
           created_at: now, updated_at: now,
         };
-        const insertCase = { sql: `INSERT INTO cases (${CASE_COLUMNS.join(', ')}) VALUES (${marks(CASE_COLUMNS.length)})`, params: CASE_COLUMNS.map((col) => row[col]) };
+        const insertCase = { sql: `INSERT INTO cases (${CASE_COLUMNS.join(', ')}) VALUES (${inList(CASE_COLUMNS.length)})`, params: CASE_COLUMNS.map((col) => row[col]) };
         let id: number;
         if (mysql) {
           // One round trip: the case, its id in a session variable, the rows that name it, COMMIT.
@@ -205,7 +202,7 @@ export function casesRepo(db: Db) {
         else {
           // One update: a waking status goes back to work, any other stays. closed_at is set first because
           // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
-          const inWaking = `status IN (${marks(waking.length)})`;
+          const inWaking = `status IN (${inList(waking.length)})`;
           writes.push({ sql: `UPDATE cases SET closed_at = CASE WHEN ${inWaking} THEN NULL ELSE closed_at END,`
             + ` status = CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END, updated_at = ? WHERE id = ?`,
           params: [...waking, ...waking, now, caseId] });

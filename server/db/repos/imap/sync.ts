@@ -6,7 +6,7 @@
  * folder's cursor move together, so the cursor never passes a message that is not stored.
  */
 import type { Db } from '../../connect.js';
-import { powerOfTwoGroups, transact, valuesList, type Exec } from '../../exec.js';
+import { inList, powerOfTwoGroups, transact, valuesList, type Exec } from '../../exec.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { insertInboundBatch, type NewInbound } from '../inbound/store.js';
 import { fenceLease } from './accounts.js';
@@ -33,7 +33,6 @@ export class LeaseLostError extends Error {
   constructor(id: number) { super(`the sync lease of IMAP account ${id} is held by another node`); this.name = 'LeaseLostError'; }
 }
 
-const inList = (n: number) => Array(n).fill('?').join(', ');
 
 async function moveCursor(x: Exec, k: BatchKey, c: CursorMove, counts: { fetched: number; duplicates: number; failed: number }, now: number) {
   const sets = ['fetched = fetched + ?', 'duplicates = duplicates + ?', 'failed = failed + ?', 'last_sync_at = ?', 'updated_at = ?'];

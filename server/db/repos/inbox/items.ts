@@ -8,7 +8,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../connect.js';
 import { numOrNull, type DbRow } from '../../row.js';
-import { readExec, transact, type Exec } from '../../exec.js';
+import { inList, insertIgnore as insertIgnoreSql, readExec, transact, valuesList, type Exec } from '../../exec.js';
 
 export interface InboxItemRow {
   id: number; inbound_id: number; mailbox_id: number; folder_id: number | null; read: boolean; archived: boolean;
@@ -28,15 +28,11 @@ const toItem = (r: DbRow, tags: string[] = []): InboxItemRow => ({
   archived: Boolean(r.archived), subject: String(r.subject ?? ''), from_addr: String(r.from_addr ?? ''), case_id: numOrNull(r.case_id), at: Number(r.at), tags,
 });
 
-const marks = (n: number) => Array(n).fill('?').join(', ');
 const ITEM_COLUMNS = ['inbound_id', 'mailbox_id', 'folder_id', 'read', 'archived', 'subject', 'from_addr', 'case_id', 'at', 'created_at', 'updated_at'];
 
 export function inboxItemsRepo(db: Db) {
   const k = db.knex;
-  const mysql = db.dialect === 'mysql';
-  /** INSERT that skips rows clashing with a unique key (MySQL INSERT IGNORE, SQLite ON CONFLICT DO NOTHING); `read` is a MySQL keyword: quoted. */
-  const insertIgnore = (table: string, cols: readonly string[], rows: number) =>
-    `INSERT${mysql ? ' IGNORE' : ''} INTO ${table} (${cols.map((c) => `\`${c}\``).join(', ')}) VALUES ${Array.from({ length: rows }, () => `(${marks(cols.length)})`).join(', ')}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`;
+  const insertIgnore = (table: string, cols: readonly string[], rows: number) => insertIgnoreSql(db.dialect, table, cols, valuesList(rows, cols.length));
 
   async function withTags(rows: DbRow[]): Promise<InboxItemRow[]> {
     const ids = rows.map((r) => Number(r.id));
@@ -69,7 +65,7 @@ export function inboxItemsRepo(db: Db) {
     /** Routing: the mailbox of each case (a case reply address lands there). */
     async caseMailboxes(caseIds: number[]): Promise<Map<number, number | null>> {
       if (!caseIds.length) return new Map();
-      const rows = await readExec(db, (x) => x.all(`SELECT id, mailbox_id FROM cases WHERE id IN (${marks(caseIds.length)})`, caseIds));
+      const rows = await readExec(db, (x) => x.all(`SELECT id, mailbox_id FROM cases WHERE id IN (${inList(caseIds.length)})`, caseIds));
       return new Map(rows.map((r) => [Number(r.id), numOrNull(r.mailbox_id)]));
     },
     /** Routing: the scope and actions of the filters that matched. */
@@ -108,7 +104,7 @@ export function inboxItemsRepo(db: Db) {
         // One new item: its id is the insert's (it wrote one row; SQLite: none can be ignored here, the check above
         // ran in this transaction on the only connection). Several: read back.
         const ids = fresh.length === 1 && inserted.changes === 1 && inserted.lastId > 0 ? new Map([[fresh[0]!.mailboxId, inserted.lastId]])
-          : new Map((await x.all(`SELECT id, mailbox_id FROM inbox_items WHERE inbound_id = ? AND mailbox_id IN (${marks(fresh.length)})`, [inboundId, ...fresh.map((i) => i.mailboxId)]))
+          : new Map((await x.all(`SELECT id, mailbox_id FROM inbox_items WHERE inbound_id = ? AND mailbox_id IN (${inList(fresh.length)})`, [inboundId, ...fresh.map((i) => i.mailboxId)]))
             .map((r) => [Number(r.mailbox_id), Number(r.id)]));
         const tags = fresh.flatMap((i) => i.tags.map((tag) => [ids.get(i.mailboxId)!, tag]));
         await x.run(insertIgnore('inbox_item_tags', ['item_id', 'tag'], tags.length), tags.flat());

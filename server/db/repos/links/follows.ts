@@ -5,7 +5,7 @@
  */
 import type { Db } from '../../connect.js';
 import type { DbRow } from '../../row.js';
-import { readExec } from '../../exec.js';
+import { insertIgnore, readExec } from '../../exec.js';
 
 export type FollowTargetType = 'account' | 'contact' | 'lead' | 'case';
 export interface Follow {
@@ -16,7 +16,6 @@ export interface Follow {
 
 export function followsRepo(db: Db) {
   const k = db.knex;
-  const mysql = db.dialect === 'mysql';
   return {
     /** Follow (active) or unfollow (inactive) by the user's own choice. */
     async set(userId: number, type: FollowTargetType, id: number, active: boolean, now: number): Promise<void> {
@@ -26,8 +25,8 @@ export function followsRepo(db: Db) {
     /** An automatic follow: made only when the user never followed or unfollowed this target. */
     async autoFollow(userId: number, type: FollowTargetType, id: number, now: number): Promise<void> {
       // Routing's path (an assignee follows the case): a cached prepared statement (db/exec.ts), not a knex build.
-      await readExec(db, (x) => x.run(`INSERT${mysql ? ' IGNORE' : ''} INTO follows (user_id, target_type, target_id, active, auto, created_at, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?)`
-        + (mysql ? '' : ' ON CONFLICT DO NOTHING'), [userId, type, id, now, now]));
+      await readExec(db, (x) => x.run(insertIgnore(db.dialect, 'follows', ['user_id', 'target_type', 'target_id', 'active', 'auto', 'created_at', 'updated_at'], '(?, ?, ?, 1, 1, ?, ?)'),
+        [userId, type, id, now, now]));
     },
     async isFollowing(userId: number, type: FollowTargetType, id: number): Promise<boolean> {
       return Boolean(await k('follows').where({ user_id: userId, target_type: type, target_id: id, active: true }).first('user_id'));

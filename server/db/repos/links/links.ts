@@ -7,7 +7,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
-import { readExec } from '../../exec.js';
+import { inList, insertIgnore, readExec, valuesList } from '../../exec.js';
 
 export type LinkRole = 'from' | 'to' | 'cc' | 'account-of-contact';
 export type LinkRecordType = 'account' | 'contact' | 'lead' | 'user';
@@ -20,11 +20,8 @@ export interface LinkedMessage { inboundId: number; role: LinkRole; subject: str
 
 const personName = (r: DbRow) => String(r.name || [r.first_name, r.last_name].filter(Boolean).join(' ') || '');
 
-const marks = (n: number) => Array(n).fill('?').join(', ');
-
 export function linksRepo(db: Db) {
   const k = db.knex;
-  const mysql = db.dialect === 'mysql';
   return {
     /** Records and active users holding any of these (lower-case) addresses. */
     async holders(addresses: string[]): Promise<Holder[]> {
@@ -33,7 +30,7 @@ export function linksRepo(db: Db) {
       // One statement: records by their shared addresses, active users by their own address, and
       // the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order). Plain SQL as
       // a cached prepared statement (db/exec.ts): once per routed message, knex's build of it cost more than the read.
-      const ins = marks(list.length);
+      const ins = inList(list.length);
       const rows = await readExec(db, (x) => x.all(
         `SELECT r.id, r.type, r.account_id, ea.address, 1 AS part FROM email_addresses ea JOIN record_emails re ON re.email_id = ea.id JOIN records r ON r.id = re.record_id WHERE ea.address IN (${ins})`
         // users.email is stored as typed: compared lower-cased (the users table is small).
@@ -47,8 +44,8 @@ export function linksRepo(db: Db) {
     /** Writes a message's links; rows it has already are kept as they are. */
     async write(inboundId: number, rows: LinkRow[], now: number): Promise<void> {
       if (!rows.length) return;
-      await readExec(db, (x) => x.run(`INSERT${mysql ? ' IGNORE' : ''} INTO message_links (inbound_id, record_type, record_id, role, created_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`
-        + (mysql ? '' : ' ON CONFLICT DO NOTHING'), rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now])));
+      await readExec(db, (x) => x.run(insertIgnore(db.dialect, 'message_links', ['inbound_id', 'record_type', 'record_id', 'role', 'created_at'], valuesList(rows.length, 5)),
+        rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now])));
     },
     /** The links of a message with each record's display name (a removed record is left out). */
     async ofMessage(inboundId: number): Promise<MessageLink[]> {

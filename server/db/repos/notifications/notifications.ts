@@ -6,7 +6,7 @@
  */
 import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
-import { readExec } from '../../exec.js';
+import { inList, insertIgnore, readExec } from '../../exec.js';
 
 export interface NewNotification {
   user_id: number; kind: string; inbound_id: number; case_id: number | null; record_type: string | null; record_id: number | null; title: string;
@@ -23,8 +23,6 @@ const toRow = (r: DbRow): NotificationRow => ({
 
 export function notificationsRepo(db: Db) {
   const k = db.knex;
-  const mysql = db.dialect === 'mysql';
-  const marks = (n: number) => Array(n).fill('?').join(', ');
   const withMessage = () => k('notifications as n').leftJoin('inbound_messages as m', 'm.id', 'n.inbound_id').select('n.*', 'm.subject', 'm.from_addr');
   return {
     /**
@@ -35,8 +33,9 @@ export function notificationsRepo(db: Db) {
      */
     async add(inboundId: number, rows: NewNotification[], now: number, emailTo?: ReadonlyMap<number, string>): Promise<{ inserted: number; emailTo: Map<number, string> }> {
       if (!rows.length) return { inserted: 0, emailTo: new Map() };
-      const insert = (fresh: NewNotification[]) => readExec(db, (x) => x.run(`INSERT${mysql ? ' IGNORE' : ''} INTO notifications (user_id, kind, inbound_id, case_id, record_type, record_id, title, read_at, created_at)`
-        + ` VALUES ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, NULL, ?)').join(', ')}${mysql ? '' : ' ON CONFLICT DO NOTHING'}`,
+      const insert = (fresh: NewNotification[]) => readExec(db, (x) => x.run(
+        insertIgnore(db.dialect, 'notifications', ['user_id', 'kind', 'inbound_id', 'case_id', 'record_type', 'record_id', 'title', 'read_at', 'created_at'],
+          fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, NULL, ?)').join(', ')),
         fresh.flatMap((r) => [r.user_id, r.kind, r.inbound_id, r.case_id, r.record_type, r.record_id, r.title.slice(0, 500), now])));
       if (emailTo) {
         // One statement: a row a user has already (unique user and message) is ignored, and only new rows count.
@@ -46,7 +45,7 @@ export function notificationsRepo(db: Db) {
       const users = rows.map((r) => r.user_id);
       // Once per routed message with followers: plain SQL as cached prepared statements (db/exec.ts), not knex builds.
       const state = await readExec(db, (x) => x.all(`SELECT u.id, u.email, u.active, (SELECT n.user_id FROM notifications n WHERE n.inbound_id = ? AND n.user_id = u.id LIMIT 1) AS had,`
-        + ` (SELECT s.email FROM notification_settings s WHERE s.user_id = u.id LIMIT 1) AS wants FROM users u WHERE u.id IN (${marks(users.length)})`, [inboundId, ...users]));
+        + ` (SELECT s.email FROM notification_settings s WHERE s.user_id = u.id LIMIT 1) AS wants FROM users u WHERE u.id IN (${inList(users.length)})`, [inboundId, ...users]));
       const had = new Set(state.filter((r) => r.had !== null && r.had !== undefined).map((r) => Number(r.id)));
       const fresh = rows.filter((r) => !had.has(r.user_id));
       if (fresh.length) await insert(fresh);

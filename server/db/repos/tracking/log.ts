@@ -5,7 +5,7 @@
  * and campaign in the same transaction, so stats are reads of a few counter rows.
  */
 import type { Db } from '../../connect.js';
-import { readExec, transact, type Exec } from '../../exec.js';
+import { inList, readExec, transact, valuesList, type Exec } from '../../exec.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import type { Knex } from 'knex';
@@ -55,10 +55,6 @@ function chunks(n: number): number[] {
   for (let size = 256; n > 0; size >>= 1) while (n >= size) { out.push(size); n -= size; }
   return out;
 }
-const placeholders = (rows: number, cols: number) => {
-  const one = `(${Array<string>(cols).fill('?').join(', ')})`;
-  return Array<string>(rows).fill(one).join(', ');
-};
 /** Statement texts by (kind, rows): built once. */
 const sqlCache = new Map<string, string>();
 const sqlOf = (kind: string, rows: number, build: (rows: number) => string) => {
@@ -76,7 +72,7 @@ async function withRecipients(x: Exec, events: LogEvent[]): Promise<LogEvent[]> 
   let i = 0;
   for (const n of chunks(ids.length)) {
     const part = ids.slice(i, i += n);
-    const sql = sqlOf('rcpt', n, (k) => `SELECT id, recipient, record_type, record_id FROM outbound_queue WHERE id IN (${Array<string>(k).fill('?').join(', ')})`);
+    const sql = sqlOf('rcpt', n, (k) => `SELECT id, recipient, record_type, record_id FROM outbound_queue WHERE id IN (${inList(k)})`);
     for (const r of await x.all<DbRow>(sql, part)) rows.set(Number(r.id), r);
   }
   const out: LogEvent[] = [];
@@ -113,7 +109,7 @@ async function write(x: Exec, group: LogEvent[]): Promise<LogEvent[]> {
     const params: unknown[] = [];
     for (let j = i; j < i + n; j++) params.push(once[j]!.queueId, onceKey(once[j]!));
     i += n;
-    const sql = sqlOf(`once-${x.dialect}`, n, (k) => `${ins} INTO campaign_log_once (queue_id, k) VALUES ${placeholders(k, 2)} RETURNING queue_id, k`);
+    const sql = sqlOf(`once-${x.dialect}`, n, (k) => `${ins} INTO campaign_log_once (queue_id, k) VALUES ${valuesList(k, 2)} RETURNING queue_id, k`);
     for (const r of await x.all<DbRow>(sql, params)) fresh.add(`${Number(r.queue_id)}\t${String(r.k)}`);
   }
   // A key inserted by this group is first for the group's earliest event with it.
@@ -133,7 +129,7 @@ async function write(x: Exec, group: LogEvent[]): Promise<LogEvent[]> {
         first[j], e.at);
     }
     i += n;
-    await x.run(sqlOf('log', n, (k) => `INSERT INTO campaign_log (${COLS}) VALUES ${placeholders(k, COL_COUNT)}`), params);
+    await x.run(sqlOf('log', n, (k) => `INSERT INTO campaign_log (${COLS}) VALUES ${valuesList(k, COL_COUNT)}`), params);
   }
   const counts = new Map<string, number>();
   for (const e of firstOnes) {
