@@ -11,7 +11,7 @@
  * The raw stays a LONGBLOB (byte-exact, stored in the row while it fits, off-page beyond).
  */
 import type { Db } from '../../connect.js';
-import { powerOfTwoGroups, transact, transactScript, valuesList, type Exec } from '../../exec.js';
+import { powerOfTwoGroups, transact, transactScript, valuesList, type Exec, type RunResult } from '../../exec.js';
 import { numOrNull, type DbRow } from '../../row.js';
 
 export interface StoredRecipient { address: string; kind: string; mailbox_id: number | null; target_id: number | null }
@@ -75,8 +75,12 @@ async function insertScript(db: Db, batch: NewInbound[], now: number, step: numb
   return batch.map((_, i) => first!.lastId + i * step);
 }
 
-/** MySQL: every small message of a batch in multi-row INSERTs; ids from each INSERT's first id and the server's step. */
-async function insertMany(x: Exec, batch: NewInbound[], now: number, step: number): Promise<number[]> {
+/**
+ * Every small message of a batch in multi-row INSERTs (a large one alone); `idOf` gives the id of
+ * row `k` of an INSERT of `rows` rows from its result: MySQL from the first id and the server's
+ * step, SQLite from the last id (see insertInboundBatch).
+ */
+async function insertMany(x: Exec, batch: NewInbound[], now: number, idOf: (r: RunResult, rows: number, k: number) => number): Promise<number[]> {
   const ids: number[] = new Array(batch.length);
   const small: Array<{ m: NewInbound; i: number; chunks: Buffer[] }> = [];
   for (let i = 0; i < batch.length; i++) {
@@ -85,9 +89,10 @@ async function insertMany(x: Exec, batch: NewInbound[], now: number, step: numbe
     small.push({ m, i, chunks: await chunksOf(m) });
   }
   for (const group of powerOfTwoGroups(small)) {
-    const { lastId: first } = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`,
+    const r = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`,
       group.flatMap(({ m }) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]));
-    group.forEach((g, k) => { ids[g.i] = first + k * step; });
+    if (r.changes !== group.length) throw new Error(`inbound batch: ${r.changes} of ${group.length} rows inserted`);
+    group.forEach((g, k) => { ids[g.i] = idOf(r, group.length, k); });
   }
   const raw = small.flatMap(({ i, chunks }) => chunks.map((chunk, seq) => ({ id: ids[i]!, seq, chunk })));
   for (const group of powerOfTwoGroups(raw, (r) => r.chunk.length)) {
@@ -100,6 +105,9 @@ async function insertMany(x: Exec, batch: NewInbound[], now: number, step: numbe
   return ids;
 }
 
+/** MySQL: row k of a multi-row INSERT has its first id plus k times the server's step. */
+const byStep = (step: number) => (r: RunResult, _rows: number, k: number) => r.lastId + k * step;
+
 export function inboundStoreRepo(db: Db) {
   return {
     /** Stores every message of a batch in one transaction (one fsync for all); returns their ids in order. */
@@ -109,7 +117,7 @@ export function inboundStoreRepo(db: Db) {
         if (ids) return ids;
       }
       return transact(db, async (x) => {
-        if (x.dialect === 'mysql' && db.idStep) return insertMany(x, batch, now, db.idStep);
+        if (x.dialect === 'mysql' && db.idStep) return insertMany(x, batch, now, byStep(db.idStep));
         const ids: number[] = [];
         for (const m of batch) ids.push(await insertInbound(x, m, now));
         return ids;
@@ -141,12 +149,15 @@ export async function readRaw(db: Db, id: number): Promise<Buffer> { return inbo
  * which writes its UID log in the same transaction): on MySQL with a known id step the
  * multi-row INSERTs of insertMany (a 500-message IMAP batch: ~25 round trips instead of
  * ~1,500; bench/imap on MariaDB went from 0.12–0.17 to 0.39–0.73 with the IMAP sync's
- * overlapped commits, README), else one message at a time (SQLite runs in-process: a
- * statement costs microseconds, not a round trip). Returns the ids in order.
+ * overlapped commits, README); on SQLite too (the sync's commit of 10,000 2 KB messages took
+ * 67–82 µs of main-thread CPU a message one at a time, 58–69 so: five runs each, alternated):
+ * SQLite gives the rows of one INSERT consecutive ids (AUTOINCREMENT: each row the largest id so
+ * far plus one, and one writer), so the first is the statement's last id less the rows after it.
+ * Else (MySQL without a known step) one message at a time. Returns the ids in order.
  */
 export async function insertInboundBatch(x: Exec, batch: NewInbound[], now: number, idStep: number | null | undefined): Promise<number[]> {
-  if (x.dialect === 'mysql' && idStep) return insertMany(x, batch, now, idStep);
-  if (x.dialect === 'sqlite') return insertManySqlite(x, batch, now);
+  if (x.dialect === 'mysql' && idStep) return insertMany(x, batch, now, byStep(idStep));
+  if (x.dialect === 'sqlite') return insertMany(x, batch, now, (r, rows, k) => r.lastId - rows + 1 + k);
   const ids: number[] = [];
   for (const m of batch) ids.push(await insertInbound(x, m, now));
   return ids;
@@ -160,31 +171,3 @@ async function chunksOf(m: NewInbound): Promise<Buffer[]> {
   return out;
 }
 const RAW_CHUNK = 1024 * 1024;
-
-/**
- * SQLite, the IMAP sync's batches: multi-row INSERTs (up to 64 rows) instead of two or three
- * statements a message: the sync's commit of 10,000 2 KB messages took 67–82 µs of main-thread
- * CPU a message before, 58–69 after (five runs each, alternated). SQLite gives the rows of one
- * INSERT consecutive ids (AUTOINCREMENT: each row the largest id so far plus one, and one
- * writer), so the first is the statement's last id less the rows after it.
- */
-async function insertManySqlite(x: Exec, batch: NewInbound[], now: number): Promise<number[]> {
-  const ids: number[] = new Array(batch.length);
-  const rows: Array<{ m: NewInbound; i: number }> = batch.map((m, i) => ({ m, i }));
-  for (const group of powerOfTwoGroups(rows)) {
-    const { lastId, changes } = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`,
-      group.flatMap(({ m }) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]));
-    if (changes !== group.length) throw new Error(`inbound batch: ${changes} of ${group.length} rows inserted`);
-    group.forEach((g, k) => { ids[g.i] = lastId - group.length + 1 + k; });
-  }
-  const raw: Array<{ id: number; seq: number; chunk: Buffer }> = [];
-  for (let i = 0; i < batch.length; i++) (await chunksOf(batch[i]!)).forEach((chunk, seq) => raw.push({ id: ids[i]!, seq, chunk }));
-  for (const group of powerOfTwoGroups(raw, (r) => r.chunk.length)) {
-    await x.run(`INSERT INTO inbound_raw (message_id, seq, chunk) VALUES ${valuesList(group.length, 3)}`, group.flatMap((r) => [r.id, r.seq, r.chunk]));
-  }
-  const rcpts = batch.flatMap((m, i) => m.recipients.map((r) => [ids[i]!, r.address, r.kind, r.mailbox_id, r.target_id]));
-  for (const group of powerOfTwoGroups(rcpts)) {
-    await x.run(`INSERT INTO inbound_recipients (${RECIPIENT_COLS.join(', ')}) VALUES ${valuesList(group.length, RECIPIENT_COLS.length)}`, group.flat());
-  }
-  return ids;
-}
