@@ -10,6 +10,7 @@ import type { Services } from '../../services.js';
 import { ListQuery, pageOf, IdParams, errors, Nullable, Ms, listArgs } from './schemas.js';
 import { mailboxIdsOf, type Principal } from '../../auth/access.js';
 import type { CaseRow } from '../../db/repos/cases/cases.js';
+import { storedAddresses } from '../../routing/cases/reply.js';
 
 const Status = Type.Union([Type.Literal('new'), Type.Literal('assigned'), Type.Literal('pending'), Type.Literal('closed')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -39,7 +40,6 @@ const ReplyBody = Type.Object({
   cc: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 })),
   idempotencyKey: Type.Optional(Type.String({ maxLength: 100, description: 'repeating a request with the same key sends nothing new and answers the first reply' })),
 }, { additionalProperties: false });
-const list = (v: string | null) => (v ? v.split(/,\s*/).filter(Boolean) : []);
 const Filters = Type.Object({
   status: Type.Optional(Status), mailbox: Type.Optional(Type.Integer({ minimum: 1, description: 'mailbox id' })), assignedUserId: Type.Optional(Type.Integer({ minimum: 1 })),
 });
@@ -69,7 +69,7 @@ export function casesApi(app: Api, s: Services) {
           ? { direction: x.direction, at: x.at, inboundId: x.message.inbound_id, outboundMessageId: null, messageId: x.message.message_id, subject: x.message.subject,
             fromAddr: x.message.from_addr, rung: x.message.rung, kind: x.message.kind }
           : { direction: x.direction, at: x.at, inboundId: null, outboundMessageId: x.reply.outbound_message_id, messageId: x.reply.message_id, subject: x.reply.subject,
-            fromAddr: x.reply.from_addr, to: list(x.reply.to_addrs), cc: list(x.reply.cc_addrs), userId: x.reply.user_id, state: x.reply.state ?? null })),
+            fromAddr: x.reply.from_addr, to: storedAddresses(x.reply.to_addrs), cc: storedAddresses(x.reply.cc_addrs), userId: x.reply.user_id, state: x.reply.state ?? null })),
         messages: c.messages.map((m) => ({
           inboundId: m.inbound_id, rung: m.rung, reopened: m.reopened, at: m.at, subject: m.subject, fromAddr: m.from_addr, kind: m.kind, messageId: m.message_id,
         })),

@@ -4,6 +4,7 @@
  * time) and turns it into the message that gets queued. No I/O: the service feeds it the
  * account, the template and the clock, so the same path serves send and preview.
  */
+import { IDEMPOTENCY_KEY_RULE, validIdempotencyKey } from '../../lib/idempotency.js';
 import { convert } from 'html-to-text';
 import { parseMailbox } from '../../lib/addresses.js';
 import type { FieldError } from '../../errors.js';
@@ -150,7 +151,7 @@ export function compose(input: ComposeInput, d: ComposeDeps): { ok: true; value:
   else if (sendAt !== null && sendAt < d.now - 5 * 60_000) bad('sendAt', 'The send time is in the past');
   else if (sendAt !== null && sendAt > d.now + 366 * 86_400_000) bad('sendAt', 'At most a year ahead');
   if (input.messageTypeId && !d.messageTypeExists) bad('messageTypeId', 'No such message type');
-  if (input.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,100}$/.test(input.idempotencyKey)) bad('idempotencyKey', '1–100 printable ASCII characters');
+  if (input.idempotencyKey !== undefined && !validIdempotencyKey(input.idempotencyKey)) bad('idempotencyKey', IDEMPOTENCY_KEY_RULE);
 
   // An agent asking for a From it may not use is refused as such, not as a typo.
   if (fields.length || !account || !from) return { ok: false, fields, ...(fromDenied && d.senders ? { forbidden: true } : {}) };

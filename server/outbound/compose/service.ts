@@ -3,7 +3,8 @@
  * with compose.ts, placeholders from lib/placeholders.ts, then enqueue or preview.ts).
  * Adapters (API, UI) call only this; delivery is the delivery core's.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { idempotencyHash } from '../../lib/idempotency.js';
 import type { EnqueueDeps, EnqueueFn } from '../enqueue.js';
 import { AppError, invalid } from '../../errors.js';
 import type { AccountsService } from '../accounts/service.js';
@@ -51,7 +52,7 @@ export function composeService(s: ComposeDeps, enqueue: EnqueueFn) {
       // Keys are scoped to the caller (API key or user) and hashed, so unique_key stays short.
       const scope = by.apiKeyId ? `k${by.apiKeyId}` : `u${by.userId ?? 0}`;
       const prefix = input.idempotencyKey
-        ? `single:idem:${createHash('sha256').update(`${scope}\0${input.idempotencyKey}`).digest('base64url').slice(0, 22)}`
+        ? `single:idem:${idempotencyHash(scope, input.idempotencyKey).slice(0, 22)}`
         : `single:${randomUUID()}`;
       const r = await enqueue(s, {
         message: {

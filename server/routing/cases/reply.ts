@@ -5,7 +5,6 @@
  * through the account that may send as the mailbox; recorded in the case's stream, the case
  * set to pending (waiting for the customer) unless closed, and `case.updated` (change 'reply').
  */
-import { createHash } from 'node:crypto';
 import type { WebhookEmit } from '../../webhooks/events.js';
 import type { EnqueueDeps, EnqueueFn } from '../../outbound/enqueue.js';
 import type { AccountsService } from '../../outbound/accounts/service.js';
@@ -19,6 +18,7 @@ import { readHeaderSection } from '../../lib/headers.js';
 import { conflict, invalid, notFound, type FieldError } from '../../errors.js';
 import { mailboxAccount } from '../mailboxAccount.js';
 import { replyHeaders } from './replyHeaders.js';
+import { IDEMPOTENCY_KEY_RULE, idempotencyHash, validIdempotencyKey } from '../../lib/idempotency.js';
 
 export interface CaseReplyDeps extends EnqueueDeps {
   cases: Pick<CasesService, 'repo' | 'replyAddress' | 'messageIdFor' | 'rememberMessageId'>;
@@ -38,6 +38,9 @@ export interface CaseReplyResult { replyId: number; messageId: string; outboundM
 export type StreamItem =
   | { direction: 'in'; at: number; message: CaseMessageRow }
   | { direction: 'out'; at: number; reply: CaseReplyRow };
+
+/** A reply's To or Cc as stored (comma-separated, as queued) back as a list. */
+export const storedAddresses = (v: string | null) => (v ? v.split(/,\s*/).filter(Boolean) : []);
 
 /** Inbound messages and replies in time order (a reply sorts after a message of the same instant). */
 export function mergeStream(messages: CaseMessageRow[], replies: CaseReplyRow[]): StreamItem[] {
@@ -81,8 +84,10 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
     }
     if (r.outbound_message_id === null) throw conflict('a reply with this idempotency key is still being sent');
     const status = (await s.cases.repo.get(r.case_id))?.status ?? 'pending';
-    const list = (v: string | null) => (v ? v.split(/,\s*/).filter(Boolean) : []);
-    return { replyId: r.id, messageId: r.message_id, outboundMessageId: r.outbound_message_id, status, to: list(r.to_addrs), cc: list(r.cc_addrs), repeated: true };
+    return {
+      replyId: r.id, messageId: r.message_id, outboundMessageId: r.outbound_message_id, status,
+      to: storedAddresses(r.to_addrs), cc: storedAddresses(r.cc_addrs), repeated: true,
+    };
   }
 
   return {
@@ -92,12 +97,10 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
       const scope = mailboxIdsOf(await s.access.scopeOf(input.principal));
       const c = await s.cases.repo.get(caseId);
       if (!c || (scope && !(await s.cases.repo.inScope(caseId, scope)))) throw notFound('Case');
-      if (input.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,100}$/.test(input.idempotencyKey)) {
-        throw invalid([{ field: 'idempotencyKey', message: '1–100 printable ASCII characters', key: 'cases.reply.err.key' }]);
+      if (input.idempotencyKey !== undefined && !validIdempotencyKey(input.idempotencyKey)) {
+        throw invalid([{ field: 'idempotencyKey', message: IDEMPOTENCY_KEY_RULE, key: 'cases.reply.err.key' }]);
       }
-      // Hashed with who sends it, so one user's key never answers another's reply.
-      const idemKey = input.idempotencyKey === undefined ? null
-        : createHash('sha256').update(`u${input.principal.userId ?? 0}\0${input.idempotencyKey}`).digest('base64url');
+      const idemKey = input.idempotencyKey === undefined ? null : idempotencyHash(`u${input.principal.userId ?? 0}`, input.idempotencyKey);
       const earlier = idemKey ? await repo.byKey(caseId, idemKey) : undefined;
       if (earlier) return repeated(earlier);
 
