@@ -13,10 +13,10 @@
  * PROFILE=<file.cpuprofile> records a V8 CPU profile of the drain only (node:inspector).
  * Built by bench/campaign-send.sh into dist/bench/ (esbuild, no TypeScript loader in the measured process).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
+import { profileIfAsked } from './profile.js';
 import { loadConfig } from '../server/config.js';
 import { createApp } from '../server/app.js';
 import { silentLogger } from '../server/log.js';
@@ -61,14 +61,7 @@ const rss = setInterval(() => {
   const q = Math.min(3, Math.floor((4 * sent) / N));
   quarters[q] = Math.max(quarters[q]!, now);
 }, 200);
-let session: Session | null = null;
-if (process.env.PROFILE) {
-  session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 500 });
-  await session.post('Profiler.start');
-}
+const stopProfile = await profileIfAsked(500);
 // SQLSTATS=1: time every statement of the drain (knex query → query-response; better-sqlite3 is synchronous), by its text.
 const sqlStats = new Map<string, { n: number; ms: number }>();
 if (process.env.SQLSTATS) {
@@ -94,12 +87,8 @@ for (let last = -1, stuck = 0; ;) {
 }
 const secs = (Date.now() - start) / 1000;
 const cpu = process.cpuUsage(cpu0);
-if (session) {
-  const { profile } = await session.post('Profiler.stop');
-  writeFileSync(process.env.PROFILE!, JSON.stringify(profile));
-  session.disconnect();
-  log(`profile written to ${process.env.PROFILE}`);
-}
+await stopProfile();
+if (process.env.PROFILE) log(`profile written to ${process.env.PROFILE}`);
 clearInterval(rss);
 for (const [q, e] of [...sqlStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) log(`sql ${e.ms.toFixed(0).padStart(6)} ms ${String(e.n).padStart(6)}× ${q}`);
 await worker.stop();

@@ -9,8 +9,8 @@
  * profile of the sync window only, for bench/campaign-profile.mjs; the RESULT is then not a figure).
  * Run: `npx tsx bench/imap.ts` (as root: Dovecot's mail user).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { profileIfAsked } from './profile.js';
 import { ImapFlow } from 'imapflow';
 import { startDovecot, DOVECOT_PASSWORD } from '../test/helpers/dovecot.js';
 import { buildTestServices } from '../test/helpers/services.js';
@@ -49,8 +49,7 @@ async function main() {
 
   const { s } = await buildTestServices(t as never, DB);
   const a = await s.imap.create({ name: 'bench', kind: 'group', host: '127.0.0.1', port: dc.port, security: 'none', username: user, password: DOVECOT_PASSWORD, verifyCert: false }, { role: 'admin', userId: null });
-  const prof = process.env.PROFILE ? new Session() : null;
-  if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.setSamplingInterval', { interval: 200 }); await prof.post('Profiler.start'); }
+  const stopProfile = await profileIfAsked(200);
   const cpu0 = process.cpuUsage(), main0 = mainNs();
   const p0 = performance.now();
   const run = await s.imap.start();
@@ -62,7 +61,7 @@ async function main() {
   }
   const posternS = (performance.now() - p0) / 1000;
   const cpu = process.cpuUsage(cpu0), mainUs = (mainNs() - main0) / 1000 / N;
-  if (prof) { const { profile } = await prof.post('Profiler.stop'); writeFileSync(process.env.PROFILE!, JSON.stringify(profile)); prof.disconnect(); }
+  await stopProfile();
   await run.stop();
   const inbound = Number(((await s.ctx.db.knex('inbound_messages').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
   log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s; CPU ${Math.round((cpu.user + cpu.system) / N)} µs/msg (main thread ${Math.round(mainUs)}; all threads: user ${Math.round(cpu.user / N)}, system ${Math.round(cpu.system / N)})`);

@@ -20,8 +20,7 @@ import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
-import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { profileIfAsked } from './profile.js';
 import { buildTestServices } from '../test/helpers/services.js';
 import { createCommitter } from '../server/inbound/committer.js';
 import { observeExec } from '../server/db/exec.js';
@@ -118,14 +117,13 @@ async function main() {
   }
   let peak = 0;
   const rss = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
-  const prof = process.env.PROFILE ? new Session() : null;
-  if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.start'); }
+  const stopProfile = await profileIfAsked();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   while ((await s.inboundPipeline.runOnce('bench')) > 0) { /* a full batch each pass until the queue is empty */ }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  if (prof) { const { profile } = await prof.post('Profiler.stop'); writeFileSync(process.env.PROFILE!, JSON.stringify(profile)); prof.disconnect(); }
+  await stopProfile();
   k.off('query', countQuery);
   observeExec(null);
   if (process.env.BY_SQL === '1') for (const [q, n] of [...bySql].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`${(n / N).toFixed(2)} ${q}`);

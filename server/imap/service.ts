@@ -161,12 +161,13 @@ export function imapService(s: {
     return a;
   }
   const poke = () => { void supervisor?.poke(); };
+  const log = s.ctx.log.child({ mod: 'imap' });
   /** Brings the managed upstream account of the own SMTP side in line with the account (after every write). */
   async function syncSmtp(id: number): Promise<void> {
     const a = await repo.get(id);
     const spec = a ? managedSmtpOf(a, a.smtp_password_enc ? open(box, a.smtp_password_enc) : null) : null;
     const upstreamId = await s.accounts.syncManaged(id, spec);
-    s.ctx.log.child({ mod: 'imap' }).info({ evt: 'imap.smtp_side', account: id, upstreamAccount: upstreamId }, 'IMAP account sending side updated');
+    log.info({ evt: 'imap.smtp_side', account: id, upstreamAccount: upstreamId }, 'IMAP account sending side updated');
   }
 
   return {
@@ -235,7 +236,7 @@ export function imapService(s: {
         const p = await repo.list({ perPage: 200, page });
         more = p.items.length === p.perPage;
         for (const a of p.items.filter((x) => x.smtp_host)) {
-          await syncSmtp(a.id).catch((e: unknown) => s.ctx.log.child({ mod: 'imap' }).warn({ evt: 'imap.smtp_side_failed', account: a.id, code: (e as { code?: unknown }).code ?? 'error' }, 'could not update the sending side'));
+          await syncSmtp(a.id).catch((e: unknown) => log.warn({ evt: 'imap.smtp_side_failed', account: a.id, code: (e as { code?: unknown }).code ?? 'error' }, 'could not update the sending side'));
         }
       }
       const sup = createSupervisor(s.ctx, repo, {
