@@ -9,8 +9,11 @@
 # statements, commits, redo-log fsyncs; SHOW GLOBAL STATUS, so other clients count too).
 # Knobs: N (20000), REPEATS (1), WARMUP (1000), SKIP_ANCHORS=1, SHARED_BENCH (path to ../shared/bench),
 # DB=sqlite|mysql (bench/lib.sh: POSTERN_BENCH_MYSQL_URL, a throwaway schema), ROLES (smtp,worker,http).
-# SPLIT=1: the listener (smtp,http) and the pipeline worker as two processes on the same core, the
-# worker at nice 10 (the line then says split=1); ROLES is ignored then.
+# As `npm start` runs it, `serve` with a listener role puts the worker role in a child process at
+# nice 10 on the same core (server/cli/workerChild.ts; the line says worker=child). INLINE=1 keeps
+# every role in one process (POSTERN_WORKER_PROCESS=inline; worker=inline).
+# SPLIT=1: the listener (smtp,http) and the pipeline worker started as two separate commands on the
+# same core, the worker at nice 10 (the line then says split=1); ROLES and INLINE are ignored then.
 # ROUTING=1: routing on — the catch-all mailbox creates cases (round-robin over a team of 3 agents),
 # auto-reply on, 3 global and 2 mailbox filters (one a regex), set up through the API before the load;
 # the line then says routing=1. (smtp-source's sender is on the local domain, so the auto-reply hook
@@ -60,6 +63,7 @@ if [[ "$SPLIT" == 1 ]]; then
   setsid bash -c "POSTERN_ROLES=smtp,http taskset -c 0 node '$BENCH_DIST/server/main.js' serve & \
     sleep 2; POSTERN_ROLES=worker taskset -c 0 nice -n 10 node '$BENCH_DIST/server/main.js' serve & wait" >"$work/server.log" 2>&1 < /dev/null &
 else
+  [[ "${INLINE:-0}" == 1 ]] && export POSTERN_WORKER_PROCESS=inline
   POSTERN_ROLES="${ROLES:-smtp,worker,http}" setsid taskset -c 0 node "$BENCH_DIST/server/main.js" serve >"$work/server.log" 2>&1 < /dev/null &
 fi
 pid=$!
@@ -107,5 +111,6 @@ p99="$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | node -e "
 rss="$(for p in $(pgrep -g "$pid" -f 'server/main.js'); do awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$p/status"; done 2>/dev/null | sort -n | tail -1)"; rss="${rss:-n/a}"
 ratio="n/a"; [[ -n "$haraka" && -n "$accept" ]] && ratio="$(awk -v a="$accept" -v h="$haraka" 'BEGIN { printf "%.2f", a / h }')"
 routing_kv=""; [[ "$ROUTING" == 1 ]] && routing_kv=" routing=1 cases=$(bench_db_value "SELECT COUNT(*) FROM cases")"
-[[ "$SPLIT" == 1 ]] && routing_kv+=" split=1"
+if [[ "$SPLIT" == 1 ]]; then routing_kv+=" split=1"
+elif grep -q 'worker in process' "$work/server.log"; then routing_kv+=" worker=child"; else routing_kv+=" worker=inline"; fi
 echo "RESULT postern-inbound db=$BENCH_DB$routing_kv msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss cpu_ms_per_msg=${cpu:-n/a} haraka_cpu_ms_per_msg=${haraka_cpu:-n/a} n=$total${dbcost:+ ${dbcost% }}"

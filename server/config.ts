@@ -38,7 +38,11 @@ export const ConfigSchema = Type.Object({
     commandTimeoutMs: Type.Integer({ minimum: 100 }), sessionTimeoutMs: Type.Integer({ minimum: 100 }),
     authFailureDelayMs: Type.Integer({ minimum: 0 }), authMaxFailures: Type.Integer({ minimum: 1 }),
   }),
-  worker: Type.Object({ leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }) }),
+  worker: Type.Object({
+    leaseMs: Type.Integer({ minimum: 1000 }), batchSize: Type.Integer({ minimum: 1 }), pollMs: Type.Integer({ minimum: 10 }),
+    // With a listener role, the worker runs in a child process at this niceness (server/cli/workerChild.ts).
+    process: Type.Optional(Type.Union([Type.Literal('separate'), Type.Literal('inline')])), nice: Type.Optional(Type.Integer({ minimum: 0, maximum: 19 })),
+  }),
   /** Inbound pipeline: each step and each route hook gets `stepBudgetMs` (default 10000); past it the message is unprocessable. */
   pipeline: Type.Optional(Type.Object({ stepBudgetMs: Type.Optional(Type.Integer({ minimum: 10 })) })),
   scheduler: Type.Object({ syncMs: Type.Integer({ minimum: 100 }) }),
@@ -89,6 +93,7 @@ export const ENV_MAP: Record<string, string> = {
   POSTERN_NODE_ID: 'nodeId',
   POSTERN_TRUST_PROXY: 'http.trustProxy',
   POSTERN_METRICS_TOKEN: 'metrics.token',
+  POSTERN_WORKER_PROCESS: 'worker.process',
 };
 
 /** Never echoed in a configuration error. */

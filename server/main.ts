@@ -18,6 +18,7 @@ import { buildServices } from './services.js';
 import { serviceDecls } from './feature.js';
 import { FEATURES } from './app.js';
 import { IMPORT_RECORDS_HELP, importArgs, importRecordsCommand } from './cli/importRecords.js';
+import { startWorkerChild, stopWhenParentGone, workerSplit, WORKER_CHILD_ENV } from './cli/workerChild.js';
 
 const HELP: Record<string, string> = {
   '': `Usage: postern <command> [options]
@@ -35,7 +36,9 @@ Run 'postern <command> --help' for a command's options. Configuration comes from
 config/default.json, the POSTERN_CONFIG file and POSTERN_* environment variables.`,
   serve: `Usage: postern serve [--roles smtp,http,worker,scheduler]
 
-Runs the configured roles until SIGTERM or SIGINT, then stops gracefully.`,
+Runs the configured roles until SIGTERM or SIGINT, then stops gracefully. With smtp or http,
+the worker role runs in a child process at nice 10 (worker.process, worker.nice;
+POSTERN_WORKER_PROCESS=inline keeps it in this process).`,
   migrate: `Usage: postern migrate [--unlock]
 
 Applies pending database migrations (also done at every start) and exits. A node that starts
@@ -145,11 +148,19 @@ async function userCommand(sub: string, flags: Record<string, string | true>, io
 
 async function serve(flags: Record<string, string | true>, io: Io): Promise<number> {
   const overrides = typeof flags.roles === 'string' ? { roles: flags.roles.split(',').map((r) => r.trim()) as Role[] } : undefined;
-  const cfg = loadConfig({ overrides });
+  const asked = loadConfig({ overrides });
+  // The worker goes to a child process at a lower priority when this node also listens (server/cli/workerChild.ts).
+  const split = workerSplit(asked.roles, asked.worker.process ?? 'separate', asked.database.url);
+  const cfg = split.child ? { ...asked, roles: split.parentRoles } : asked;
   const log = createLogger(cfg.log.level);
   const app = await createApp(cfg, { log });
   await app.start();
-  const lines = [`Postern is running (roles: ${cfg.roles.join(', ')}).`];
+  const worker = split.child
+    ? startWorkerChild({ log, nice: cfg.worker.nice ?? 10, nodeId: cfg.nodeId, stopTimeoutMs: cfg.shutdownTimeoutMs + 5000 })
+    : null;
+  const isChild = Boolean(process.env[WORKER_CHILD_ENV]);
+  const roles = worker ? `${cfg.roles.join(', ')}; worker in process ${worker.pid()} at nice ${cfg.worker.nice ?? 10}` : cfg.roles.join(', ');
+  const lines = [`Postern is running (roles: ${roles}).`];
   if (cfg.roles.includes('http')) lines.push(`Admin UI: ${cfg.publicUrl.replace(/\/$/, '')}/admin`);
   if (app.admin?.generated) {
     lines.push(`First start: log in as '${app.admin.username}' with password: ${app.admin.password}`,
@@ -159,17 +170,19 @@ async function serve(flags: Record<string, string | true>, io: Io): Promise<numb
   } else if (cfg.roles.includes('http')) {
     lines.push(`Log in with your Postern account (lost it? 'npx postern user reset-password --username admin').`);
   }
-  io.out(lines.join('\n'));
+  if (!isChild) io.out(lines.join('\n'));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ evt: 'app.stopping', signal }, `received ${signal}, stopping`);
+    await worker?.stop();
     await app.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  stopWhenParentGone((why) => void stop(why));
   return new Promise<number>(() => { /* runs until a signal */ });
 }
 

@@ -26,6 +26,13 @@ t.test('defaults', async (t) => {
   t.ok(c.secret.length >= 32, 'a generated secret');
 });
 
+t.test('the worker process: a child at nice 10 unless told otherwise', async (t) => {
+  t.same([load({}).worker.process, load({}).worker.nice], ['separate', 10]);
+  t.equal(load({ POSTERN_WORKER_PROCESS: 'inline' }).worker.process, 'inline');
+  t.match(problemsOf(() => load({ POSTERN_WORKER_PROCESS: 'fork' }))[0], /^worker\.process \(set by POSTERN_WORKER_PROCESS or the config file\)/);
+  t.match(problemsOf(() => load({}, { worker: { nice: 25 } }))[0], /^worker\.nice \(config file\)/);
+});
+
 t.test('a bad port names the field and its env variable', async (t) => {
   t.throws(() => load({ POSTERN_HTTP_PORT: 'abc' }), ConfigError);
   try { load({ POSTERN_HTTP_PORT: 'abc' }); } catch (e) {

@@ -159,6 +159,9 @@ export async function runCampaignCrash(o: CrashOptions): Promise<CrashResult> {
       const env = {
         ...process.env, POSTERN_CONFIG: join(dir, 'config.json'), POSTERN_DATABASE_URL: o.dbUrl, POSTERN_HTTP_PORT: String(httpPort), POSTERN_ROLES: 'worker,scheduler,http',
         POSTERN_SECRET: CRASH_SECRET, POSTERN_NODE_ID: srv.node, POSTERN_LOG_LEVEL: 'warn',
+        // The delivering process itself is what gets kill -9 (a separate worker child would see its
+        // parent die and stop gracefully instead).
+        POSTERN_WORKER_PROCESS: 'inline',
       };
       const p = spawn(process.execPath, [...o.command, 'serve'], { cwd: projectRoot, env, stdio: ['ignore', fd, fd] });
       closeSync(fd);
