@@ -59,6 +59,9 @@ async function headersOf(view: CaseReplyDeps['inboundView'], inboundId: number):
   return readHeaderSection(Buffer.concat(parts)).fields;
 }
 
+/** A recorded reply still without its queued message this long after it was recorded was abandoned (its request died). */
+export const STALE_REPLY_MS = 60_000;
+
 export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
   const repo = caseRepliesRepo(s.ctx.db);
   const log = s.ctx.log.child({ mod: 'cases.reply' });
@@ -75,17 +78,26 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
     return out;
   }
 
-  /** A reply already sent with this key: its result again, nothing sent twice. */
-  async function repeated(r: CaseReplyRow): Promise<CaseReplyResult> {
+  /**
+   * A reply recorded with this key, once its message is queued; 'stale' when it never was and its
+   * request is long over (it died between recording the reply and queueing it): the repeat sends it.
+   */
+  async function settled(r: CaseReplyRow): Promise<CaseReplyRow | 'stale'> {
     // The same key sent side by side: the first request is queueing its message (milliseconds); wait for it.
     for (let i = 0; i < 100 && r.outbound_message_id === null; i++) {
       await new Promise((done) => setTimeout(done, 50));
       r = (await repo.byKey(r.case_id, r.idem_key!)) ?? r;
     }
-    if (r.outbound_message_id === null) throw conflict('a reply with this idempotency key is still being sent');
+    if (r.outbound_message_id !== null) return r;
+    if (now() - r.at > STALE_REPLY_MS) return 'stale';
+    throw conflict('a reply with this idempotency key is still being sent');
+  }
+
+  /** A reply already sent with this key: its result again, nothing sent twice. */
+  async function repeated(r: CaseReplyRow): Promise<CaseReplyResult> {
     const status = (await s.cases.repo.get(r.case_id))?.status ?? 'pending';
     return {
-      replyId: r.id, messageId: r.message_id, outboundMessageId: r.outbound_message_id, status,
+      replyId: r.id, messageId: r.message_id, outboundMessageId: r.outbound_message_id!, status,
       to: storedAddresses(r.to_addrs), cc: storedAddresses(r.cc_addrs), repeated: true,
     };
   }
@@ -102,7 +114,11 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
       }
       const idemKey = input.idempotencyKey === undefined ? null : idempotencyHash(`u${input.principal.userId ?? 0}`, input.idempotencyKey);
       const earlier = idemKey ? await repo.byKey(caseId, idemKey) : undefined;
-      if (earlier) return repeated(earlier);
+      const before = earlier ? await settled(earlier) : undefined;
+      if (before && before !== 'stale') return repeated(before);
+      // Recorded by a request that died before queueing it: send it now under the same row (the queue's
+      // unique keys, `case-reply:<id>:<address>`, keep a message queued just before that death single).
+      const resume = before === 'stale' ? earlier! : null;
 
       const errs: FieldError[] = [];
       const text = (input.text ?? '').replace(/\r\n?/g, '\n');
@@ -115,7 +131,7 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
       if (box && !account) errs.push({ field: 'text', message: `no active upstream account may send as ${box.address}`, key: 'cases.reply.err.account' });
 
       // The message answered: the newest of the stream, ours or theirs (a person's, not an out-of-office).
-      const [inbound, ours] = await Promise.all([repo.lastInbound(caseId), repo.lastReply(caseId)]);
+      const [inbound, ours] = await Promise.all([repo.lastInbound(caseId), repo.lastReply(caseId, resume?.id)]);
       const explicitTo = addresses('to', input.to, errs);
       const cc = addresses('cc', input.cc, errs);
       // The customer: the last person who wrote in, else who opened the case.
@@ -132,7 +148,7 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
         parent = { messageId: inbound.message_id ?? get('message-id')?.replace(/^\s*<|>\s*$/g, '') ?? null, references: get('references'), threadIndex: get('thread-index') };
       }
       const at = now();
-      const messageId = s.cases.messageIdFor(caseId);
+      const messageId = resume ? resume.message_id : s.cases.messageIdFor(caseId);
       const replyTo = await s.cases.replyAddress(caseId);
       const thread = await repo.threadIds(caseId);
       const r = replyHeaders({
@@ -142,18 +158,22 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
       const agentName = input.principal.userId && box.reply_from_name === 'agent' ? await repo.userName(input.principal.userId) : null;
       const fromName = (agentName || box.name).replace(/[\r\n]+/g, ' ').trim().slice(0, 200);
 
-      const replyId = await repo.insert({
+      const replyId = resume ? resume.id : await repo.insert({
         case_id: caseId, message_id: messageId, user_id: input.principal.userId, from_addr: box.address, to_addrs: to.join(', '), cc_addrs: cc.length ? cc.join(', ') : null,
         subject: r.subject, thread_index: r.headers['Thread-Index'] ?? null, at, idem_key: idemKey,
       });
       // The same key sent side by side: the other request recorded the reply first.
-      if (replyId === null) return repeated((await repo.byKey(caseId, idemKey!))!);
+      if (replyId === null) {
+        const other = await settled((await repo.byKey(caseId, idemKey!))!);
+        if (other === 'stale') throw conflict('a reply with this idempotency key is still being sent');
+        return repeated(other);
+      }
       // The outbound renderer sends our Message-ID (signed case token) instead of deriving one.
       const q = await enqueue(s, {
         message: {
           source: 'case-reply', account_id: account.id, message_type_id: account.message_type_id, from_addr: box.address, from_name: fromName,
           reply_to: replyTo, subject: r.subject, html, text: text.trim() ? text : null, bulk: false, created_by: input.principal.userId, send_at: null,
-          headers: { 'Message-ID': `<${messageId}>`, ...r.headers },
+          headers: { 'Message-ID': `<${messageId}>`, ...r.headers, ...(resume?.thread_index ? { 'Thread-Index': resume.thread_index } : {}) },
         },
         recipients: [...to.map((address) => ({ address, kind: 'to' as const })), ...cc.filter((a) => !to.includes(a)).map((address) => ({ address, kind: 'cc' as const }))],
         uniqueKeyPrefix: `case-reply:${replyId}`,

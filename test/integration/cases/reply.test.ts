@@ -16,6 +16,8 @@ import { UiClient } from '../../helpers/session.js';
 import { readHeaderSection } from '../../../server/lib/headers.js';
 import { decodeThreadIndex, threadIndexHeader, caseGuid } from '../../../server/routing/cases/replyHeaders.js';
 import { inboundDone } from '../../helpers/inbound.js';
+import { STALE_REPLY_MS } from '../../../server/routing/cases/reply.js';
+import { idempotencyHash } from '../../../server/lib/idempotency.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const headerOf = (m: Received, name: string) => readHeaderSection(m.raw).fields.filter(([k]) => k === name).map(([, v]) => v);
@@ -216,5 +218,40 @@ void eachDb(t, async (t, tdb) => {
     await delivered(outs.at(-1).messageId);
     await sleep(200);
     t.equal(up.received.length, 6 + 4, 'and one message each reached the sink');
+  });
+
+  await t.test('a reply whose request died before queueing it is sent by the repeat, once', async (t) => {
+    const post = (body: unknown) => asAnn(`/api/v1/cases/${caseId}/replies`, { method: 'POST', body: JSON.stringify(body) });
+    const sinkBefore = up.received.length;
+    // Died after recording the reply, before queueing its message: the row has no outbound message.
+    const row = { case_id: caseId, user_id: ann.id, from_addr: 'support@ours.example', to_addrs: 'alice@customer.example', cc_addrs: null, subject: '[#x] Printer broken', thread_index: null };
+    const deadId = await s.caseReplies.repo.insert({ ...row, message_id: s.cases.messageIdFor(caseId), at: Date.now() - 2 * STALE_REPLY_MS, idem_key: idempotencyHash(`u${ann.id}`, 'died-1') });
+    t.type(deadId, 'number');
+    const dead = (await s.caseReplies.repo.byKey(caseId, idempotencyHash(`u${ann.id}`, 'died-1')))!;
+    const r = await post({ text: 'Sent after all.', idempotencyKey: 'died-1' });
+    t.equal(r.status, 201);
+    const sent = (await r.json()) as any;
+    t.match(sent, { replyId: deadId, messageId: dead.message_id, outboundMessageId: Number });
+    t.notOk(sent.repeated, 'this request is the one that sends it');
+    const [m] = await delivered(dead.message_id);
+    t.ok(m, 'the customer gets it');
+    if (m) t.notMatch(one(m, 'in-reply-to'), dead.message_id, 'answering the message before it, not itself');
+    t.match(await json(post({ text: 'Sent after all.', idempotencyKey: 'died-1' })), { replyId: deadId, outboundMessageId: sent.outboundMessageId, repeated: true });
+
+    // Died after queueing, before noting it on the reply: the repeat finds the queued message (its unique keys) and sends nothing more.
+    const q = await json(post({ text: 'Queued, then died.', idempotencyKey: 'died-2' }));
+    await delivered(q.messageId);
+    await tdb.db.knex('case_replies').where({ id: q.replyId }).update({ outbound_message_id: null, at: Date.now() - 2 * STALE_REPLY_MS });
+    const again = await post({ text: 'Queued, then died.', idempotencyKey: 'died-2' });
+    t.equal(again.status, 201);
+    t.match(await again.json(), { replyId: q.replyId, outboundMessageId: q.outboundMessageId });
+    await sleep(300);
+    t.equal(up.received.length, sinkBefore + 2, 'one message each reached the sink');
+
+    // Recorded just now and not queued yet: its request may still be running, so a repeat waits, then answers 409.
+    await s.caseReplies.repo.insert({ ...row, message_id: s.cases.messageIdFor(caseId), at: Date.now(), idem_key: idempotencyHash(`u${ann.id}`, 'busy-1') });
+    const busy = await post({ text: 'x', idempotencyKey: 'busy-1' });
+    t.equal(busy.status, 409);
+    t.match(await busy.json(), { error: { message: /still being sent/ } });
   });
 });

@@ -54,8 +54,9 @@ export function caseRepliesRepo(db: Db) {
         .orderBy([{ column: 'at' }, { column: 'id' }]);
       return rows.map(toReply);
     },
-    async lastReply(caseId: number): Promise<CaseReplyRow | undefined> {
-      const r = await k('case_replies').where({ case_id: caseId }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first();
+    /** The newest reply of the case (other than `except`: a reply being sent again answers the one before it). */
+    async lastReply(caseId: number, except?: number): Promise<CaseReplyRow | undefined> {
+      const r = await k('case_replies').where({ case_id: caseId }).modify((q) => { if (except) q.whereNot('id', except); }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first();
       return r ? toReply(r) : undefined;
     },
     async lastInbound(caseId: number): Promise<LastInbound | undefined> {
