@@ -22,7 +22,30 @@ const NOT_VALID_HEADERS = { 'cache-control': CACHE_CONTROL, 'referrer-policy': '
 const FAILED = 'Internal error.';
 const FAILED_HEADERS = { ...NOT_VALID_HEADERS, 'content-length': FAILED.length };
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null;
+/**
+ * What a hit's verdict reads of its headers, from `rawHeaders`: `req.headers` builds an object
+ * of every header on first use (its _addHeaderLine plus our reads were 4.7 % of the server's
+ * samples in a --cpu-prof of bench/tracking.sh, pixel on one token). The values are those of
+ * req.headers: the first User-Agent (Node drops repeats), other repeats joined with ', '.
+ */
+export function hitHeaders(raw: string[]): { userAgent: string | null; headers: HitRequest['headers'] } {
+  let userAgent: string | null = null, purpose: string | null = null, secPurpose: string | null = null, xMoz: string | null = null, secFetchMode: string | null = null;
+  const join = (a: string | null, v: string) => (a === null ? v : `${a}, ${v}`);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i]!.length;
+    // Only names of the lengths asked for are lower-cased (user-agent 10, purpose 7, sec-purpose 11, x-moz 5, sec-fetch-mode 14).
+    if (n !== 10 && n !== 7 && n !== 11 && n !== 5 && n !== 14) continue;
+    const v = raw[i + 1]!;
+    switch (raw[i]!.toLowerCase()) {
+      case 'user-agent': userAgent ??= v; break;
+      case 'purpose': purpose = join(purpose, v); break;
+      case 'sec-purpose': secPurpose = join(secPurpose, v); break;
+      case 'x-moz': xMoz = join(xMoz, v); break;
+      case 'sec-fetch-mode': secFetchMode = join(secFetchMode, v); break;
+    }
+  }
+  return { userAgent, headers: { purpose, secPurpose, xMoz, secFetchMode } };
+}
 
 /** An answer; a HEAD gets the headers only. Bodies here are ASCII/latin1. */
 function send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>, body?: string) {
@@ -34,11 +57,8 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, headers
 export function trackingRoutes(s: Services): RawRoute[] {
   const log = s.ctx.log.child({ mod: 'tracking' });
   const hitOf = (req: IncomingMessage, ip: string): HitRequest => {
-    const h = req.headers;
-    return {
-      method: req.method ?? 'GET', userAgent: one(h['user-agent']), ip: ip || null,
-      headers: { purpose: one(h.purpose), secPurpose: one(h['sec-purpose']), xMoz: one(h['x-moz']), secFetchMode: one(h['sec-fetch-mode']) },
-    };
+    const h = hitHeaders(req.rawHeaders);
+    return { method: req.method ?? 'GET', userAgent: h.userAgent, ip: ip || null, headers: h.headers };
   };
   return [
     {
