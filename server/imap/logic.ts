@@ -17,8 +17,12 @@ export function headerBlock(raw: Buffer): string {
   return raw.subarray(0, end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
 }
 
+/** One compiled pattern per header name (the IMAP sync asks two a message; see HeldInbound in session.ts for the figure). */
+const headerPatterns = new Map<string, RegExp>();
 export function headerValue(headers: string, name: string): string | null {
-  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(headers);
+  let re = headerPatterns.get(name);
+  if (!re) { re = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im'); headerPatterns.set(name, re); }
+  const m = re.exec(headers);
   return m ? m[1]!.trim() : null;
 }
 

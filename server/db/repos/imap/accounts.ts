@@ -28,8 +28,12 @@ const toRow = (r: DbRow): ImapAccountRow => ({
 
 /** Inside the sync repo's transaction: extends the lease, or reports (false) that this node no longer holds it. */
 export async function fenceLease(x: Exec, id: number, node: string, now: number, leaseMs: number): Promise<boolean> {
-  const r = await x.run('UPDATE imap_accounts SET locked_until = ? WHERE id = ? AND locked_by = ? AND locked_until >= ?', [now + leaseMs, id, node, now]);
-  return r.changes === 1;
+  const f = fenceStatement(id, node, now, leaseMs);
+  return (await x.run(f.sql, f.params)).changes === 1;
+}
+/** fenceLease as a statement for a batch (Exec.batch): the lease holds when it changed one row. */
+export function fenceStatement(id: number, node: string, now: number, leaseMs: number): { sql: string; params: unknown[] } {
+  return { sql: 'UPDATE imap_accounts SET locked_until = ? WHERE id = ? AND locked_by = ? AND locked_until >= ?', params: [now + leaseMs, id, node, now] };
 }
 
 export function imapAccountsRepo(db: Db) {

@@ -9,7 +9,7 @@ import type { Db } from '../../connect.js';
 import { inList, powerOfTwoGroups, transact, valuesList, type Exec } from '../../exec.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { insertInboundBatch, type NewInbound } from '../inbound/store.js';
-import { fenceLease } from './accounts.js';
+import { fenceLease, fenceStatement } from './accounts.js';
 
 export interface FolderRow {
   id: number; account_id: number; name: string; uidvalidity: string | null; high_uid: number; low_uid: number; backfill_done: boolean; state: string;
@@ -35,12 +35,30 @@ export class LeaseLostError extends Error {
 
 
 async function moveCursor(x: Exec, k: BatchKey, c: CursorMove, counts: { fetched: number; duplicates: number; failed: number }, now: number) {
+  const m = cursorStatement(k, c, counts, now);
+  await x.run(m.sql, m.params);
+}
+function cursorStatement(k: BatchKey, c: CursorMove, counts: { fetched: number; duplicates: number; failed: number }, now: number): { sql: string; params: unknown[] } {
   const sets = ['fetched = fetched + ?', 'duplicates = duplicates + ?', 'failed = failed + ?', 'last_sync_at = ?', 'updated_at = ?'];
   const params: unknown[] = [counts.fetched, counts.duplicates, counts.failed, now, now];
   if (c.high !== undefined) { sets.push('high_uid = CASE WHEN high_uid < ? THEN ? ELSE high_uid END'); params.push(c.high, c.high); }
   if (c.low !== undefined) { sets.push('low_uid = ?'); params.push(c.low); }
   if (c.backfillDone) sets.push('backfill_done = 1');
-  await x.run(`UPDATE imap_folders SET ${sets.join(', ')} WHERE account_id = ? AND name = ? AND uidvalidity = ?`, [...params, k.accountId, k.folder, k.uidvalidity]);
+  return { sql: `UPDATE imap_folders SET ${sets.join(', ')} WHERE account_id = ? AND name = ? AND uidvalidity = ?`, params: [...params, k.accountId, k.folder, k.uidvalidity] };
+}
+
+/** The UID log rows' parameters, pushed into one array (no array per row to flatten). */
+function logParams(k: BatchKey, group: ReadonlyArray<{ m: FetchedMessage; imported: number | null }>, ids: readonly number[], now: number): unknown[] {
+  const out: unknown[] = [];
+  for (const { m, imported } of group) {
+    out.push(k.accountId, k.folder, k.uidvalidity, m.uid, m.dedupeKey, dedupeHash(m.dedupeKey), m.messageId, imported === null ? null : ids[imported], imported === null ? 'duplicate' : 'imported', now);
+  }
+  return out;
+}
+
+/** A dedupe key's first 52 bits (13 hex digits) as a number: the UID log's duplicate index (migration 089); 0 for no key. */
+export function dedupeHash(key: string): number {
+  return key ? Number.parseInt(key.slice(0, 13), 16) || 0 : 0;
 }
 
 export function imapSyncRepo(db: Db) {
@@ -93,12 +111,19 @@ export function imapSyncRepo(db: Db) {
         const seenUids = new Set<number>();
         const seenKeys = new Set<string>(order.inFlight);
         if (msgs.length) {
-          const uids = await x.all<{ uid: number | string }>(`SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid IN (${inList(msgs.length)})`,
-            [key.accountId, key.folder, key.uidvalidity, ...msgs.map((m) => m.uid)]);
-          for (const r of uids) seenUids.add(Number(r.uid));
-          const keys = await x.all<{ dedupe_key: string }>(`SELECT dedupe_key FROM imap_messages WHERE account_id = ? AND outcome = 'imported' AND dedupe_key IN (${inList(msgs.length)})`,
-            [key.accountId, ...msgs.map((m) => m.dedupeKey)]);
-          for (const r of keys) seenKeys.add(String(r.dedupe_key));
+          // Both lookups in one round trip on MySQL, with the BEGIN (Exec.batch). Keys are found
+          // by their hash's index (migration 089) and compared whole: a row sharing only the
+          // hash adds a key no message of the batch has.
+          const [uids, keys] = await x.batch([
+            { sql: `SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid IN (${inList(msgs.length)})`,
+              params: [key.accountId, key.folder, key.uidvalidity, ...msgs.map((m) => m.uid)] },
+            // Hash 0 too: rows a node still on the code before 089 logs during a rolling upgrade
+            // carry the column's default (few, and an index range of their own).
+            { sql: `SELECT dedupe_key FROM imap_messages WHERE account_id = ? AND dedupe_hash IN (${inList(msgs.length + 1)}) AND outcome = 'imported'`,
+              params: [key.accountId, ...msgs.map((m) => dedupeHash(m.dedupeKey)), 0] },
+          ]);
+          for (const r of uids!.rows) seenUids.add(Number(r.uid));
+          for (const r of keys!.rows) seenKeys.add(String(r.dedupe_key));
         }
         // Classify the batch first, then write it with multi-row INSERTs (inbound rows through the
         // inbound owner's insertInboundBatch, then the UID log in message order): on MariaDB the
@@ -118,14 +143,21 @@ export function imapSyncRepo(db: Db) {
         // account row, which the previous batch's fence updates (a wait through the client
         // that InnoDB cannot see as a deadlock). The fence then locks it until COMMIT.
         if (order.after) await order.after;
-        if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
-        for (const group of powerOfTwoGroups(log)) {
-          await x.run(`INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, at) VALUES ${valuesList(group.length, 9)}`,
-            group.flatMap(({ m, imported }) => [key.accountId, key.folder, key.uidvalidity, m.uid, m.dedupeKey, m.messageId,
-              imported === null ? null : ids[imported], imported === null ? 'duplicate' : 'imported', now]));
-        }
+        // The fence, the UID log and the cursor in one round trip on MySQL (they were ~10 of a
+        // 500-message batch's ~30); the COMMIT stays apart, sent only once the fence held: a
+        // batch whose fence changed nothing is rolled back with all it wrote. (A statement that
+        // fails, say on a UID another node logged meanwhile, rolls it back too; retried message
+        // by message, the batch then meets the fence.)
         fresh.forEach((m, i) => out.imported.push({ uid: m.uid, inboundId: ids[i]! }));
-        await moveCursor(x, key, cursor, { fetched: out.imported.length, duplicates: out.duplicates.length, failed: 0 }, now);
+        const [fence] = await x.batch([
+          fenceStatement(key.accountId, key.node, now, key.leaseMs),
+          ...powerOfTwoGroups(log).map((group) => ({
+            sql: `INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, dedupe_hash, message_id, inbound_id, outcome, at) VALUES ${valuesList(group.length, 10)}`,
+            params: logParams(key, group, ids, now),
+          })),
+          cursorStatement(key, cursor, { fetched: out.imported.length, duplicates: out.duplicates.length, failed: 0 }, now),
+        ]);
+        if (fence!.changes !== 1) throw new LeaseLostError(key.accountId);
         return out;
       });
     },
@@ -138,8 +170,8 @@ export function imapSyncRepo(db: Db) {
         if (!(await fenceLease(x, key.accountId, key.node, now, key.leaseMs))) throw new LeaseLostError(key.accountId);
         const r = await x.all(`SELECT 1 AS one FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid = ?`, [key.accountId, key.folder, key.uidvalidity, uid]);
         if (r.length) return false;
-        await x.run('INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, message_id, inbound_id, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [key.accountId, key.folder, key.uidvalidity, uid, dedupeKey, messageId, null, 'failed', error.slice(0, 2000), now]);
+        await x.run('INSERT INTO imap_messages (account_id, folder, uidvalidity, uid, dedupe_key, dedupe_hash, message_id, inbound_id, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [key.accountId, key.folder, key.uidvalidity, uid, dedupeKey, dedupeHash(dedupeKey), messageId, null, 'failed', error.slice(0, 2000), now]);
         await moveCursor(x, key, {}, { fetched: 0, duplicates: 0, failed: 1 }, now);
         return true;
       });

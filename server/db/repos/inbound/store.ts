@@ -86,17 +86,27 @@ async function insertMany(x: Exec, batch: NewInbound[], now: number, idOf: (r: R
   for (let i = 0; i < batch.length; i++) {
     const m = batch[i]!;
     if (m.size > MULTI_ROW_MAX_BYTES) { ids[i] = await insertInbound(x, m, now); continue; }
-    small.push({ m, i, chunks: await chunksOf(m) });
+    // Held in memory (the IMAP sync): its chunks without an await (500 of them a batch).
+    small.push({ m, i, chunks: m.raw ? rawChunks(m.raw) : await chunksOf(m) });
   }
+  // Parameters pushed into one array per statement (no array per row to flatten), and the
+  // rcpt_to JSON of a list the batch shares (the IMAP sync's) serialised once.
+  let lastRcpt: string[] | null = null, lastJson = '';
   for (const group of powerOfTwoGroups(small)) {
-    const r = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`,
-      group.flatMap(({ m }) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]));
+    const params: unknown[] = [];
+    for (const { m } of group) {
+      if (m.rcpt_to !== lastRcpt) { lastRcpt = m.rcpt_to; lastJson = JSON.stringify(m.rcpt_to); }
+      params.push('received', now, m.listener, m.mail_from, lastJson, m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now);
+    }
+    const r = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`, params);
     if (r.changes !== group.length) throw new Error(`inbound batch: ${r.changes} of ${group.length} rows inserted`);
     group.forEach((g, k) => { ids[g.i] = idOf(r, group.length, k); });
   }
   const raw = small.flatMap(({ i, chunks }) => chunks.map((chunk, seq) => ({ id: ids[i]!, seq, chunk })));
   for (const group of powerOfTwoGroups(raw, (r) => r.chunk.length)) {
-    await x.run(`INSERT INTO inbound_raw (message_id, seq, chunk) VALUES ${valuesList(group.length, 3)}`, group.flatMap((r) => [r.id, r.seq, r.chunk]));
+    const params: unknown[] = [];
+    for (const r of group) params.push(r.id, r.seq, r.chunk);
+    await x.run(`INSERT INTO inbound_raw (message_id, seq, chunk) VALUES ${valuesList(group.length, 3)}`, params);
   }
   const rcpts = small.flatMap(({ m, i }) => m.recipients.map((r) => [ids[i]!, r.address, r.kind, r.mailbox_id, r.target_id]));
   for (const group of powerOfTwoGroups(rcpts)) {
@@ -165,9 +175,16 @@ export async function insertInboundBatch(x: Exec, batch: NewInbound[], now: numb
 
 /** A message's raw chunks (≤ 1 MiB): views of `raw` when the caller holds it, else read from chunks(). */
 async function chunksOf(m: NewInbound): Promise<Buffer[]> {
+  if (m.raw) return rawChunks(m.raw);
   const out: Buffer[] = [];
-  if (m.raw) { for (let i = 0; i < m.raw.length; i += RAW_CHUNK) out.push(m.raw.subarray(i, i + RAW_CHUNK)); return out; }
   for await (const c of m.chunks()) out.push(c);
+  return out;
+}
+function rawChunks(raw: Buffer): Buffer[] {
+  // One chunk (nearly every message): the caller's Buffer itself, not a view of it.
+  if (raw.length <= RAW_CHUNK) return [raw];
+  const out: Buffer[] = [];
+  for (let i = 0; i < raw.length; i += RAW_CHUNK) out.push(raw.subarray(i, i + RAW_CHUNK));
   return out;
 }
 const RAW_CHUNK = 1024 * 1024;
