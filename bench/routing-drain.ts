@@ -6,9 +6,12 @@
  * the shared anchor (../shared/bench/node/parse-cost.cjs, its 5 KB multipart case) and the same
  * parser over this corpus, sequentially. DNS answers "no such name" at once (no network). Prints:
  *   RESULT routing-drain db=… msgs_per_s=… mailparser_msgs_per_s=… ratio=… mailparser_same_msgs_per_s=… ratio_same=…
- *     cpu_ms_per_msg=… queries_per_msg=… cases=… auto_replies=… failed=… peak_rss_mb=… n=…
+ *     cpu_ms_per_msg=… queries_per_msg=… cases=… auto_replies=… failed=… peak_rss_mb=… n=… row_lock_waits_per_msg=… row_lock_ms_per_msg=…
  * queries_per_msg: every statement sent during the drain (BEGIN/COMMIT included) per message, through knex or
  * db/exec.ts (cached prepared statements); cpu_ms_per_msg: the process's CPU time (user + system) of the drain per message.
+ * row_lock_waits_per_msg, row_lock_ms_per_msg (MariaDB/MySQL only): the server's InnoDB row-lock waits and the time
+ * spent in them during the drain, per message (server-wide counters: another client's waits in the same window count too);
+ * the time node waits on locks, which a loaded box's CPU contention does not blur as it does msgs_per_s.
  * BY_HOOK=1 also logs (stderr) queries per message by routing hook; BY_SQL=1 the 40 most frequent statements;
  * PROFILE=file.cpuprofile writes a CPU profile of the drain alone (not the setup, not the anchors).
  * Knobs: N (5000), DB (sqlite | mysql: a throwaway schema on POSTERN_TEST_MYSQL_URL), SHARED_BENCH
@@ -117,6 +120,14 @@ async function main() {
   }
   let peak = 0;
   const rss = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+  // InnoDB's row-lock counters (server-wide), read before and after the drain.
+  const lockStatus = async () => {
+    if (DB !== 'mysql') return { waits: NaN, ms: NaN };
+    const [rows] = await k.raw("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time')") as [Array<{ Variable_name: string; Value: string }>];
+    const v = (n: string) => Number(rows.find((r) => r.Variable_name === n)?.Value ?? NaN);
+    return { waits: v('Innodb_row_lock_waits'), ms: v('Innodb_row_lock_time') };
+  };
+  const locks0 = await lockStatus();
   const stopProfile = await profileIfAsked();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -125,6 +136,7 @@ async function main() {
   const cpu = process.cpuUsage(cpu0);
   await stopProfile();
   k.off('query', countQuery);
+  const locks1 = await lockStatus();
   observeExec(null);
   if (process.env.BY_SQL === '1') for (const [q, n] of [...bySql].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`${(n / N).toFixed(2)} ${q}`);
   if (process.env.BY_HOOK === '1') log(`queries/msg by part: ${[...byHook].map(([h, n]) => `${h}=${(n / Math.max(1, N)).toFixed(2)}`).join(' ')}`);
@@ -156,9 +168,11 @@ async function main() {
   const same = sample.length / ((performance.now() - a0) / 1000);
 
   const r = (x: number) => (Number.isFinite(x) ? String(Math.round(x)) : 'n/a');
+  const perMsg = (x: number, digits: number) => (Number.isFinite(x) ? (x / Math.max(1, processed + failed)).toFixed(digits) : 'n/a');
   const ratio = (x: number) => (Number.isFinite(x) ? (rate / x).toFixed(2) : 'n/a');
   console.log(`RESULT routing-drain db=${DB} msgs_per_s=${r(rate)} mailparser_msgs_per_s=${r(shared)} ratio=${ratio(shared)} mailparser_same_msgs_per_s=${r(same)} ratio_same=${ratio(same)}`
-    + ` cpu_ms_per_msg=${((cpu.user + cpu.system) / 1000 / Math.max(1, processed + failed)).toFixed(2)} queries_per_msg=${(queries / Math.max(1, processed + failed)).toFixed(1)} cases=${cases} auto_replies=${replies} failed=${failed} waiting=${waiting} peak_rss_mb=${Math.round(peak / 1048576)} n=${N}`);
+    + ` cpu_ms_per_msg=${((cpu.user + cpu.system) / 1000 / Math.max(1, processed + failed)).toFixed(2)} queries_per_msg=${(queries / Math.max(1, processed + failed)).toFixed(1)} cases=${cases} auto_replies=${replies} failed=${failed} waiting=${waiting} peak_rss_mb=${Math.round(peak / 1048576)} n=${N}`
+    + ` row_lock_waits_per_msg=${perMsg(locks1.waits - locks0.waits, 2)} row_lock_ms_per_msg=${perMsg(locks1.ms - locks0.ms, 2)}`);
 }
 
 main().catch(async (e: unknown) => { console.error(e); for (const f of teardowns) await f().catch(() => undefined); process.exit(1); });

@@ -29,10 +29,11 @@ import { inbox } from './083_inbox.js';
 import { caseReplies } from './085_case_replies.js';
 import { caseReplyKeys } from './086_case_reply_keys.js';
 import { trackingLogWrites } from './087_tracking_log_writes.js';
+import { caseSenderLocks } from './088_case_sender_locks.js';
 import { imapDedupeHash } from './089_imap_dedupe_hash.js';
 
 export const migrations: Migration[] = [
   core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
   webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply, linksNotifications, inbox, caseReplies, imapSmtp, caseReplyKeys,
-  trackingLogWrites, imapDedupeHash,
+  trackingLogWrites, caseSenderLocks, imapDedupeHash,
 ];

@@ -210,7 +210,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const inbox = inboxService({ ctx, access, settings: routing });
   const notifications = notificationsService({ ctx, suppressions, accounts }, enqueue);
   const follows = followsService({ ctx, records, cases });
-  const links = linksService({ ctx, notifications, follows, caseOf: (id) => cases.repo.get(id) });
+  const links = linksService({ ctx, notifications, caseOf: (id) => cases.repo.get(id) });
   // The status page's sources, in page order: IMAP accounts plug in here with one entry.
   const mailStats = mailStatsRepo(ctx.db);
   const status = statusService({ ctx, scheduler, campaigns, queues: () => decls.queues,

@@ -15,7 +15,7 @@ import { deriveKey } from '../../lib/keys.js';
 import { invalid, notFound } from '../../errors.js';
 import { decideThread, referencedIds, reopenAction, subjectTags, type ReopenPolicy } from './threading.js';
 import { caseMessageId, caseOfMessageId, parseCaseToken, replyAddressFor, tokenOfLocal } from './tokens.js';
-import { lessBusy, nextRoundRobin } from './assignment.js';
+import { lessBusy } from './assignment.js';
 import { boundedMemo } from '../../lib/memo.js';
 import { routingSettings, type RoutingSettings } from '../settings.js';
 import { ROUTED_CASE, sharePerMessage, type RoutedCase } from '../perMessage.js';
@@ -50,16 +50,17 @@ export function casesService(s: {
 
   /**
    * The user a new case goes to: a filter's choice, else the mailbox's mode; inactive users are skipped.
-   * Round-robin answers the team's rotation, which repo.open moves in the transaction that opens the case.
+   * Round-robin answers the team: repo.open moves the team's pointer to its next active member
+   * (assignment.ts nextRoundRobin) in the transaction that opens the case.
    */
   async function assignee(box: CaseMailboxSettings, teamId: number | null, filterUser: number | null | undefined): Promise<number | null | RoundRobin> {
     if (filterUser && (await repo.userActive(filterUser))) return filterUser;
     if (box.case_assignment === 'direct') return box.case_assign_user_id && (await repo.userActive(box.case_assign_user_id)) ? box.case_assign_user_id : null;
     if (teamId === null) return null;
+    // Round-robin reads the members in the statement that moves the pointer (repo.open): no read here.
+    if (box.case_assignment !== 'less-busy') return { teamId };
     const members = await repo.activeMembers(teamId);
-    if (!members.length) return null;
-    if (box.case_assignment === 'less-busy') return lessBusy(await repo.loads(members));
-    return { teamId, choose: (last) => nextRoundRobin(members, last) };
+    return members.length ? lessBusy(await repo.loads(members)) : null;
   }
 
   async function openCase(c: StepContext, o: { boxes: CaseMailboxSettings[]; subject: string; from: string; joined: Omit<Joined, 'rung' | 'reopened'>; parent: number | null }) {

@@ -1,7 +1,8 @@
 /*
  * Following records (accounts, contacts, leads) and cases: follow, unfollow, whether a user
  * follows, what a user follows. The target must exist (and a case be in the user's mailboxes).
- * Assigning a case makes its assignee follow it (the links hook calls `autoFollow`).
+ * Assigning a case makes its assignee follow it: `autoFollow` for an assignment from the API or a
+ * page; for a case assigned on arrival, the links hook writes the follow with its links (linksRepo.routed).
  */
 import type { Ctx } from '../../context.js';
 import type { RecordType } from '../../records/types.js';

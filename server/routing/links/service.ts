@@ -8,9 +8,7 @@
 import type { Ctx } from '../../context.js';
 import { rootOf, type StepContext } from '../../inbound/pipeline/steps.js';
 import type { NotificationsService } from '../../notifications/service.js';
-import type { FollowsService } from './follows.js';
 import { linksRepo, type LinkedMessage, type MessageLink } from '../../db/repos/links/links.js';
-import { boundedMemo } from '../../lib/memo.js';
 import { linkRows, notifyTargets, quietReason, type LinkRecordType } from './logic.js';
 import { messageHolders } from '../holders.js';
 import { ROUTED_CASE, sharedValue, type RoutedCase } from '../perMessage.js';
@@ -18,11 +16,19 @@ import { ROUTED_CASE, sharedValue, type RoutedCase } from '../perMessage.js';
 export interface LinksDeps {
   ctx: Ctx;
   notifications: Pick<NotificationsService, 'notify'>;
-  follows: Pick<FollowsService, 'autoFollow' | 'repo'>;
   /** The routed message's case: its subject and assignee. */
   caseOf(id: number): Promise<{ id: number; subject: string; assigned_user_id: number | null } | undefined>;
 }
 const HOUR = 3_600_000;
+
+/** Keys seen, at most `max` (the oldest goes first). */
+function boundedSet(max: number) {
+  const seen = new Set<string>();
+  return {
+    has: (k: string) => seen.has(k),
+    add(k: string) { if (seen.has(k)) return; if (seen.size >= max) seen.delete(seen.values().next().value!); seen.add(k); },
+  };
+}
 
 export function linksService(s: LinksDeps) {
   const repo = linksRepo(s.ctx.db);
@@ -30,8 +36,7 @@ export function linksService(s: LinksDeps) {
   const oldMs = () => (s.ctx.config.notifications?.oldMailHours ?? 24) * HOUR;
   // An assignee's automatic follow is an insert-ignore whose row then stays (unfollowing keeps it):
   // made once per case and assignee in this process, not once per message of the case.
-  const followed = boundedMemo((a: { userId: number; caseId: number }) => s.follows.autoFollow(a.userId, 'case', a.caseId),
-    { max: 10_000, key: (a) => `${a.userId}:${a.caseId}` });
+  const followed = boundedSet(10_000);
 
   return {
     repo,
@@ -44,23 +49,24 @@ export function linksService(s: LinksDeps) {
       const { from, roles, holders } = await messageHolders(c, repo.holders);
       const links = linkRows(holders, roles);
       const now = s.ctx.clock.now();
-      await repo.write(c.msg.id, links, now);
 
       const caseId = r.caseId ?? null;
       // The case the cases hook opened or joined for this message, else read.
       const handed = caseId !== null ? await sharedValue<RoutedCase>(c, ROUTED_CASE) : undefined;
       const cs = caseId !== null ? (handed?.id === caseId ? handed : await s.caseOf(caseId)) : undefined;
       // As EspoCRM does: the assignee follows the case (unless they unfollowed it).
-      if (cs?.assigned_user_id) await followed({ userId: cs.assigned_user_id, caseId: cs.id });
+      const follow = cs?.assigned_user_id && !followed.has(`${cs.assigned_user_id}:${cs.id}`) ? { userId: cs.assigned_user_id, caseId: cs.id } : undefined;
 
       const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
+      const targets = quiet ? [] : [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
+        ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
+      // The links, the follow and the followers: one round trip (the follow is made before the read, so the assignee is notified).
+      const follows = await repo.routed(c.msg.id, links, now, { follow, followersOf: targets });
+      if (follow) followed.add(`${follow.userId}:${follow.caseId}`);
       if (quiet) {
         log.debug({ evt: 'links.quiet', inboundId: c.msg.id, reason: quiet }, 'no notifications');
         return { links: links.length, quiet };
       }
-      const targets = [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
-        ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
-      const follows = await s.follows.repo.ofTargets(targets);
       const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from && roles.has(from)).map((x) => x.id));
       const who = notifyTargets({ follows, caseId: cs?.id ?? null, links, senderUserIds });
       if (!who.length) return links.length ? { links: links.length, notified: 0 } : undefined;

@@ -30,8 +30,8 @@ export interface NewCase {
   inbound_id: number; parent_case_id: number | null; follow_up_of: number | null;
   account_id?: number | null; contact_id?: number | null; lead_id?: number | null;
 }
-/** Round-robin in a team: `choose` gets the user the pointer names and answers the next one. */
-export interface RoundRobin { teamId: number; choose: (last: number | null) => number | null }
+/** Round-robin in a team: the case goes to its first active member after the team's pointer (ascending, wrapping). */
+export interface RoundRobin { teamId: number }
 /** What one routed message records with its case. */
 export interface Joined { inboundId: number; rung: string; reopened: boolean; participants: string[]; messageId: string | null; mailboxIds: number[] }
 
@@ -116,9 +116,11 @@ export function casesRepo(db: Db) {
     /**
      * Opens the case of an inbound message once: a second call (re-routed message) returns the first case.
      * With `quota`, the sender's cases on this mailbox since `quota.since` are counted in the same
-     * transaction as the insert, under a lock on the mailbox row (MariaDB; SQLite has one writer), so
-     * a burst of one sender's mail processed side by side (64 at a time, or on two nodes) cannot all
-     * see the count below the quota: at most `quota.max` open, the rest answer `held` with the count.
+     * transaction as the insert, under a lock on the sender's row in case_sender_locks (MariaDB; SQLite
+     * has one writer), so a burst of one sender's mail processed side by side (64 at a time, or on two
+     * nodes) cannot all see the count below the quota: at most `quota.max` open, the rest answer `held`
+     * with the count. Other senders take other rows: their cases open side by side (the mailbox row
+     * locked before made every opening on the mailbox, and every inbox item's foreign-key check of it, wait).
      * `quota.followUpSince`: the new case's follow_up_of is the sender's newest case on this mailbox
      * since then (read in the same statement as the count).
      */
@@ -131,14 +133,19 @@ export function casesRepo(db: Db) {
         await k('case_rr_pointers').insert({ team_id: rr.teamId, last_user_id: null, updated_at: now }).onConflict('team_id').ignore();
         pointerMade.add(rr.teamId);
       }
-      // Two round trips on MariaDB (Exec.batch): the locks and reads with the BEGIN, then the writes with the COMMIT.
+      // Two round trips on MariaDB (Exec.batch): the sender's lock and the reads with the BEGIN, then the writes with the COMMIT.
       return transact(db, async (x) => {
         const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
         const latestSince = guard?.followUpSince ?? null;
         const reads: Statement[] = [];
         // The lock comes first: InnoDB's snapshot starts at a transaction's first plain read, and the
-        // count must see every case committed before the lock was granted.
-        if (guard && mysql) reads.push({ sql: 'SELECT id FROM mailboxes WHERE id = ? FOR UPDATE', params: [c.mailbox_id] });
+        // count must see every case committed before the lock was granted. An upsert locks the row
+        // (exclusive, also when it is there already) and makes it the first time, inside the
+        // transaction: a second opening for the sender waits for the first one's commit.
+        if (guard && mysql) {
+          reads.push({ sql: 'INSERT INTO case_sender_locks (mailbox_id, address) VALUES (?, ?) ON DUPLICATE KEY UPDATE mailbox_id = mailbox_id',
+            params: [c.mailbox_id, c.from_addr.slice(0, 191)] });
+        }
         // The message's earlier case (a re-run), the sender's count and newest case (the follow-up hint), in one read.
         reads.push({
           sql: 'SELECT (SELECT id FROM cases WHERE inbound_id = ? LIMIT 1) AS prior'
@@ -146,11 +153,8 @@ export function casesRepo(db: Db) {
             + (latestSince !== null ? ', (SELECT MAX(id) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS latest' : ''),
           params: [c.inbound_id, ...(guard ? [c.from_addr, c.mailbox_id, guard.since] : []), ...(latestSince !== null ? [c.from_addr, c.mailbox_id, latestSince] : [])],
         });
-        // The round-robin pointer, locked until the commit (FOR UPDATE on MariaDB; SQLite has one writer):
-        // two nodes never both take the same turn. Read (and locked) before the checks below need it.
-        if (rr) reads.push({ sql: `SELECT last_user_id FROM case_rr_pointers WHERE team_id = ?${mysql ? ' FOR UPDATE' : ''}`, params: [rr.teamId] });
-        const got = (await x.batch(reads)).map((r) => r.rows[0]);
-        const first = got[guard && mysql ? 1 : 0] as { prior: number | string | null; n?: number | string; latest?: number | string | null } | undefined;
+        const got = await x.batch(reads);
+        const first = got[got.length - 1]!.rows[0] as { prior: number | string | null; n?: number | string; latest?: number | string | null } | undefined;
         const prior = numOrNull(first?.prior);
         if (prior !== null) {
           await x.batch(recordStatements(prior, j, now), { last: true });
@@ -161,30 +165,51 @@ export function casesRepo(db: Db) {
           const count = Number(first?.n ?? 0);
           if (count >= guard.max) return { held: true as const, count };
         }
-        // The pointer moves in the transaction that opens the case: a crash or a held message never skips anyone.
-        const writes: Statement[] = [];
-        let assigned = c.assigned_user_id;
-        if (rr) {
-          assigned = rr.choose(numOrNull(got[got.length - 1]?.last_user_id));
-          if (assigned !== null) writes.push({ sql: 'UPDATE case_rr_pointers SET last_user_id = ?, updated_at = ? WHERE team_id = ?', params: [assigned, now, rr.teamId] });
-        }
         const row: Record<(typeof CASE_COLUMNS)[number], unknown> = {
-          subject: c.subject.slice(0, 500), status: assigned ? 'assigned' : c.status, mailbox_id: c.mailbox_id, team_id: c.team_id, assigned_user_id: assigned ?? null,
-          assigned_at: assigned ? now : null, account_id: c.account_id ?? null, contact_id: c.contact_id ?? null, lead_id: c.lead_id ?? null, from_addr: c.from_addr,
+          subject: c.subject.slice(0, 500), status: c.assigned_user_id ? 'assigned' : c.status, mailbox_id: c.mailbox_id, team_id: c.team_id, assigned_user_id: c.assigned_user_id ?? null,
+          assigned_at: c.assigned_user_id ? now : null, account_id: c.account_id ?? null, contact_id: c.contact_id ?? null, lead_id: c.lead_id ?? null, from_addr: c.from_addr,
           inbound_id: c.inbound_id, parent_case_id: c.parent_case_id, follow_up_of: latestSince !== null ? numOrNull(first?.latest) : c.follow_up_of,
           created_at: now, updated_at: now,
         };
-        const insertCase = { sql: `INSERT INTO cases (${CASE_COLUMNS.join(', ')}) VALUES (${inList(CASE_COLUMNS.length)})`, params: CASE_COLUMNS.map((col) => row[col]) };
-        let id: number;
+        const insertCase = () => ({ sql: `INSERT INTO cases (${CASE_COLUMNS.join(', ')}) VALUES (${inList(CASE_COLUMNS.length)})`, params: CASE_COLUMNS.map((col) => row[col]) });
+        // The pointer moves in the transaction that opens the case (a crash or a held message never
+        // skips anyone), by one statement that locks it, takes the team's first active member after it
+        // (ascending, wrapping: nextRoundRobin in routing/cases/assignment.ts) and moves it. The database
+        // picks the member, so the pointer is locked only for the end of the last batch and the COMMIT
+        // (it was from the first round trip on), and the members are read as they are then (no read of
+        // them per case before the transaction). Two nodes still take turns exactly: each move reads the
+        // pointer as the one before it left it. No active member: the pointer is cleared (the case is
+        // unassigned; the rotation starts again from the lowest id).
+        const active = 'SELECT MIN(u.id) FROM team_users tu JOIN users u ON u.id = tu.user_id WHERE tu.team_id = case_rr_pointers.team_id AND u.active = 1';
+        const move = rr && {
+          sql: `UPDATE case_rr_pointers SET last_user_id = COALESCE((${active} AND u.id > case_rr_pointers.last_user_id), (${active})), updated_at = ? WHERE team_id = ?`,
+          params: [now, rr.teamId],
+        };
+        const picked = 'SELECT last_user_id FROM case_rr_pointers WHERE team_id = ?';
         if (mysql) {
-          // One round trip: the case, its id in a session variable, the rows that name it, COMMIT.
-          const r = await x.batch([...writes, insertCase, { sql: 'SET @case_id = LAST_INSERT_ID()', params: [] }, ...recordStatements(null, j, now)], { last: true });
-          id = r[writes.length]!.lastId;
-        } else {
-          id = (await x.batch([...writes, insertCase]))[writes.length]!.lastId;
-          await x.batch(recordStatements(id, j, now));
+          // One round trip: the case, its id in a session variable, the rows that name it, then the pointer
+          // moved and the case given to the member it names (the pointer is locked only for these last
+          // statements and the COMMIT: the only lock the openings of a team's cases all wait for), COMMIT.
+          // MariaDB sets columns left to right with the new values: status and assigned_at see the new assignee.
+          const give: Statement[] = move ? [move, {
+            sql: "UPDATE cases SET assigned_user_id = (SELECT last_user_id FROM case_rr_pointers WHERE team_id = ?), status = IF(assigned_user_id IS NULL, status, 'assigned'),"
+              + ' assigned_at = IF(assigned_user_id IS NULL, NULL, ?) WHERE id = @case_id',
+            params: [rr.teamId, now],
+          }, { sql: picked, params: [rr.teamId] }] : [];
+          const r = await x.batch([insertCase(), { sql: 'SET @case_id = LAST_INSERT_ID()', params: [] }, ...recordStatements(null, j, now), ...give], { last: true });
+          const assigned = move ? numOrNull(r[r.length - 1]!.rows[0]?.last_user_id) : c.assigned_user_id ?? null;
+          return { id: r[0]!.lastId, created: true, assigned_user_id: assigned };
         }
-        return { id, created: true, assigned_user_id: assigned ?? null };
+        // SQLite (one writer): the pointer moved and read back, then the case and its rows.
+        let assigned = c.assigned_user_id ?? null;
+        if (move) {
+          const [, moved] = await x.batch([move, { sql: picked, params: [rr.teamId] }]);
+          assigned = numOrNull(moved!.rows[0]?.last_user_id);
+          Object.assign(row, { assigned_user_id: assigned, status: assigned ? 'assigned' : c.status, assigned_at: assigned ? now : null });
+        }
+        const id = (await x.batch([insertCase()]))[0]!.lastId;
+        await x.batch(recordStatements(id, j, now));
+        return { id, created: true, assigned_user_id: assigned };
       });
     },
     /**

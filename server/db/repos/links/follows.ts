@@ -14,6 +14,27 @@ export interface Follow {
   emailTo?: string | null;
 }
 
+/** An automatic follow (an assignee follows the case): skipped when the user ever followed or unfollowed the target. */
+export function autoFollowStatement(dialect: Db['dialect'], userId: number, type: FollowTargetType, id: number, now: number) {
+  return { sql: insertIgnore(dialect, 'follows', ['user_id', 'target_type', 'target_id', 'active', 'auto', 'created_at', 'updated_at'], '(?, ?, ?, 1, 1, ?, ?)'), params: [userId, type, id, now, now] };
+}
+
+/**
+ * Active follows by active users of any of these targets (non-empty), with the address of each follower
+ * who wants notifications by e-mail. Once per routed message: plain SQL, a cached prepared statement
+ * (db/exec.ts), not a knex build. Rows: `toFollow`. Run by linksRepo.routed.
+ */
+export function followersStatement(targets: ReadonlyArray<{ type: FollowTargetType; id: number }>) {
+  return {
+    sql: 'SELECT f.user_id, f.target_type, f.target_id, u.email, (SELECT s.email FROM notification_settings s WHERE s.user_id = u.id LIMIT 1) AS wants'
+      + ' FROM follows f JOIN users u ON u.id = f.user_id WHERE f.active = 1 AND u.active = 1'
+      + ` AND (${targets.map(() => '(f.target_type = ? AND f.target_id = ?)').join(' OR ')})`,
+    params: targets.flatMap((t) => [t.type, t.id]),
+  };
+}
+export const toFollow = (r: DbRow): Follow => ({ userId: Number(r.user_id), targetType: String(r.target_type) as FollowTargetType, targetId: Number(r.target_id),
+  emailTo: Boolean(r.wants) && r.email !== null && String(r.email).includes('@') ? String(r.email) : null });
+
 export function followsRepo(db: Db) {
   const k = db.knex;
   return {
@@ -24,22 +45,11 @@ export function followsRepo(db: Db) {
     },
     /** An automatic follow: made only when the user never followed or unfollowed this target. */
     async autoFollow(userId: number, type: FollowTargetType, id: number, now: number): Promise<void> {
-      // Routing's path (an assignee follows the case): a cached prepared statement (db/exec.ts), not a knex build.
-      await readExec(db, (x) => x.run(insertIgnore(db.dialect, 'follows', ['user_id', 'target_type', 'target_id', 'active', 'auto', 'created_at', 'updated_at'], '(?, ?, ?, 1, 1, ?, ?)'),
-        [userId, type, id, now, now]));
+      const st = autoFollowStatement(db.dialect, userId, type, id, now);
+      await readExec(db, (x) => x.run(st.sql, st.params));
     },
     async isFollowing(userId: number, type: FollowTargetType, id: number): Promise<boolean> {
       return Boolean(await k('follows').where({ user_id: userId, target_type: type, target_id: id, active: true }).first('user_id'));
-    },
-    /** Active follows by active users of any of these targets, with the address of each follower who wants notifications by e-mail. */
-    async ofTargets(targets: Array<{ type: FollowTargetType; id: number }>): Promise<Follow[]> {
-      if (!targets.length) return [];
-      // Once per routed message: a cached prepared statement (db/exec.ts), not a knex build.
-      const rows = await readExec(db, (x) => x.all('SELECT f.user_id, f.target_type, f.target_id, u.email, (SELECT s.email FROM notification_settings s WHERE s.user_id = u.id LIMIT 1) AS wants'
-        + ' FROM follows f JOIN users u ON u.id = f.user_id WHERE f.active = 1 AND u.active = 1'
-        + ` AND (${targets.map(() => '(f.target_type = ? AND f.target_id = ?)').join(' OR ')})`, targets.flatMap((t) => [t.type, t.id])));
-      return rows.map((r: DbRow) => ({ userId: Number(r.user_id), targetType: String(r.target_type) as FollowTargetType, targetId: Number(r.target_id),
-        emailTo: Boolean(r.wants) && r.email !== null && String(r.email).includes('@') ? String(r.email) : null }));
     },
     /** What a user follows (active), newest first. */
     async ofUser(userId: number): Promise<Array<{ targetType: FollowTargetType; targetId: number; auto: boolean; since: number }>> {

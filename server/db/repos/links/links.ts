@@ -1,5 +1,6 @@
 /*
- * Writes: message_links. Reads: message_links, records, record_emails, email_addresses, users, mailboxes, inbound_messages, inbound_recipients.
+ * Writes: message_links, follows (a routed message's, see `routed`).
+ * Reads: message_links, follows, records, record_emails, email_addresses, users, mailboxes, inbound_messages, inbound_recipients.
  * Links of inbound messages to the records that hold their addresses: who holds an address
  * (records by their shared address rows; users by their own address and personal mailboxes),
  * the links a routed message made (written once: primary key per message and record) and the
@@ -8,6 +9,7 @@
 import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { inList, insertIgnore, readExec, valuesList } from '../../exec.js';
+import { autoFollowStatement, followersStatement, toFollow, type Follow, type FollowTargetType } from './follows.js';
 
 export type LinkRole = 'from' | 'to' | 'cc' | 'account-of-contact';
 export type LinkRecordType = 'account' | 'contact' | 'lead' | 'user';
@@ -41,11 +43,24 @@ export function linksRepo(db: Db) {
         ? { type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null }
         : { type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) }));
     },
-    /** Writes a message's links; rows it has already are kept as they are. */
-    async write(inboundId: number, rows: LinkRow[], now: number): Promise<void> {
-      if (!rows.length) return;
-      await readExec(db, (x) => x.run(insertIgnore(db.dialect, 'message_links', ['inbound_id', 'record_type', 'record_id', 'role', 'created_at'], valuesList(rows.length, 5)),
-        rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now])));
+    /**
+     * What the links hook writes and reads for a routed message, on MariaDB in one round trip
+     * (Exec.batch, each statement committed on its own as before): its links (rows it has already are
+     * kept as they are), the automatic follow of its case's assignee, then the follows of `targets`
+     * (the assignee's new follow among them). Three round trips before, for a message that opened a case.
+     */
+    async routed(inboundId: number, rows: LinkRow[], now: number,
+      o: { follow?: { userId: number; caseId: number }; followersOf?: Array<{ type: FollowTargetType; id: number }> } = {}): Promise<Follow[]> {
+      const targets = o.followersOf ?? [];
+      const statements = [
+        ...(rows.length ? [{ sql: insertIgnore(db.dialect, 'message_links', ['inbound_id', 'record_type', 'record_id', 'role', 'created_at'], valuesList(rows.length, 5)),
+          params: rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now]) }] : []),
+        ...(o.follow ? [autoFollowStatement(db.dialect, o.follow.userId, 'case', o.follow.caseId, now)] : []),
+      ];
+      if (targets.length) statements.push(followersStatement(targets));
+      if (!statements.length) return [];
+      const out = await readExec(db, (x) => x.batch(statements));
+      return targets.length ? out[out.length - 1]!.rows.map(toFollow) : [];
     },
     /** The links of a message with each record's display name (a removed record is left out). */
     async ofMessage(inboundId: number): Promise<MessageLink[]> {
