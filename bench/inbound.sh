@@ -10,7 +10,7 @@
 # Knobs: N (20000), REPEATS (1), WARMUP (1000), SKIP_ANCHORS=1, SHARED_BENCH (path to ../shared/bench),
 # DB=sqlite|mysql (bench/lib.sh: POSTERN_BENCH_MYSQL_URL, a throwaway schema), ROLES (smtp,worker,http).
 # As `npm start` runs it, `serve` with a listener role puts the worker role in a child process at
-# nice 10 on the same core (server/cli/workerChild.ts; the line says worker=child). INLINE=1 keeps
+# nice 10 on the same core, the scheduler with it (server/cli/workerChild.ts; the line says worker=child). INLINE=1 keeps
 # every role in one process (POSTERN_WORKER_PROCESS=inline; worker=inline).
 # SPLIT=1: the listener (smtp,http) and the pipeline worker started as two separate commands on the
 # same core, the worker at nice 10 (the line then says split=1); ROLES and INLINE are ignored then.
@@ -112,5 +112,5 @@ rss="$(for p in $(pgrep -g "$pid" -f 'server/main.js'); do awk '/VmHWM/ { print 
 ratio="n/a"; [[ -n "$haraka" && -n "$accept" ]] && ratio="$(awk -v a="$accept" -v h="$haraka" 'BEGIN { printf "%.2f", a / h }')"
 routing_kv=""; [[ "$ROUTING" == 1 ]] && routing_kv=" routing=1 cases=$(bench_db_value "SELECT COUNT(*) FROM cases")"
 if [[ "$SPLIT" == 1 ]]; then routing_kv+=" split=1"
-elif grep -q 'worker in process' "$work/server.log"; then routing_kv+=" worker=child"; else routing_kv+=" worker=inline"; fi
+elif grep -qE 'worker(, scheduler)? in process' "$work/server.log"; then routing_kv+=" worker=child"; else routing_kv+=" worker=inline"; fi
 echo "RESULT postern-inbound db=$BENCH_DB$routing_kv msgs_per_s=${accept:-n/a} parsed_msgs_per_s=${parsed_rate:-n/a} haraka_fsync_msgs_per_s=${haraka:-n/a} ratio_vs_haraka=$ratio thin_msgs_per_s=${thin:-n/a} p99_ms=$p99 peak_rss_mb=$rss cpu_ms_per_msg=${cpu:-n/a} haraka_cpu_ms_per_msg=${haraka_cpu:-n/a} n=$total${dbcost:+ ${dbcost% }}"

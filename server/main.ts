@@ -37,8 +37,8 @@ config/default.json, the POSTERN_CONFIG file and POSTERN_* environment variables
   serve: `Usage: postern serve [--roles smtp,http,worker,scheduler]
 
 Runs the configured roles until SIGTERM or SIGINT, then stops gracefully. With smtp or http,
-the worker role runs in a child process at nice 10 (worker.process, worker.nice;
-POSTERN_WORKER_PROCESS=inline keeps it in this process).`,
+the worker and scheduler roles run in a child process at nice 10 (worker.process, worker.nice;
+POSTERN_WORKER_PROCESS=inline keeps them in this process).`,
   migrate: `Usage: postern migrate [--unlock]
 
 Applies pending database migrations (also done at every start) and exits. A node that starts
@@ -149,17 +149,18 @@ async function userCommand(sub: string, flags: Record<string, string | true>, io
 async function serve(flags: Record<string, string | true>, io: Io): Promise<number> {
   const overrides = typeof flags.roles === 'string' ? { roles: flags.roles.split(',').map((r) => r.trim()) as Role[] } : undefined;
   const asked = loadConfig({ overrides });
-  // The worker goes to a child process at a lower priority when this node also listens (server/cli/workerChild.ts).
+  // The worker (and scheduler) go to a child process at a lower priority when this node also listens (server/cli/workerChild.ts).
   const split = workerSplit(asked.roles, asked.worker.process ?? 'separate', asked.database.url);
-  const cfg = split.child ? { ...asked, roles: split.parentRoles } : asked;
+  const cfg = split.childRoles.length ? { ...asked, roles: split.parentRoles } : asked;
   const log = createLogger(cfg.log.level);
   const app = await createApp(cfg, { log });
   await app.start();
-  const worker = split.child
-    ? startWorkerChild({ log, nice: cfg.worker.nice ?? 10, nodeId: cfg.nodeId, stopTimeoutMs: cfg.shutdownTimeoutMs + 5000 })
+  const nice = cfg.worker.nice ?? 10;
+  const worker = split.childRoles.length
+    ? startWorkerChild({ log, roles: split.childRoles, nice, nodeId: cfg.nodeId, stopTimeoutMs: cfg.shutdownTimeoutMs + 5000 })
     : null;
   const isChild = Boolean(process.env[WORKER_CHILD_ENV]);
-  const roles = worker ? `${cfg.roles.join(', ')}; worker in process ${worker.pid()} at nice ${cfg.worker.nice ?? 10}` : cfg.roles.join(', ');
+  const roles = worker ? `${cfg.roles.join(', ')}; ${split.childRoles.join(', ')} in process ${worker.pid()} at nice ${nice}` : cfg.roles.join(', ');
   const lines = [`Postern is running (roles: ${roles}).`];
   if (cfg.roles.includes('http')) lines.push(`Admin UI: ${cfg.publicUrl.replace(/\/$/, '')}/admin`);
   if (app.admin?.generated) {

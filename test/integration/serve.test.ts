@@ -106,7 +106,7 @@ async function until<T>(what: string, f: () => T | Promise<T>, ms = 20_000): Pro
   }
 }
 
-t.test('every role: the worker runs in a child process at nice 10, is restarted if it dies and stops with the parent', async (t) => {
+t.test('every role: worker and scheduler run in a child process at nice 10, is restarted if it dies and stops with the parent', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'postern-serve-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const http = port();
@@ -118,7 +118,7 @@ t.test('every role: the worker runs in a child process at nice 10, is restarted 
   let pids: number[] = [];
   t.teardown(() => { srv.child.kill('SIGKILL'); for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL'); });
   const out = await srv.ready;
-  const shown = /roles: smtp, http, scheduler; worker in process (\d+) at nice 10\)/.exec(out);
+  const shown = /roles: smtp, http; worker, scheduler in process (\d+) at nice 10\)/.exec(out);
   t.ok(shown, `the banner names the worker process: ${out.split('\n')[0]}`);
   const first = Number(shown?.[1]);
   t.same(children(srv.child.pid!), [first], 'it is this process\'s child');
@@ -167,7 +167,7 @@ t.test('the worker process stops by itself when its parent is killed', async (t)
   const smtp = port();
   const srv = startServe({ POSTERN_DATABASE_URL: join(dir, 'p.sqlite'), POSTERN_HTTP_PORT: String(http), POSTERN_SMTP_PORT: String(smtp), POSTERN_SUBMISSION_PORT: String(smtp + 1) }, ['--roles', 'http,worker']);
   const out = await srv.ready;
-  const pid = Number(/worker in process (\d+)/.exec(out)?.[1]);
+  const pid = Number(/; worker in process (\d+)/.exec(out)?.[1]);
   t.ok(pid > 0 && alive(pid), 'a worker process runs');
   t.teardown(() => { if (alive(pid)) process.kill(pid, 'SIGKILL'); });
   srv.child.kill('SIGKILL');

@@ -5,16 +5,16 @@ import type { Role } from '../../../server/config.js';
 
 const all: Role[] = ['smtp', 'http', 'worker', 'scheduler'];
 const cases: Array<[string, Role[], 'separate' | 'inline', string, ReturnType<typeof workerSplit>]> = [
-  ['every role, a file database: the worker goes to a child', all, 'separate', './data/p.sqlite', { parentRoles: ['smtp', 'http', 'scheduler'], child: true }],
-  ['MySQL too', all, 'separate', 'mysql://u@db/p', { parentRoles: ['smtp', 'http', 'scheduler'], child: true }],
-  ['http + worker', ['http', 'worker'], 'separate', 'p.sqlite', { parentRoles: ['http'], child: true }],
-  ['smtp + worker', ['smtp', 'worker'], 'separate', 'p.sqlite', { parentRoles: ['smtp'], child: true }],
-  ['inline keeps every role here', all, 'inline', './data/p.sqlite', { parentRoles: all, child: false }],
-  ['a worker-only node has no door to protect', ['worker'], 'separate', 'p.sqlite', { parentRoles: ['worker'], child: false }],
-  ['worker + scheduler: no listener', ['worker', 'scheduler'], 'separate', 'p.sqlite', { parentRoles: ['worker', 'scheduler'], child: false }],
-  ['no worker role: nothing to split', ['smtp', 'http'], 'separate', 'p.sqlite', { parentRoles: ['smtp', 'http'], child: false }],
-  ['an in-memory database exists only in its process', all, 'separate', ':memory:', { parentRoles: all, child: false }],
-  ['nor a shared-cache memory URI', all, 'separate', 'file:x?mode=memory&cache=shared', { parentRoles: all, child: false }],
+  ['every role, a file database: worker and scheduler go to a child', all, 'separate', './data/p.sqlite', { parentRoles: ['smtp', 'http'], childRoles: ['worker', 'scheduler'] }],
+  ['MySQL too', all, 'separate', 'mysql://u@db/p', { parentRoles: ['smtp', 'http'], childRoles: ['worker', 'scheduler'] }],
+  ['http + worker', ['http', 'worker'], 'separate', 'p.sqlite', { parentRoles: ['http'], childRoles: ['worker'] }],
+  ['smtp + worker', ['smtp', 'worker'], 'separate', 'p.sqlite', { parentRoles: ['smtp'], childRoles: ['worker'] }],
+  ['inline keeps every role here', all, 'inline', './data/p.sqlite', { parentRoles: all, childRoles: [] }],
+  ['a worker-only node has no door to protect', ['worker'], 'separate', 'p.sqlite', { parentRoles: ['worker'], childRoles: [] }],
+  ['worker + scheduler: no listener', ['worker', 'scheduler'], 'separate', 'p.sqlite', { parentRoles: ['worker', 'scheduler'], childRoles: [] }],
+  ['no worker role: the scheduler stays too', ['smtp', 'http', 'scheduler'], 'separate', 'p.sqlite', { parentRoles: ['smtp', 'http', 'scheduler'], childRoles: [] }],
+  ['an in-memory database exists only in its process', all, 'separate', ':memory:', { parentRoles: all, childRoles: [] }],
+  ['nor a shared-cache memory URI', all, 'separate', 'file:x?mode=memory&cache=shared', { parentRoles: all, childRoles: [] }],
 ];
 for (const [name, roles, mode, url, want] of cases) t.test(name, async (t) => t.same(workerSplit(roles, mode, url), want));
 
