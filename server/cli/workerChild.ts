@@ -24,8 +24,7 @@ const BACKGROUND: readonly Role[] = ['worker', 'scheduler'];
  * left to the parent. Only when this node runs the worker and also listens (a back node has no
  * door to protect) and the database is one both processes can open (an in-memory SQLite database
  * exists only in its own process). The scheduler goes along: its jobs (roll-ups, purges, campaign
- * starts) took ~0.1 ms a message of the door's CPU at normal priority (bench/inbound.sh, 1.28 vs
- * 1.58 Haraka with it in the door's process).
+ * starts) are background work too, and should not take the door's CPU at its priority.
  */
 export function workerSplit(roles: Role[], mode: 'separate' | 'inline', databaseUrl: string): WorkerSplit {
   const listens = roles.includes('smtp') || roles.includes('http');
