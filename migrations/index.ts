@@ -31,9 +31,10 @@ import { caseReplyKeys } from './086_case_reply_keys.js';
 import { trackingLogWrites } from './087_tracking_log_writes.js';
 import { caseSenderLocks } from './088_case_sender_locks.js';
 import { imapDedupeHash } from './089_imap_dedupe_hash.js';
+import { inboundBulk } from './090_inbound_bulk.js';
 
 export const migrations: Migration[] = [
   core, jobs, inbound, outbound, suppressions, credentialUsage, inboundStepsJson, loginThrottle, userPrefs, records, campaigns, tracking,
   webhooks, massEmailCounts, mailerLog, mailStats, imap, filters, cases, autoReply, linksNotifications, inbox, caseReplies, imapSmtp, caseReplyKeys,
-  trackingLogWrites, caseSenderLocks, imapDedupeHash,
+  trackingLogWrites, caseSenderLocks, imapDedupeHash, inboundBulk,
 ];

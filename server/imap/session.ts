@@ -62,7 +62,8 @@ class HeldInbound implements NewInbound {
   readonly remote_ip = '';
   readonly credential_id = null;
   readonly size: number;
-  constructor(readonly raw: Buffer, readonly mail_from: string, readonly rcpt_to: string[], readonly helo: string, readonly tls: boolean, readonly recipients: StoredRecipient[]) {
+  constructor(readonly raw: Buffer, readonly mail_from: string, readonly rcpt_to: string[], readonly helo: string, readonly tls: boolean, readonly recipients: StoredRecipient[],
+    readonly bulk: boolean) {
     this.size = raw.length;
   }
   chunks() { return asyncChunks(this.raw); }
@@ -95,12 +96,13 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
   const rcptTo = [a.mailbox_address || a.username];
   const helo = `imap:${a.host}`;
   const tls = a.security !== 'none';
-  function fetched(m: FetchMessageObject): FetchedMessage | null {
+  /** `bulk`: the first sync's backfill (mail that was there before the account synced it), which notifies nobody. */
+  function fetched(m: FetchMessageObject, bulk: boolean): FetchedMessage | null {
     if (!m.source) return null;
     const raw = m.source;
     const headers = headerBlock(raw);
     const messageId = messageIdOf(headers);
-    return { uid: m.uid, dedupeKey: dedupeKey(messageId, raw), messageId, inbound: new HeldInbound(raw, returnPathOf(headers), rcptTo, helo, tls, recipients) };
+    return { uid: m.uid, dedupeKey: dedupeKey(messageId, raw), messageId, inbound: new HeldInbound(raw, returnPathOf(headers), rcptTo, helo, tls, recipients, bulk) };
   }
 
   async function failed(key: BatchKey, uid: number, dedupe: string, messageId: string | null, error: string) {
@@ -137,7 +139,7 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
    * two commits in flight, each ordered after the one before (on MariaDB a 500-message batch
    * took ~110 ms to commit and the fetch stood still meanwhile: 2.6 of 3.0 s; see README).
    */
-  async function fetchInto(c: ImapFlow, key: BatchKey, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove) {
+  async function fetchInto(c: ImapFlow, key: BatchKey, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove, bulk = false) {
     let batch: FetchedMessage[] = [];
     let newest: Promise<void> | null = null;
     let older: Promise<void> | null = null;
@@ -158,7 +160,7 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
       for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) {
         if (stopped) break;
         if (!keep(m.uid)) continue;
-        const f = fetched(m);
+        const f = fetched(m, bulk);
         if (!f) { await failed(key, m.uid, '', null, 'the server returned no body'); continue; }
         batch.push(f);
         if (batch.length >= d.opts.batchSize) await flush(false);
@@ -204,7 +206,8 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
           if (!page.length) { await d.sync.commit(key, [], { backfillDone: true }, now()); break; }
           const floor = Math.min(...page);
           const wanted = new Set(page);
-          await fetchInto(c, key, seqSet(page), (u) => wanted.has(u), (last) => (last ? { low: floor } : {}));
+          // What was in the folder when its sync began (or its UIDVALIDITY changed): imported in bulk.
+          await fetchInto(c, key, seqSet(page), (u) => wanted.has(u), (last) => (last ? { low: floor } : {}), true);
           low = floor;
         }
       }

@@ -48,12 +48,17 @@ export type QuietReason = 'no-notify' | 'automatic' | 'old-mail';
 const AUTOMATIC = new Set(['bounce', 'complaint', 'auto-reply']);
 
 /**
- * Why a message notifies nobody, or null. IMAP's first sync does not mark what it imports, so
- * mail fetched over IMAP whose Date is more than `oldMs` before its receipt counts as old.
+ * Why a message notifies nobody, or null. Old mail: what an IMAP account's first sync imports in
+ * bulk (`bulk`, whatever its date), and mail fetched over IMAP whose Date is more than `oldMs`
+ * before its receipt (a mailbox that was offline for days, or mail moved into a watched folder).
  */
-export function quietReason(m: { noNotify?: boolean; kind?: string | null; listener: string; date?: string | null; receivedAt: number; oldMs: number }): QuietReason | null {
+export function quietReason(m: {
+  noNotify?: boolean; kind?: string | null; listener: string; bulk?: boolean; date?: string | null; receivedAt: number; oldMs: number;
+}): QuietReason | null {
   if (m.noNotify) return 'no-notify';
   if (m.kind && AUTOMATIC.has(m.kind)) return 'automatic';
+  // An IMAP account's first sync: what was in the mailbox before, whatever its date.
+  if (m.bulk) return 'old-mail';
   if (m.listener === 'imap' && m.date) {
     const d = Date.parse(m.date);
     if (Number.isFinite(d) && m.receivedAt - d > m.oldMs) return 'old-mail';

@@ -57,7 +57,7 @@ export function linksService(s: LinksDeps) {
       // As EspoCRM does: the assignee follows the case (unless they unfollowed it).
       const follow = cs?.assigned_user_id && !followed.has(`${cs.assigned_user_id}:${cs.id}`) ? { userId: cs.assigned_user_id, caseId: cs.id } : undefined;
 
-      const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
+      const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, bulk: c.msg.bulk, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
       const targets = quiet ? [] : [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
         ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
       // The links, the follow and the followers: one round trip (the follow is made before the read, so the assignee is notified).

@@ -1,15 +1,15 @@
 /*
- * Old mail imported in bulk notifies nobody, on both databases: IMAP's first sync stores the
- * folder's existing mail (nothing marks it as such), so mail fetched over IMAP dated more than
- * `notifications.oldMailHours` before its receipt is linked to its records but notifies no
- * follower; a fresh message fetched in the same sync does notify.
+ * Old mail imported in bulk notifies nobody, on both databases: what a folder holds when an IMAP
+ * account's first sync begins is stored with `bulk` set (migration 090), linked to its records and
+ * notifying no follower whatever its date; mail that arrives after that notifies, unless it is
+ * dated more than `notifications.oldMailHours` before its receipt (moved in from elsewhere).
  */
 import t from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { startDovecot, mail } from '../../helpers/dovecot.js';
 import { account, freshUser, services, startSync, stored, until } from '../imap/rig.js';
 
-t.test('IMAP first sync: old mail is linked, not notified; fresh mail notifies', async (t) => {
+t.test('IMAP first sync: what was there is linked, not notified; mail after it notifies', async (t) => {
   const dc = await startDovecot(t);
   await eachDb(t, async (t, tdb) => {
     const s = await services(t, tdb);
@@ -22,21 +22,34 @@ t.test('IMAP first sync: old mail is linked, not notified; fresh mail notifies',
 
     const user = freshUser();
     const old = mail(1, { date: new Date(Date.now() - 3 * 86_400_000) });
-    const fresh = mail(2);
-    await dc.append(user, [{ raw: old.raw }, { raw: fresh.raw }]);
+    const recent = mail(2);
+    await dc.append(user, [{ raw: old.raw }, { raw: recent.raw }]);
     const acct = await account(s, dc, user, { mailboxAddress: 'team@imap.example' });
     await startSync(t, s);
     await until(t, 'both fetched', async () => (await stored(s, acct.id)).imported === 2);
-    for (let i = 0; i < 20; i++) if (!(await s.inboundPipeline.runOnce('w1'))) break;
+    const drain = async () => { for (let i = 0; i < 20; i++) if (!(await s.inboundPipeline.runOnce('w1'))) break; };
+    await drain();
 
     const k = s.ctx.db.knex;
-    const idOf = async (mid: string) => Number((await k('inbound_messages').where({ message_id: mid }).first('id')).id);
-    const [oldId, freshId] = [await idOf(old.messageId), await idOf(fresh.messageId)];
-    t.same((await s.links.ofMessage(oldId)).map((l) => [l.recordType, l.recordId, l.role]), [['contact', alice.id, 'from']], 'old mail is linked');
-    t.same((await s.links.ofMessage(freshId)).map((l) => [l.recordType, l.recordId]), [['contact', alice.id]]);
-    const notes = await k('notifications').where({ user_id: fol.id }).select('inbound_id');
-    t.same(notes.map((n: { inbound_id: number }) => Number(n.inbound_id)), [freshId], 'only the fresh message notifies');
-    const steps = await s.inboundPipeline.repo.steps(oldId);
-    t.match(steps.find((x) => x.step === 'route')?.result, { links: { quiet: 'old-mail' } });
+    const rowOf = async (mid: string) => (await k('inbound_messages').where({ message_id: mid }).first('id', 'bulk')) as { id: number; bulk: unknown };
+    const notified = async () => (await k('notifications').where({ user_id: fol.id }).orderBy('id').select('inbound_id')).map((n: { inbound_id: number }) => Number(n.inbound_id));
+    const quiet = async (id: number) => (await s.inboundPipeline.repo.steps(id)).find((x) => x.step === 'route')?.result;
+    const [oldRow, recentRow] = [await rowOf(old.messageId), await rowOf(recent.messageId)];
+    t.same([Boolean(oldRow.bulk), Boolean(recentRow.bulk)], [true, true], 'the first sync imports in bulk');
+    t.same((await s.links.ofMessage(Number(oldRow.id))).map((l) => [l.recordType, l.recordId, l.role]), [['contact', alice.id, 'from']], 'old mail is linked');
+    t.same((await s.links.ofMessage(Number(recentRow.id))).map((l) => [l.recordType, l.recordId]), [['contact', alice.id]], 'so is the recent one');
+    t.same(await notified(), [], 'neither notifies, whatever its date');
+    t.match(await quiet(Number(recentRow.id)), { links: { quiet: 'old-mail' } });
+
+    // After the first sync: new mail notifies; mail dated days ago (moved in) still does not.
+    const later = mail(3);
+    const moved = mail(4, { date: new Date(Date.now() - 3 * 86_400_000) });
+    await dc.append(user, [{ raw: later.raw }, { raw: moved.raw }]);
+    await until(t, 'the new mail fetched', async () => (await stored(s, acct.id)).imported === 4);
+    await drain();
+    const [laterRow, movedRow] = [await rowOf(later.messageId), await rowOf(moved.messageId)];
+    t.same([Boolean(laterRow.bulk), Boolean(movedRow.bulk)], [false, false], 'mail after the first sync is not bulk');
+    t.same(await notified(), [Number(laterRow.id)], 'only the new message notifies');
+    t.match(await quiet(Number(movedRow.id)), { links: { quiet: 'old-mail' } }, 'the one dated days ago is old mail by its date');
   });
 });

@@ -39,7 +39,7 @@ t.test('link rows: best role per record, the account of a linked contact', async
   t.same(linkRows([], roles), []);
 });
 
-t.test('quiet: no notification, automatic mail, old mail fetched over IMAP', async (t) => {
+t.test('quiet: no notification, automatic mail, old mail fetched over IMAP or imported in bulk', async (t) => {
   const now = Date.UTC(2026, 11, 6, 12);
   const day = 86_400_000;
   const base = { listener: 'mx', receivedAt: now, oldMs: day };
@@ -54,6 +54,10 @@ t.test('quiet: no notification, automatic mail, old mail fetched over IMAP', asy
     [{ listener: 'imap', date: new Date(now - 3_600_000).toUTCString() }, null],
     [{ listener: 'imap', date: 'not a date' }, null],
     [{ listener: 'mx', date: new Date(now - 30 * day).toUTCString() }, null],
+    [{ listener: 'imap', bulk: true, date: new Date(now - 3_600_000).toUTCString() }, 'old-mail'],
+    [{ listener: 'imap', bulk: true }, 'old-mail'],
+    [{ listener: 'imap', bulk: false, date: new Date(now - 3_600_000).toUTCString() }, null],
+    [{ listener: 'imap', bulk: true, noNotify: true }, 'no-notify'],
   ];
   for (const [o, want] of cases) t.equal(quietReason({ ...base, ...o }), want, JSON.stringify(o));
 });

@@ -20,17 +20,24 @@ export interface NewInbound {
   credential_id: number | null; size: number; chunks: () => AsyncIterable<Buffer>; recipients: StoredRecipient[];
   /** The whole message when the caller holds it in memory (the IMAP sync): stored from it, chunks() not iterated. */
   raw?: Buffer;
+  /** Old mail imported in bulk (an IMAP account's first sync): routed as any, notifies nobody. */
+  bulk?: boolean;
 }
 
-const MESSAGE_COLS = ['state', 'run_at', 'listener', 'mail_from', 'rcpt_to', 'remote_ip', 'helo', 'tls', 'credential_id', 'size', 'received_at', 'created_at', 'updated_at'];
+const MESSAGE_COLS = ['state', 'run_at', 'listener', 'mail_from', 'rcpt_to', 'remote_ip', 'helo', 'tls', 'credential_id', 'size', 'received_at', 'created_at', 'updated_at', 'bulk'];
+/** A message row's values in MESSAGE_COLS order, pushed onto `out` (multi-row INSERTs push many rows into one array). */
+function pushMessage(out: unknown[], m: NewInbound, now: number, rcptJson = JSON.stringify(m.rcpt_to)): void {
+  out.push('received', now, m.listener, m.mail_from, rcptJson, m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now, Boolean(m.bulk));
+}
 const INSERT_MESSAGE = `INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(1, MESSAGE_COLS.length)}`;
 const INSERT_CHUNK = 'INSERT INTO inbound_raw (message_id, seq, chunk) VALUES (?, ?, ?)';
 const RECIPIENT_COLS = ['message_id', 'address', 'kind', 'mailbox_id', 'target_id'];
 
 /** Stores one message inside the caller's transaction: its row, raw chunks and recipients. */
 export async function insertInbound(x: Exec, m: NewInbound, now: number): Promise<number> {
-  const { lastId: id } = await x.run(INSERT_MESSAGE, ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip,
-    m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]);
+  const params: unknown[] = [];
+  pushMessage(params, m, now);
+  const { lastId: id } = await x.run(INSERT_MESSAGE, params);
   let seq = 0;
   for await (const chunk of m.chunks()) await x.run(INSERT_CHUNK, [id, seq++, chunk]);
   if (m.recipients.length) {
@@ -62,7 +69,7 @@ async function insertScript(db: Db, batch: NewInbound[], now: number, step: numb
   const rcpts = batch.flatMap((m, i) => m.recipients.map((r) => [i * step, r.address, r.kind, r.mailbox_id, r.target_id] as const));
   const statements: Array<{ sql: string; params: readonly unknown[] }> = [
     { sql: `INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(batch.length, MESSAGE_COLS.length)}`,
-      params: batch.flatMap((m) => ['received', now, m.listener, m.mail_from, JSON.stringify(m.rcpt_to), m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now]) },
+      params: batch.reduce<unknown[]>((out, m) => { pushMessage(out, m, now); return out; }, []) },
     { sql: 'SET @postern_first_id = LAST_INSERT_ID()', params: [] },
   ];
   if (raw.length) {
@@ -96,7 +103,7 @@ async function insertMany(x: Exec, batch: NewInbound[], now: number, idOf: (r: R
     const params: unknown[] = [];
     for (const { m } of group) {
       if (m.rcpt_to !== lastRcpt) { lastRcpt = m.rcpt_to; lastJson = JSON.stringify(m.rcpt_to); }
-      params.push('received', now, m.listener, m.mail_from, lastJson, m.remote_ip, m.helo.slice(0, 255), m.tls, m.credential_id, m.size, now, now, now);
+      pushMessage(params, m, now, lastJson);
     }
     const r = await x.run(`INSERT INTO inbound_messages (${MESSAGE_COLS.join(', ')}) VALUES ${valuesList(group.length, MESSAGE_COLS.length)}`, params);
     if (r.changes !== group.length) throw new Error(`inbound batch: ${r.changes} of ${group.length} rows inserted`);

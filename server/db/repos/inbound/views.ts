@@ -14,9 +14,11 @@ export interface InboundRow {
   id: number; state: string; listener: string; mail_from: string; rcpt_to: string[]; remote_ip: string; helo: string; tls: boolean; size: number;
   message_id: string | null; subject: string | null; from_addr: string | null; kind: string | null; spf: string | null; dkim: string | null; dmarc: string | null;
   parse_error: string | null; received_at: number; processed_at: number | null; attempts: number;
+  /** Old mail imported in bulk (an IMAP account's first sync, migration 090): notifies nobody. */
+  bulk: boolean;
 }
 export const toInboundRow = (r: DbRow): InboundRow => ({
-  ...columns<InboundRow>(r), id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: jsonList(r.rcpt_to),
+  ...columns<InboundRow>(r), id: Number(r.id), tls: Boolean(r.tls), size: Number(r.size), attempts: Number(r.attempts), rcpt_to: jsonList(r.rcpt_to), bulk: Boolean(r.bulk),
 });
 
 /** Narrows to messages with a recipient in one of these mailboxes (undefined: no narrowing). */
