@@ -9,7 +9,7 @@ import type { Log } from '../log.js';
 import type { Clock } from '../context.js';
 import type { ImapAccountRow, ImapState } from '../db/repos/imap/accounts.js';
 import { LeaseLostError, type BatchKey, type CursorMove, type FetchedMessage, type ImapSyncRepo } from '../db/repos/imap/sync.js';
-import type { NewInbound, StoredRecipient } from '../db/repos/inbound/store.js';
+import { rawChunks, type NewInbound, type StoredRecipient } from '../db/repos/inbound/store.js';
 import type { BackoffOptions } from '../lib/backoff.js';
 import { backfillPage, dedupeKey, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stateAfterError } from './logic.js';
 
@@ -47,10 +47,6 @@ export interface SessionDeps {
   durable(): Promise<void>;
 }
 
-const CHUNK = 1024 * 1024;
-function* chunksOf(raw: Buffer) { for (let i = 0; i < raw.length; i += CHUNK) yield raw.subarray(i, i + CHUNK); }
-async function* asyncChunks(raw: Buffer) { yield* chunksOf(raw); }
-
 /**
  * A fetched message as the inbound store takes it: the fields the account shares are the
  * account's (one object), the raw's chunks a method, not a closure per message. With the header
@@ -66,7 +62,7 @@ class HeldInbound implements NewInbound {
     readonly bulk: boolean) {
     this.size = raw.length;
   }
-  chunks() { return asyncChunks(this.raw); }
+  async* chunks() { yield* rawChunks(this.raw); }
 }
 
 export function accountSession(d: SessionDeps, a: ImapAccountRow) {

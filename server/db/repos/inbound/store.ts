@@ -60,11 +60,7 @@ const SCRIPT_MAX_BYTES = 4 * 1024 * 1024;
 async function insertScript(db: Db, batch: NewInbound[], now: number, step: number): Promise<number[] | null> {
   if (batch.some((m) => m.size > MULTI_ROW_MAX_BYTES) || batch.reduce((n, m) => n + m.size, 0) > SCRIPT_MAX_BYTES) return null;
   const chunks: Buffer[][] = [];
-  for (const m of batch) {
-    const cs: Buffer[] = [];
-    for await (const c of m.chunks()) cs.push(c);
-    chunks.push(cs);
-  }
+  for (const m of batch) chunks.push(await chunksOf(m));
   const raw = chunks.flatMap((cs, i) => cs.map((chunk, seq) => [i * step, seq, chunk] as const));
   const rcpts = batch.flatMap((m, i) => m.recipients.map((r) => [i * step, r.address, r.kind, r.mailbox_id, r.target_id] as const));
   const statements: Array<{ sql: string; params: readonly unknown[] }> = [
@@ -187,7 +183,8 @@ async function chunksOf(m: NewInbound): Promise<Buffer[]> {
   for await (const c of m.chunks()) out.push(c);
   return out;
 }
-function rawChunks(raw: Buffer): Buffer[] {
+/** A message held in memory as inbound_raw's chunks (≤ 1 MiB each); also what a holder's `chunks()` yields. */
+export function rawChunks(raw: Buffer): Buffer[] {
   // One chunk (nearly every message): the caller's Buffer itself, not a view of it.
   if (raw.length <= RAW_CHUNK) return [raw];
   const out: Buffer[] = [];
