@@ -83,8 +83,9 @@ export function caseReplyService(s: CaseReplyDeps, enqueue: EnqueueFn) {
    * request is long over (it died between recording the reply and queueing it): the repeat sends it.
    */
   async function settled(r: CaseReplyRow): Promise<CaseReplyRow | 'stale'> {
-    // The same key sent side by side: the first request is queueing its message (milliseconds); wait for it.
-    for (let i = 0; i < 100 && r.outbound_message_id === null; i++) {
+    // The same key sent side by side: the first request is queueing its message (milliseconds); wait
+    // for it, unless it was recorded so long ago that its request is over.
+    for (let i = 0; i < 100 && r.outbound_message_id === null && now() - r.at <= STALE_REPLY_MS; i++) {
       await new Promise((done) => setTimeout(done, 50));
       r = (await repo.byKey(r.case_id, r.idem_key!)) ?? r;
     }
