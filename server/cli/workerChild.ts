@@ -2,9 +2,9 @@
  * `postern serve` with a listener role (smtp, http) and the worker role runs the background roles
  * (worker, and the scheduler when configured) in a child process at a lower CPU priority
  * (worker.process = separate, worker.nice): a burst of mail is accepted at the door's full pace
- * while routing drains behind it. This module decides the
- * split (pure `workerSplit`) and keeps the child running: restarted with backoff if it dies,
- * stopped with the parent, and it stops by itself when the parent is gone (it is re-parented).
+ * while routing drains behind it. This module decides the split (pure `workerSplit`) and keeps
+ * the child running: restarted with backoff if it dies, stopped with the parent, and it stops by
+ * itself when the parent is gone (it is re-parented).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
