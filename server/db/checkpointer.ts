@@ -10,7 +10,10 @@
  * WAL if the worker falls behind; the WAL starts over when a write begins after everything was
  * copied, and past CAP_FRAMES the worker waits for the writer once to make sure it does.
  * Measured: the WAL at its largest 20–23 MB in bench/imap.ts (6 MB before).
- * Started on the first request; one checkpoint at a time, a request during one is dropped.
+ * Every SQLite transaction asks after its COMMIT (db/exec.ts `transact`); requests closer than
+ * MIN_GAP_MS to the last checkpoint wait for the gap's end (one trailing request), and one that
+ * comes during a checkpoint is dropped (the next COMMIT asks again).
+ * Started on the first request; one checkpoint at a time.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -42,6 +45,15 @@ export const WRITER_PAGES = 1000;
 const WRITER_PAGES_RAISED = 2 * CAP_FRAMES;
 /** No request for this long: the writer checkpoints by itself again (other writers do not ask). */
 const IDLE_MS = 1000;
+/**
+ * At most one checkpoint per this many ms. Asked after every group of tracking hits (35 events),
+ * the worker checkpointed without pause (two fsyncs each time) and the CPU per hit rose ~10 µs
+ * (40–44 against 30–35); one request per 500–2,000 events, every 15–60 ms at 30,000 hits a
+ * second, cost nothing measurable (bench/tracking.sh). A routing drain left to the writer's own
+ * autocheckpoint spent 1.80–1.90 ms of CPU a message, 1.46–1.54 asked after each group
+ * (bench/routing-drain.sh, SQLite, 5,000 messages).
+ */
+const MIN_GAP_MS = 50;
 
 export interface Checkpointer {
   /** Asks for a checkpoint; returns at once. */
@@ -63,6 +75,8 @@ export function walCheckpointer(file: string, onError: (message: string) => void
   let busy = false;
   let raised = false;
   let idle: NodeJS.Timeout | null = null;
+  let trailing: NodeJS.Timeout | null = null;
+  let lastRun = -Infinity;
   const lower = () => { if (idle) clearTimeout(idle); idle = null; if (raised) { raised = false; writerPages(WRITER_PAGES); } };
   const st = { runs: 0, failures: 0, lastLog: 0, lastDone: 0 };
 
@@ -84,20 +98,24 @@ export function walCheckpointer(file: string, onError: (message: string) => void
     busy = true;
     worker.postMessage('run');
   }
-  return {
+  const api: Checkpointer = {
     // Asked during a checkpoint: the next batch asks again. Back to back, the worker would be
     // checkpointing whenever a write began, and the WAL could not start over.
     soon() {
-      if (broken) return;
+      if (broken || trailing) return;
+      const wait = lastRun + MIN_GAP_MS - performance.now();
+      if (wait > 0) { trailing = setTimeout(() => { trailing = null; api.soon(); }, wait).unref(); return; }
       if (!raised) { raised = true; writerPages(WRITER_PAGES_RAISED); }
       if (idle) clearTimeout(idle);
       idle = setTimeout(lower, IDLE_MS).unref();
-      if (!busy) run();
+      if (!busy) { lastRun = performance.now(); run(); }
     },
     async close() {
       const w = worker;
       worker = null;
       broken = true;
+      if (trailing) clearTimeout(trailing);
+      trailing = null;
       lower();
       if (!w) return;
       const exited = new Promise<void>((r) => w.once('exit', () => r()));
@@ -109,4 +127,5 @@ export function walCheckpointer(file: string, onError: (message: string) => void
     },
     stats: () => ({ ...st }),
   };
+  return api;
 }

@@ -23,8 +23,8 @@ export interface Db {
   /** One round trip to the database (the health check). */
   ping(): Promise<void>;
   /**
-   * SQLite file: asks for a WAL checkpoint off the event loop (db/checkpointer.ts), for a writer
-   * of bulk data after its batch (the IMAP sync); returns at once. Absent elsewhere.
+   * SQLite file: asks for a WAL checkpoint off the event loop (db/checkpointer.ts); `transact`
+   * asks after every COMMIT, the checkpointer paces them; returns at once. Absent elsewhere.
    */
   checkpointSoon?(): void;
   /**

@@ -165,6 +165,8 @@ export async function transact<T>(db: Db, fn: (x: Exec) => Promise<T>): Promise<
         const out = await fn(sqliteExec(conn));
         observer?.('COMMIT');
         conn.exec('COMMIT');
+        // The WAL is copied into the database off the event loop, not inside a later COMMIT.
+        db.checkpointSoon?.();
         return out;
       } catch (e) {
         if (conn.inTransaction) conn.exec('ROLLBACK');

@@ -241,8 +241,7 @@ export function imapService(s: {
       }
       const sup = createSupervisor(s.ctx, repo, {
         sync, password: (a) => open(box, a.password_enc),
-        // After each durable batch the WAL is checkpointed off the event loop (db/checkpointer.ts).
-        durable: async () => { await s.ctx.db.durable(); s.ctx.db.checkpointSoon?.(); },
+        durable: () => s.ctx.db.durable(),
         setState: async (id, state, extra) => {
           await repo.setState(id, s.ctx.nodeId, state, { ...extra, now: now() });
           await reportState(id, state, extra.error ?? null);

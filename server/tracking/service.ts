@@ -31,18 +31,6 @@ export interface TrackingSettings { privacy: boolean }
 interface Ref { queueId: number; massEmailId: number; messageId: number; sentAt: number | null }
 export const DEFAULT_TRACKING: TrackingSettings = { privacy: false };
 
-/**
- * Events logged between two requests for a WAL checkpoint off the event loop (SQLite,
- * db/checkpointer.ts). Left to SQLite's autocheckpoint, COMMIT copied the WAL into the database
- * and fsynced both on the event loop every ~1,000 pages: the loop asleep 4–5 µs per hit, which
- * left the server idle while 50 connections waited (bench/tracking.sh). With the worker: under
- * 1.5 µs. Asked after every group, the worker checkpointed without pause (two fsyncs each time)
- * and the process's CPU per hit rose ~10 µs (40–44 against 30–35); every 500–2,000 events it
- * did not measurably (runs of 40,000–60,000 pixel hits in groups of 35, the box shared).
- * Under ~1,000 hits a second the writer's own checkpoint (lowered again after a second without
- * a request) takes turns with the worker: fsyncs that rare cost the loop little.
- */
-const CHECKPOINT_EVENTS = 1000;
 const KIND_CODE: Record<TrackKind, number> = { u: 0, a: 1, o: 2 };
 /** Mass emails, messages and tracking URLs remembered per node (each is asked for on every hit). */
 const CACHE = 500;
@@ -65,13 +53,10 @@ export function trackingService(s: { ctx: Ctx; emitMany?: WebhookEmitMany }) {
   const openKey = deriveKey(s.ctx.config.secret, 'track-open');
   const clickKey = deriveKey(s.ctx.config.secret, 'track-click');
   let hooks: Promise<unknown> = Promise.resolve();
-  let sinceCheckpoint = 0;
   /** Writes events; the first of each kind go to the webhooks, one group per event (after the commit, outside the hit's wait). */
   async function record(events: LogEvent[]): Promise<void> {
     const firsts = await log.record(events);
     // After the commit, before the webhooks: the hit is answered as soon as this returns.
-    sinceCheckpoint += events.length;
-    if (sinceCheckpoint >= CHECKPOINT_EVENTS) { sinceCheckpoint = 0; s.ctx.db.checkpointSoon?.(); }
     if (!s.emitMany) return;
     const groups = new Map<WebhookEvent, Array<{ data: Record<string, unknown>; key: string }>>();
     for (const e of firsts) {

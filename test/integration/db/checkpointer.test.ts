@@ -1,6 +1,7 @@
 /*
  * The WAL checkpointer on a real file: checkpoints run in its worker while this thread writes,
- * the WAL starts over instead of growing, nothing written is lost, and closing ends the worker.
+ * the WAL starts over instead of growing, nothing written is lost, and closing ends the worker;
+ * requests are paced (one per 50 ms, the last one kept) and every transaction asks by itself.
  */
 import t from 'tap';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { walCheckpointer } from '../../../server/db/checkpointer.js';
+import { openDb } from '../../../server/db/connect.js';
+import { transact } from '../../../server/db/exec.js';
 
 t.test('the WAL is checkpointed by the worker and starts over; every row stays', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'postern-ckpt-'));
@@ -62,4 +65,52 @@ t.test('a worker that cannot open the file reports it and stops asking', async (
   t.equal(errors.length, 1, errors[0] ?? 'no error');
   c.soon(); // nothing: the writer's own autocheckpoint carries on
   await c.close();
+});
+
+t.test('requests closer than the gap are paced, and the last one is not lost', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-ckpt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'db.sqlite');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE x (b BLOB)');
+  const ins = db.prepare('INSERT INTO x (b) VALUES (?)');
+  const c = walCheckpointer(file);
+  t.teardown(() => c.close());
+  // A writer asking after every small commit, every millisecond for 300 ms.
+  const t0 = performance.now();
+  while (performance.now() - t0 < 300) {
+    ins.run(randomBytes(2000));
+    c.soon();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const elapsed = performance.now() - t0;
+  const asked = c.stats().runs;
+  t.ok(asked <= Math.ceil(elapsed / 50) + 1, `${asked} checkpoints in ${Math.round(elapsed)} ms: at most one per 50 ms`);
+  // The last request came within the gap: it runs when the gap ends and copies everything.
+  const end = Date.now() + 10_000;
+  while (c.stats().lastDone < c.stats().lastLog || c.stats().runs === asked) {
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(c.stats().runs > asked, 'the trailing request ran');
+  t.equal(c.stats().lastDone, c.stats().lastLog, 'and copied the whole WAL');
+  await c.close();
+  db.close();
+});
+
+t.test('a transaction asks for the checkpoint itself: the data reaches the database file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-ckpt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'db.sqlite');
+  const db = await openDb(file);
+  t.teardown(() => db.close());
+  await db.knex.raw('CREATE TABLE x (b BLOB)');
+  const before = statSync(file).size;
+  // ~150 pages: far below SQLite's own autocheckpoint (1,000), so only the request copies them.
+  await transact(db, async (x) => { for (let i = 0; i < 200; i++) await x.run('INSERT INTO x (b) VALUES (?)', [randomBytes(3000)]); });
+  const end = Date.now() + 10_000;
+  while (statSync(file).size < before + 500_000 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  t.ok(statSync(file).size >= before + 500_000, `database file ${before} → ${statSync(file).size} bytes`);
 });
