@@ -1,6 +1,7 @@
 /*
  * The records and users holding a routed message's From/To/Cc addresses, read once per message:
- * the cases hook takes the sender's records for a new case, the links hook links them all.
+ * the cases hook takes the sender's records for a new case (reading them in its own round trip), the links
+ * hook links them all.
  * Also the pure choice of a new case's records among them (oldest contact and its account,
  * else an account, else a lead).
  */
@@ -11,15 +12,29 @@ import { perMessage } from './perMessage.js';
 
 export interface MessageHolders { from: string; roles: Map<string, LinkRole>; holders: Holder[] }
 
-/** The message's addresses with their roles and who holds them (one read per message, whichever hook asks first). */
+/** The message's From address (lower-case), its From/To/Cc addresses with their roles, and the addresses to look up. */
+export function messageAddresses(c: StepContext): { from: string; roles: Map<string, LinkRole>; addresses: string[] } {
+  const h = rootOf(c).headers;
+  const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
+  const roles = addressRoles({ from, to: h.all('to').join(', '), cc: h.all('cc').join(', ') });
+  // The sender's address as stored too (the cases hook matches it exactly), first: it is never cut off.
+  return { from, roles, addresses: [...new Set([...(from ? [from] : []), ...roles.keys()])] };
+}
+
+/**
+ * The message's addresses with their roles and who holds them (one read per message, whichever hook asks
+ * first, by `load`; nothing is read when the cases hook shared them, read with its own statements: shareHolders).
+ */
 export function messageHolders(c: StepContext, load: (addresses: string[]) => Promise<Holder[]>): Promise<MessageHolders> {
   return perMessage(c, 'holders', async () => {
-    const h = rootOf(c).headers;
-    const from = (c.fields.from_addr ?? c.msg.from_addr ?? '').toLowerCase();
-    const roles = addressRoles({ from, to: h.all('to').join(', '), cc: h.all('cc').join(', ') });
-    // The sender's address as stored too (the cases hook matches it exactly), first: it is never cut off.
-    return { from, roles, holders: await load([...new Set([...(from ? [from] : []), ...roles.keys()])]) };
+    const { from, roles, addresses } = messageAddresses(c);
+    return { from, roles, holders: await load(addresses) };
   });
+}
+
+/** Holders read with other statements (the cases hook's first round trip) as this message's, unless it has them already. */
+export function shareHolders(c: StepContext, a: ReturnType<typeof messageAddresses>, holders: Promise<Holder[]>): void {
+  void perMessage(c, 'holders', async () => ({ from: a.from, roles: a.roles, holders: await holders }));
 }
 
 /** A new case's records from the sender's: the oldest contact (and its account), else an account, else a lead. */

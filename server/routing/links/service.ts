@@ -60,23 +60,32 @@ export function linksService(s: LinksDeps) {
       const quiet = quietReason({ noNotify: r.noNotify, kind: c.kind ?? c.msg.kind, listener: c.msg.listener, bulk: c.msg.bulk, date: h.get('date'), receivedAt: Number(c.msg.received_at), oldMs: oldMs() });
       const targets = quiet ? [] : [...links.filter((l) => l.recordType !== 'user').map((l) => ({ type: l.recordType as 'account' | 'contact' | 'lead', id: l.recordId })),
         ...(cs ? [{ type: 'case' as const, id: cs.id }] : [])];
+      const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from && roles.has(from)).map((x) => x.id));
+      // Only the case to notify of (no linked record): its followers' notifications are written by the same round trip
+      // (one statement per follower rather than notifyTargets' choice between a case and records: there is none).
+      const notifyCase = cs && targets.length === 1 ? { caseId: cs.id, title: `[#${cs.id}] ${cs.subject}`, exceptUserIds: [...senderUserIds] } : undefined;
       // The links, the follow and the followers: one round trip (the follow is made before the read, so the assignee is notified).
-      const follows = await repo.routed(c.msg.id, links, now, { follow, followersOf: targets });
+      const { follows, notified } = await repo.routed(c.msg.id, links, now, { follow, followersOf: targets, notifyCase });
       if (follow) followed.add(`${follow.userId}:${follow.caseId}`);
       if (quiet) {
         log.debug({ evt: 'links.quiet', inboundId: c.msg.id, reason: quiet }, 'no notifications');
         return { links: links.length, quiet };
       }
-      const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from && roles.has(from)).map((x) => x.id));
       const who = notifyTargets({ follows, caseId: cs?.id ?? null, links, senderUserIds });
       if (!who.length) return links.length ? { links: links.length, notified: 0 } : undefined;
+      // Who wants e-mail was read with the follows: the notifications need no read of their own.
+      const emailTo = new Map(follows.flatMap((f) => (f.emailTo ? [[f.userId, f.emailTo] as const] : [])));
+      if (notifyCase && !who.some((w) => emailTo.has(w.userId))) {
+        if (notified) log.info({ evt: 'notifications.created', inboundId: c.msg.id, created: notified, emailed: 0 }, 'followers notified');
+        return { links: links.length, notified, emailed: 0 };
+      }
       const names = await repo.names(who.flatMap((w) => (w.kind === 'record-mail' && w.recordType ? [{ type: w.recordType, id: w.recordId! }] : [])));
+      // With notifyCase written already, notify's insert keeps them as they are and queues the e-mails.
       const out = await s.notifications.notify(c.msg.id, who.map((w) => ({
         user_id: w.userId, kind: w.kind, inbound_id: c.msg.id, case_id: w.caseId, record_type: w.recordType, record_id: w.recordId,
         title: w.kind === 'case-mail' && cs ? `[#${cs.id}] ${cs.subject}` : names.get(`${w.recordType}:${w.recordId}`) || `#${w.recordId}`,
-      // Who wants e-mail was read with the follows: the notifications need no read of their own.
-      })), new Map(follows.flatMap((f) => (f.emailTo ? [[f.userId, f.emailTo] as const] : []))));
-      return { links: links.length, notified: out.created, emailed: out.emailed };
+      })), emailTo);
+      return { links: links.length, notified: notified + out.created, emailed: out.emailed };
     },
     /** The records a message is linked to, with their names. */
     ofMessage: (inboundId: number): Promise<MessageLink[]> => repo.ofMessage(inboundId),

@@ -4,7 +4,8 @@
  * the contact's account is linked; none for a skip-filtered, a "no notification" or an automatic
  * message, none twice when a message is routed again; the case assignee (who follows the case
  * automatically, also when reassigned later, unless they unfollowed it) is notified of a follow-up, the sender never of their own mail; with the e-mail
- * preference on, one outbound row to the user's address; the API lists and marks read.
+ * preference on, one outbound row to the user's address; the API lists and marks read; mail from no
+ * record notifies the case's followers alone (once, by e-mail when asked, never the sending user).
  */
 import t from 'tap';
 import nodemailer from 'nodemailer';
@@ -168,5 +169,32 @@ void eachDb(t, async (t, tdb) => {
     await s.follows.follow(ann.id, 'case', first.caseId);
     const again = await send({ from: 'alice@customer.example', to: 'support@ours.example', subject: 'RE: Printer broken', mid: 'l11@customer.example', irt: 'l1@customer.example' });
     t.equal((await notes(ann.id, again.id)).length, 1, 'following again: notified');
+  });
+
+  await t.test('mail from no record: the case\'s followers notified once (by e-mail when asked), the sending user never', async (t) => {
+    // The only notify target is the case: its notifications are written with the followers' read (linksRepo.routed).
+    const m1 = await send({ from: 'Nora <nora@elsewhere.example>', to: 'support@ours.example', subject: 'Lost key', mid: 'n1@elsewhere.example' });
+    t.ok(m1.caseId > 0);
+    t.equal((await json(api(`/api/v1/inbound/${m1.id}/links`))).items.length, 0, 'no record linked');
+    t.match(await notes(ann.id, m1.id), [{ kind: 'case-mail', case_id: m1.caseId, record_type: null, record_id: null, title: `[#${m1.caseId}] Lost key` }]);
+    t.equal((await notes(fol.id, m1.id)).length, 0, 'fol does not follow the case yet');
+    await s.follows.follow(fol.id, 'case', m1.caseId);
+    const mails = async () => (await tdb.db.knex('outbound_queue').where({ recipient: 'fol@team.example' })).length;
+    const before = await mails();
+    const m2 = await send({ from: 'nora@elsewhere.example', to: 'support@ours.example', subject: 'RE: Lost key', mid: 'n2@elsewhere.example', irt: 'n1@elsewhere.example' });
+    t.equal(m2.caseId, m1.caseId);
+    t.equal((await notes(ann.id, m2.id)).length, 1, 'the assignee');
+    t.match(await notes(fol.id, m2.id), [{ kind: 'case-mail', case_id: m1.caseId }], 'and the new follower');
+    t.equal(await mails(), before + 1, 'who asked for e-mails gets one');
+    const own = await send({ from: 'ann@ours.example', to: 'support@ours.example', subject: 'RE: Lost key', mid: 'n3@ours.example', irt: 'n1@elsewhere.example' });
+    t.equal(own.caseId, m1.caseId);
+    t.equal((await notes(ann.id, own.id)).length, 0, 'not the sender');
+    t.equal((await notes(fol.id, own.id)).length, 1);
+    const r = await api(`/api/v1/inbound/${m2.id}/reprocess`, { method: 'POST' });
+    t.equal(r.status, 202);
+    for (let i = 0; i < 300; i++) { const m = await json(api(`/api/v1/inbound/${m2.id}`)); if (m.state === 'processed' && m.steps.length) break; await sleep(30); }
+    t.equal((await notes(fol.id, m2.id)).length, 1, 'routed again: no second notification');
+    t.equal((await notes(ann.id, m2.id)).length, 1);
+    t.equal(await mails(), before + 1 + 1, 'nor a second e-mail (the own message\'s is the other one)');
   });
 });

@@ -1,6 +1,7 @@
 /*
  * Writes: cases, case_mailboxes, case_messages, case_message_ids, case_participants, case_rr_pointers.
- * Reads: those, mailboxes, mailbox_teams, team_users, users, inbound_messages.
+ * Reads: those, mailboxes, mailbox_teams, team_users, users, inbound_messages (and, for routing, what
+ * links/links.ts holdersStatement reads: email_addresses, record_emails, records).
  * Email-to-case storage. Every write a routed message makes is keyed by its inbound id (unique),
  * so routing it again changes nothing; the round-robin pointer moves under a row lock. Writes of
  * one message are few statements: rows of a table in one insert, the case's status in one update.
@@ -9,6 +10,7 @@ import type { Db } from '../../connect.js';
 import { listPage, type ListQuery, type Page } from '../../list.js';
 import { columns, numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { inList, insertIgnore as insertIgnoreSql, readExec, transact, type Exec } from '../../exec.js';
+import { holdersStatement, toHolder, type Holder } from '../links/links.js';
 
 export type CaseStatus = 'new' | 'assigned' | 'pending' | 'closed';
 export interface CaseRow {
@@ -32,6 +34,15 @@ export interface NewCase {
 }
 /** Round-robin in a team: the case goes to its first active member after the team's pointer (ascending, wrapping). */
 export interface RoundRobin { teamId: number }
+/**
+ * Opening a case with no threading read before it (the message names no case, reference or tag): the
+ * transaction's first round trip also finds the case the message joined on an earlier run (routeReads'
+ * prior) and the holders of `holdersOf`, from which `records` gives the new case's records.
+ */
+export interface DirectOpen { holdersOf: string[]; records(holders: Holder[]): { account_id?: number | null; contact_id?: number | null; lead_id?: number | null } }
+type Opened = { id: number; created: boolean; assigned_user_id: number | null } | { held: true; count: number };
+/** The case a message joined on an earlier run (open with `direct`). */
+type JoinedBefore = { joined: { case_id: number; rung: string } };
 /** What one routed message records with its case. */
 export interface Joined { inboundId: number; rung: string; reopened: boolean; participants: string[]; messageId: string | null; mailboxIds: number[] }
 
@@ -90,20 +101,33 @@ export function casesRepo(db: Db) {
       if (!r) return undefined;
       return { ...toCase(r), mailboxIds: ids((await k('case_mailboxes').where({ case_id: id }).orderBy('mailbox_id')).map((x: DbRow) => x.mailbox_id)) };
     },
-    async existing(caseIds: number[]): Promise<Map<number, CaseRow>> {
-      const want = [...new Set(caseIds)];
-      if (!want.length) return new Map();
-      return new Map((await read((x) => x.all(`SELECT * FROM cases WHERE id IN (${inList(want.length)})`, want))).map((r) => [Number(r.id), toCase(r)]));
-    },
-    /** The case an inbound message joined already (a re-routed message), if any. */
-    async ofInbound(inboundId: number): Promise<{ case_id: number; rung: string } | undefined> {
-      const [r] = await read((x) => x.all('SELECT case_id, rung FROM case_messages WHERE inbound_id = ? LIMIT 1', [inboundId]));
-      return r ? { case_id: Number(r.case_id), rung: String(r.rung) } : undefined;
-    },
-    async casesOfMessageIds(messageIds: string[]): Promise<Map<string, number>> {
-      if (!messageIds.length) return new Map();
-      const rows = await read((x) => x.all(`SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${inList(messageIds.length)})`, messageIds.map((m) => m.slice(0, 191))));
-      return new Map(rows.map((r) => [String(r.message_id), Number(r.case_id)]));
+    /**
+     * The threading ladder's reads of a routed message in ONE round trip (Exec.batch on MariaDB): the
+     * case it joined already (a re-routed message), the cases of the Message-IDs it references, the cases
+     * it names by id (reply address, signed Message-IDs, subject tags) or by a referenced Message-ID, and,
+     * when `holdersOf`, the records and users holding its addresses (links/links.ts holdersStatement: the
+     * links hook needs them too, the cases hook when it opens a case). Four reads before, each taken by
+     * some of the messages: 1.6 round trips per routed message, 0.2 now with `direct` (bench/routing-drain.sh).
+     */
+    async routeReads(o: { inboundId: number; messageIds: string[]; caseIds: number[]; holdersOf?: string[] }): Promise<{
+      prior: { case_id: number; rung: string } | undefined; indexed: Map<string, number>; known: Map<number, CaseRow>; holders: Holder[];
+    }> {
+      const mids = [...new Set(o.messageIds.map((m) => m.slice(0, 191)))];
+      const want = [...new Set(o.caseIds)];
+      const statements: Statement[] = [{ sql: 'SELECT case_id, rung FROM case_messages WHERE inbound_id = ? LIMIT 1', params: [o.inboundId] }];
+      if (mids.length) statements.push({ sql: `SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${inList(mids.length)})`, params: mids });
+      // A UNION, not `id IN (…) OR id IN (SELECT …)`: MariaDB does not turn a subquery under OR into a join.
+      const parts = [...(want.length ? [{ sql: `SELECT * FROM cases WHERE id IN (${inList(want.length)})`, params: want as unknown[] }] : []),
+        ...(mids.length ? [{ sql: `SELECT c.* FROM case_message_ids m JOIN cases c ON c.id = m.case_id WHERE m.message_id IN (${inList(mids.length)})`, params: mids }] : [])];
+      if (parts.length) statements.push({ sql: parts.map((x) => x.sql).join(' UNION ALL '), params: parts.flatMap((x) => x.params) });
+      const who = o.holdersOf ? holdersStatement(o.holdersOf) : null;
+      if (who) statements.push(who);
+      const out = await read((x) => x.batch(statements));
+      let i = 0;
+      const [p] = out[i++]!.rows;
+      const indexed = new Map(mids.length ? out[i++]!.rows.map((r) => [String(r.message_id), Number(r.case_id)]) : []);
+      const known = new Map(parts.length ? out[i++]!.rows.map((r) => [Number(r.id), toCase(r)]) : []);
+      return { prior: p ? { case_id: Number(p.case_id), rung: String(p.rung) } : undefined, indexed, known, holders: who ? out[i]!.rows.map(toHolder) : [] };
     },
     async participantsOf(caseIds: number[], address: string): Promise<Set<number>> {
       if (!caseIds.length) return new Set();
@@ -124,9 +148,10 @@ export function casesRepo(db: Db) {
      * `quota.followUpSince`: the new case's follow_up_of is the sender's newest case on this mailbox
      * since then (read in the same statement as the count).
      */
-    async open(c: NewCase, j: Joined, now: number, o: { quota?: { since: number; max: number; followUpSince?: number | null }; roundRobin?: RoundRobin } = {}):
-      Promise<{ id: number; created: boolean; assigned_user_id: number | null } | { held: true; count: number }> {
-      const { quota, roundRobin: rr } = o;
+    async open<D extends DirectOpen | undefined = undefined>(c: NewCase, j: Joined, now: number,
+      o: { quota?: { since: number; max: number; followUpSince?: number | null }; roundRobin?: RoundRobin; direct?: D } = {}):
+      Promise<(Opened | (D extends DirectOpen ? JoinedBefore : never)) & { holders?: Holder[] }> {
+      const { quota, roundRobin: rr, direct } = o;
       // Created outside the transaction: INSERT IGNORE inside it takes a gap lock that deadlocks two writers on InnoDB.
       // Once per team and process: the row is never removed while its team exists.
       if (rr && !pointerMade.has(rr.teamId)) {
@@ -134,7 +159,8 @@ export function casesRepo(db: Db) {
         pointerMade.add(rr.teamId);
       }
       // Two round trips on MariaDB (Exec.batch): the sender's lock and the reads with the BEGIN, then the writes with the COMMIT.
-      return transact(db, async (x) => {
+      // (A `joined` answer comes only with `direct`.)
+      return transact(db, async (x): Promise<(Opened | JoinedBefore) & { holders?: Holder[] }> => {
         const guard = quota && c.mailbox_id !== null && c.from_addr ? quota : undefined;
         const latestSince = guard?.followUpSince ?? null;
         const reads: Statement[] = [];
@@ -146,28 +172,43 @@ export function casesRepo(db: Db) {
           reads.push({ sql: 'INSERT INTO case_sender_locks (mailbox_id, address) VALUES (?, ?) ON DUPLICATE KEY UPDATE mailbox_id = mailbox_id',
             params: [c.mailbox_id, c.from_addr.slice(0, 191)] });
         }
-        // The message's earlier case (a re-run), the sender's count and newest case (the follow-up hint), in one read.
+        // The message's earlier case (a re-run), the sender's count and newest case (the follow-up hint), in one read;
+        // `direct`: also the case the message joined (routeReads' prior) and, after it, the holders of its addresses.
+        const joinedSql = 'SELECT case_id FROM case_messages WHERE inbound_id = ? LIMIT 1';
         reads.push({
           sql: 'SELECT (SELECT id FROM cases WHERE inbound_id = ? LIMIT 1) AS prior'
             + (guard ? ', (SELECT COUNT(*) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS n' : '')
-            + (latestSince !== null ? ', (SELECT MAX(id) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS latest' : ''),
-          params: [c.inbound_id, ...(guard ? [c.from_addr, c.mailbox_id, guard.since] : []), ...(latestSince !== null ? [c.from_addr, c.mailbox_id, latestSince] : [])],
+            + (latestSince !== null ? ', (SELECT MAX(id) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS latest' : '')
+            + (direct ? `, (${joinedSql}) AS joined, (${joinedSql.replace('case_id', 'rung')}) AS joined_rung` : ''),
+          params: [c.inbound_id, ...(guard ? [c.from_addr, c.mailbox_id, guard.since] : []), ...(latestSince !== null ? [c.from_addr, c.mailbox_id, latestSince] : []),
+            ...(direct ? [c.inbound_id, c.inbound_id] : [])],
         });
+        const at = reads.length - 1;
+        const who = direct ? holdersStatement(direct.holdersOf) : null;
+        if (who) reads.push(who);
         const got = await x.batch(reads);
-        const first = got[got.length - 1]!.rows[0] as { prior: number | string | null; n?: number | string; latest?: number | string | null } | undefined;
+        type Num = number | string | null;
+        const first = got[at]!.rows[0] as { prior: Num; n?: Num; latest?: Num; joined?: Num; joined_rung?: string | null } | undefined;
+        const holders = direct ? (who ? got[at + 1]!.rows.map(toHolder) : []) : undefined;
+        // Joined a case before (a re-run): routing it again changes nothing (the COMMIT follows on its own).
+        const joined = numOrNull(first?.joined);
+        if (joined !== null) return { joined: { case_id: joined, rung: String(first?.joined_rung) }, holders };
         const prior = numOrNull(first?.prior);
         if (prior !== null) {
           await x.batch(recordStatements(prior, j, now), { last: true });
           // Not a new case: its assignee is not needed (nothing is handed on).
-          return { id: prior, created: false, assigned_user_id: null };
+          return { id: prior, created: false, assigned_user_id: null, holders };
         }
         if (guard) {
           const count = Number(first?.n ?? 0);
-          if (count >= guard.max) return { held: true as const, count };
+          if (count >= guard.max) return { held: true as const, count, holders };
         }
+        // `direct`: the new case's records from the holders just read (routing/holders.ts recordsOfSender).
+        const rec = holders ? direct!.records(holders) : c;
         const row: Record<(typeof CASE_COLUMNS)[number], unknown> = {
           subject: c.subject.slice(0, 500), status: c.assigned_user_id ? 'assigned' : c.status, mailbox_id: c.mailbox_id, team_id: c.team_id, assigned_user_id: c.assigned_user_id ?? null,
-          assigned_at: c.assigned_user_id ? now : null, account_id: c.account_id ?? null, contact_id: c.contact_id ?? null, lead_id: c.lead_id ?? null, from_addr: c.from_addr,
+          assigned_at: c.assigned_user_id ? now : null, account_id: rec.account_id ?? null, contact_id: rec.contact_id ?? null, lead_id: rec.lead_id ?? null,
+          from_addr: c.from_addr,
           inbound_id: c.inbound_id, parent_case_id: c.parent_case_id, follow_up_of: latestSince !== null ? numOrNull(first?.latest) : c.follow_up_of,
           created_at: now, updated_at: now,
         };
@@ -198,7 +239,7 @@ export function casesRepo(db: Db) {
           }, { sql: picked, params: [rr.teamId] }] : [];
           const r = await x.batch([insertCase(), { sql: 'SET @case_id = LAST_INSERT_ID()', params: [] }, ...recordStatements(null, j, now), ...give], { last: true });
           const assigned = move ? numOrNull(r[r.length - 1]!.rows[0]?.last_user_id) : c.assigned_user_id ?? null;
-          return { id: r[0]!.lastId, created: true, assigned_user_id: assigned };
+          return { id: r[0]!.lastId, created: true, assigned_user_id: assigned, holders };
         }
         // SQLite (one writer): the pointer moved and read back, then the case and its rows.
         let assigned = c.assigned_user_id ?? null;
@@ -209,31 +250,30 @@ export function casesRepo(db: Db) {
         }
         const id = (await x.batch([insertCase()]))[0]!.lastId;
         await x.batch(recordStatements(id, j, now));
-        return { id, created: true, assigned_user_id: assigned };
-      });
+        return { id, created: true, assigned_user_id: assigned, holders };
+      }) as Promise<(Opened | (D extends DirectOpen ? JoinedBefore : never)) & { holders?: Holder[] }>;
     },
     /**
      * Joins a message to a case. The status goes back to work (`assigned` when someone holds the
      * case, else `new`) for a closed case when `reopen`, for a pending one (waiting for the customer) when `wake`.
      */
     async attach(caseId: number, j: Joined, o: { reopen: boolean; wake: boolean }, now: number) {
-      // Two round trips on MariaDB (Exec.batch): the check with the BEGIN, the writes with the COMMIT.
-      await transact(db, async (x) => {
-        const [seen] = await x.batch([{ sql: 'SELECT case_id FROM case_messages WHERE inbound_id = ? LIMIT 1', params: [j.inboundId] }]);
-        const first = !seen!.rows.length;
-        const writes = recordStatements(caseId, j, now);
-        const waking = [...(o.reopen ? ['closed'] : []), ...(o.wake ? ['pending'] : [])];
-        if (!first) { /* a re-run: the rows only (already there) */ } else if (!waking.length) writes.push({ sql: 'UPDATE cases SET updated_at = ? WHERE id = ?', params: [now, caseId] });
-        else {
-          // One update: a waking status goes back to work, any other stays. closed_at is set first because
-          // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
-          const inWaking = `status IN (${inList(waking.length)})`;
-          writes.push({ sql: `UPDATE cases SET closed_at = CASE WHEN ${inWaking} THEN NULL ELSE closed_at END,`
-            + ` status = CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END, updated_at = ? WHERE id = ?`,
-          params: [...waking, ...waking, now, caseId] });
-        }
-        await x.batch(writes, { last: true });
-      });
+      // One round trip on MariaDB (Exec.batch with the BEGIN and the COMMIT; two before, with a read of the message's
+      // row first: 0.12 round trips per routed message less, bench/routing-drain.sh). The message's row goes first, and
+      // the case is changed only when that insert wrote it (a re-run: the rows only, already there). ROW_COUNT() on
+      // MariaDB and changes() on SQLite answer the previous statement's count (the row is keyed by the inbound id).
+      const [row, ...rest] = recordStatements(caseId, j, now);
+      const fresh = mysql ? 'ROW_COUNT() = 1' : 'changes() = 1';
+      const waking = [...(o.reopen ? ['closed'] : []), ...(o.wake ? ['pending'] : [])];
+      const inWaking = `status IN (${inList(waking.length)})`;
+      const update = !waking.length ? { sql: `UPDATE cases SET updated_at = ? WHERE id = ? AND ${fresh}`, params: [now, caseId] } : {
+        // One update: a waking status goes back to work, any other stays. closed_at is set first because
+        // MariaDB evaluates SET left to right with the new values (SQLite with the old ones: the same then).
+        sql: `UPDATE cases SET closed_at = CASE WHEN ${inWaking} THEN NULL ELSE closed_at END,`
+          + ` status = CASE WHEN ${inWaking} THEN (CASE WHEN assigned_user_id IS NULL THEN 'new' ELSE 'assigned' END) ELSE status END, updated_at = ? WHERE id = ? AND ${fresh}`,
+        params: [...waking, ...waking, now, caseId],
+      };
+      await transact(db, (x) => x.batch([row!, update, ...rest], { last: true }));
     },
     /** Active members of a team, ascending ids. */
     async activeMembers(teamId: number): Promise<number[]> {

@@ -1,5 +1,6 @@
 /*
- * Writes: message_links, follows (a routed message's, see `routed`).
+ * Writes: message_links, follows (a routed message's, see `routed`, which also runs the notifications
+ * owner's case-mail statement).
  * Reads: message_links, follows, records, record_emails, email_addresses, users, mailboxes, inbound_messages, inbound_recipients.
  * Links of inbound messages to the records that hold their addresses: who holds an address
  * (records by their shared address rows; users by their own address and personal mailboxes),
@@ -10,6 +11,7 @@ import type { Db } from '../../connect.js';
 import { numOrNull, strOrNull, type DbRow } from '../../row.js';
 import { inList, insertIgnore, readExec, valuesList } from '../../exec.js';
 import { autoFollowStatement, followersStatement, toFollow, type Follow, type FollowTargetType } from './follows.js';
+import { caseMailStatement } from '../notifications/notifications.js';
 
 export type LinkRole = 'from' | 'to' | 'cc' | 'account-of-contact';
 export type LinkRecordType = 'account' | 'contact' | 'lead' | 'user';
@@ -22,45 +24,60 @@ export interface LinkedMessage { inboundId: number; role: LinkRole; subject: str
 
 const personName = (r: DbRow) => String(r.name || [r.first_name, r.last_name].filter(Boolean).join(' ') || '');
 
+/**
+ * The read of the records and active users holding any of these (lower-case) addresses, or null for
+ * none; rows: `toHolder`. One statement: records by their shared addresses, active users by their own
+ * address, and the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order). Plain
+ * SQL as a cached prepared statement (db/exec.ts): once per routed message, knex's build of it cost more
+ * than the read. Also run by the cases hook in its first round trip (casesRepo.routeReads).
+ */
+export function holdersStatement(addresses: string[]): { sql: string; params: string[] } | null {
+  if (!addresses.length) return null;
+  const list = [...new Set(addresses.map((a) => a.slice(0, 320)))].slice(0, 500);
+  const ins = inList(list.length);
+  return {
+    sql: `SELECT r.id, r.type, r.account_id, ea.address, 1 AS part FROM email_addresses ea JOIN record_emails re ON re.email_id = ea.id JOIN records r ON r.id = re.record_id WHERE ea.address IN (${ins})`
+      // users.email is stored as typed: compared lower-cased (the users table is small).
+      + ` UNION ALL SELECT id, 'user', NULL, LOWER(email), 2 FROM users WHERE LOWER(email) IN (${ins}) AND active = 1`
+      + ` UNION ALL SELECT user_id, 'user', NULL, address, 3 FROM mailboxes WHERE address IN (${ins}) AND user_id IS NOT NULL ORDER BY part`,
+    params: [...list, ...list, ...list],
+  };
+}
+export const toHolder = (r: DbRow): Holder => (Number(r.part) !== 1
+  ? { type: 'user', id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null }
+  : { type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) });
+
 export function linksRepo(db: Db) {
   const k = db.knex;
   return {
     /** Records and active users holding any of these (lower-case) addresses. */
     async holders(addresses: string[]): Promise<Holder[]> {
-      if (!addresses.length) return [];
-      const list = [...new Set(addresses.map((a) => a.slice(0, 320)))].slice(0, 500);
-      // One statement: records by their shared addresses, active users by their own address, and
-      // the owners of personal mailboxes (UNION ALL keeps each part's rows, in this order). Plain SQL as
-      // a cached prepared statement (db/exec.ts): once per routed message, knex's build of it cost more than the read.
-      const ins = inList(list.length);
-      const rows = await readExec(db, (x) => x.all(
-        `SELECT r.id, r.type, r.account_id, ea.address, 1 AS part FROM email_addresses ea JOIN record_emails re ON re.email_id = ea.id JOIN records r ON r.id = re.record_id WHERE ea.address IN (${ins})`
-        // users.email is stored as typed: compared lower-cased (the users table is small).
-        + ` UNION ALL SELECT id, 'user', NULL, LOWER(email), 2 FROM users WHERE LOWER(email) IN (${ins}) AND active = 1`
-        + ` UNION ALL SELECT user_id, 'user', NULL, address, 3 FROM mailboxes WHERE address IN (${ins}) AND user_id IS NOT NULL ORDER BY part`,
-        [...list, ...list, ...list]));
-      return rows.map((r) => (Number(r.part) !== 1
-        ? { type: 'user' as const, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: null }
-        : { type: String(r.type) as LinkRecordType, id: Number(r.id), address: String(r.address).toLowerCase(), accountId: numOrNull(r.account_id) }));
+      const st = holdersStatement(addresses);
+      return st ? (await readExec(db, (x) => x.all(st.sql, st.params))).map(toHolder) : [];
     },
     /**
      * What the links hook writes and reads for a routed message, on MariaDB in one round trip
      * (Exec.batch, each statement committed on its own as before): its links (rows it has already are
      * kept as they are), the automatic follow of its case's assignee, then the follows of `targets`
-     * (the assignee's new follow among them). Three round trips before, for a message that opened a case.
+     * (the assignee's new follow among them) and, with `notifyCase`, the notifications of the case's
+     * followers (notifications.ts caseMailStatement; `notified`: how many were new). Three round trips
+     * before, for a message that opened a case, and one more for its notifications.
      */
-    async routed(inboundId: number, rows: LinkRow[], now: number,
-      o: { follow?: { userId: number; caseId: number }; followersOf?: Array<{ type: FollowTargetType; id: number }> } = {}): Promise<Follow[]> {
+    async routed(inboundId: number, rows: LinkRow[], now: number, o: {
+      follow?: { userId: number; caseId: number }; followersOf?: Array<{ type: FollowTargetType; id: number }>;
+      notifyCase?: { caseId: number; title: string; exceptUserIds: number[] };
+    } = {}): Promise<{ follows: Follow[]; notified: number }> {
       const targets = o.followersOf ?? [];
-      const statements = [
+      const statements: Array<{ sql: string; params: readonly unknown[] }> = [
         ...(rows.length ? [{ sql: insertIgnore(db.dialect, 'message_links', ['inbound_id', 'record_type', 'record_id', 'role', 'created_at'], valuesList(rows.length, 5)),
           params: rows.flatMap((r) => [inboundId, r.recordType, r.recordId, r.role, now]) }] : []),
         ...(o.follow ? [autoFollowStatement(db.dialect, o.follow.userId, 'case', o.follow.caseId, now)] : []),
       ];
-      if (targets.length) statements.push(followersStatement(targets));
-      if (!statements.length) return [];
+      const read = targets.length ? statements.push(followersStatement(targets)) - 1 : -1;
+      const notify = o.notifyCase ? statements.push(caseMailStatement(db.dialect, { inboundId, now, ...o.notifyCase })) - 1 : -1;
+      if (!statements.length) return { follows: [], notified: 0 };
       const out = await readExec(db, (x) => x.batch(statements));
-      return targets.length ? out[out.length - 1]!.rows.map(toFollow) : [];
+      return { follows: read >= 0 ? out[read]!.rows.map(toFollow) : [], notified: notify >= 0 ? out[notify]!.changes : 0 };
     },
     /** The links of a message with each record's display name (a removed record is left out). */
     async ofMessage(inboundId: number): Promise<MessageLink[]> {

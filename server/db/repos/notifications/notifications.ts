@@ -21,6 +21,28 @@ const toRow = (r: DbRow): NotificationRow => ({
   created_at: Number(r.created_at), subject: strOrNull(r.subject), from_addr: strOrNull(r.from_addr),
 });
 
+/**
+ * Notifies the followers of a case of one of its messages ('case-mail', titled `title`): every active
+ * follow of the case by an active user, as followersStatement (links/follows.ts) reads them, but the
+ * users in `exceptUserIds` (who sent it). Once per user and message (the unique key: a row a user has
+ * already is kept). For a message whose only notify target is its case (no linked record), the links
+ * hook runs it in the round trip that reads the followers (linksRepo.routed): the separate insert
+ * after that read was one round trip for 0.7 of the drain's messages (the links hook's round trips
+ * 1.8 → 1.0 per message with the holders read by the cases hook, bench/routing-drain.sh).
+ */
+export function caseMailStatement(dialect: Db['dialect'], o: { inboundId: number; caseId: number; title: string; now: number; exceptUserIds: readonly number[] }) {
+  const mysql = dialect === 'mysql';
+  return {
+    sql: `INSERT${mysql ? ' IGNORE' : ''} INTO notifications (user_id, kind, inbound_id, case_id, record_type, record_id, title, read_at, created_at)`
+      + " SELECT f.user_id, 'case-mail', ?, ?, NULL, NULL, ?, NULL, ? FROM follows f JOIN users u ON u.id = f.user_id"
+      + " WHERE f.active = 1 AND u.active = 1 AND f.target_type = 'case' AND f.target_id = ?"
+      + (o.exceptUserIds.length ? ` AND f.user_id NOT IN (${inList(o.exceptUserIds.length)})` : '')
+      // SQLite: the WHERE above keeps ON CONFLICT from being read as a join's ON.
+      + (mysql ? '' : ' ON CONFLICT DO NOTHING'),
+    params: [o.inboundId, o.caseId, o.title.slice(0, 500), o.now, o.caseId, ...o.exceptUserIds],
+  };
+}
+
 export function notificationsRepo(db: Db) {
   const k = db.knex;
   const withMessage = () => k('notifications as n').leftJoin('inbound_messages as m', 'm.id', 'n.inbound_id').select('n.*', 'm.subject', 'm.from_addr');
