@@ -1,6 +1,6 @@
 /*
  * Pure IMAP sync logic, no I/O: the Message-ID and dedupe key of a fetched message, compact
- * UID sets, the next page of a newest-first first sync, reconnect backoff, the account
+ * UID sets, the pages of a newest-first first sync, reconnect backoff, the account
  * state an error leads to, the test-connection stage an error belongs to, and the managed
  * upstream account an account's own SMTP side becomes.
  */
@@ -60,13 +60,43 @@ export function seqSet(uids: readonly number[]): string {
   return parts.join(',');
 }
 
+/** One page of a first sync: the UIDs to fetch (an IMAP set), which of what comes back belong to it, where the cursor goes once it is stored. */
+export interface BackfillPage { set: string; floor: number; has(uid: number): boolean }
+
 /**
- * The next page of the first sync, newest first: the largest `size` UIDs below `low` among
- * `candidates` (the UIDs the server has within the age limit). Empty when the backfill is done.
+ * The first sync's pages among `candidates` (the UIDs a SEARCH found below `low`, within the
+ * age limit), newest first, `size` UIDs each. Sorted once: sorting all of them again for each
+ * page was 42 ms of self time for two pages of 10,000 in a bench/imap profile (cold code; 1–2
+ * ms once warm).
  */
-export function backfillPage(candidates: readonly number[], low: number, size: number): number[] {
-  return candidates.filter((u) => u < low).sort((a, b) => b - a).slice(0, size);
+export function* searchedPages(candidates: readonly number[], low: number, size: number): Generator<BackfillPage> {
+  const uids = candidates.filter((u) => u < low).sort((a, b) => b - a);
+  for (let i = 0; i < uids.length; i += size) {
+    const page = uids.slice(i, i + size);
+    const wanted = new Set(page);
+    yield { set: seqSet(page), floor: page[page.length - 1]!, has: (u) => wanted.has(u) };
+  }
 }
+
+/**
+ * The first sync's pages of a dense folder without a SEARCH: UID ranges of `size` below `low`,
+ * newest first, down to UID 1. Every UID below `low` is in exactly one range, so nothing is
+ * skipped whatever the gaps; a gap only makes its page smaller.
+ */
+export function* rangePages(low: number, size: number): Generator<BackfillPage> {
+  for (let top = low - 1; top >= 1; top -= size) {
+    const floor = Math.max(1, top - size + 1);
+    yield { set: floor === top ? String(top) : `${floor}:${top}`, floor, has: (u) => u >= floor && u <= top };
+  }
+}
+
+/**
+ * Whether the first sync pages by UID ranges rather than SEARCH (EXISTS messages under UIDs up
+ * to `top`): at least half the UIDs still hold a message, so the ranges take at most twice the
+ * pages a SEARCH would, each one round trip, and the SEARCH of all UIDs is saved (10,000 UIDs:
+ * 8–60 ms before the first page could start, 1–8 ms of it parsing on the main thread).
+ */
+export const denseFolder = (exists: number, top: number) => top > 0 && exists * 2 >= top;
 
 export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 5 * 60_000, jitter: 0.5 };
 export const reconnectDelay = (failures: number, o: BackoffOptions = RECONNECT_BACKOFF, random?: () => number) => nextDelayMs(failures, o, random);

@@ -11,7 +11,7 @@ import type { ImapAccountRow, ImapState } from '../db/repos/imap/accounts.js';
 import { LeaseLostError, type BatchKey, type CursorMove, type FetchedMessage, type ImapSyncRepo } from '../db/repos/imap/sync.js';
 import { rawChunks, type NewInbound, type StoredRecipient } from '../db/repos/inbound/store.js';
 import type { BackoffOptions } from '../lib/backoff.js';
-import { backfillPage, dedupeKey, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stateAfterError } from './logic.js';
+import { dedupeKey, denseFolder, errorText, headerBlock, messageIdOf, rangePages, reconnectDelay, returnPathOf, searchedPages, stateAfterError, type BackfillPage } from './logic.js';
 
 /** What start() hands the app (the shape of feature.ts's Running, declared here: importing it would make a cycle). */
 export interface Running { stop(): Promise<void> }
@@ -22,7 +22,7 @@ export interface SyncOptions {
   tickMs: number;
   /** The periodic check under IDLE (a fallback for a missed EXISTS). */
   pollMs: number;
-  /** First-sync page (UIDs per SEARCH window) and commit batch sizes. */
+  /** First-sync page (UIDs per page: a UID range of a dense folder, or that many a SEARCH found) and commit batch sizes. */
   pageSize: number;
   batchSize: number;
   /** No successful command for this long with the connection up: `stalled`, and it reconnects. */
@@ -131,83 +131,121 @@ export function accountSession(d: SessionDeps, a: ImapAccountRow) {
   }
 
   /**
-   * Fetches `range` (UIDs) and commits it in batches while the next ones are fetched: up to
-   * two commits in flight, each ordered after the one before (on MariaDB a 500-message batch
-   * took ~110 ms to commit and the fetch stood still meanwhile: 2.6 of 3.0 s; see README).
+   * A folder's commit pipeline: batches commit in order, up to two in flight, each after the one
+   * before (on MariaDB a 500-message batch took ~110 ms to commit and the fetch stood still
+   * meanwhile: 2.6 of 3.0 s; see README). It spans the folder's fetches, so the next page is
+   * fetched while the last batches of the one before commit (that wait was 20–90 ms a page).
    */
-  async function fetchInto(c: ImapFlow, key: BatchKey, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove, bulk = false) {
-    let batch: FetchedMessage[] = [];
+  function committer(key: BatchKey) {
     let newest: Promise<void> | null = null;
     let older: Promise<void> | null = null;
-    let newestKeys: string[] = [];
-    const settled = async () => { await Promise.all([older, newest].map((p) => p?.catch(() => undefined))); };
-    const flush = async (last: boolean) => {
-      if (older) await older;
-      const b = batch;
-      batch = [];
-      const p = commit(key, b, cursorOf(last, b.map((m) => m.uid)), newest, newestKeys);
-      p.catch(() => undefined); // awaited below or by the next flush; a failure surfaces there
-      older = newest;
-      newest = p;
-      newestKeys = b.map((m) => m.dedupeKey);
-      if (last) await p;
+    let newestKeys: readonly string[] = [];
+    return {
+      key,
+      /** Queues a batch; waits only while two are in flight, and throws when one before failed. */
+      async push(batch: FetchedMessage[], cursor: CursorMove) {
+        if (older) await older;
+        const p = commit(key, batch, cursor, newest, newestKeys);
+        p.catch(() => undefined); // awaited by the next push or drain(); a failure surfaces there
+        older = newest;
+        newest = p;
+        newestKeys = batch.map((m) => m.dedupeKey);
+      },
+      /** Everything queued is committed; throws what failed. */
+      async drain() { await older; await newest; },
+      /** Everything queued has settled, committed or not (when giving up). */
+      async settled() { await Promise.all([older, newest].map((p) => p?.catch(() => undefined))); },
     };
-    try {
-      for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) {
-        if (stopped) break;
-        if (!keep(m.uid)) continue;
-        const f = fetched(m, bulk);
-        if (!f) { await failed(key, m.uid, '', null, 'the server returned no body'); continue; }
-        batch.push(f);
-        if (batch.length >= d.opts.batchSize) await flush(false);
+  }
+  type Committer = ReturnType<typeof committer>;
+
+  /**
+   * Fetches `range` (UIDs) into the folder's commit pipeline in batches; the last one carries
+   * `cursorOf(true, …)`. A full batch is queued when the next message is in hand, so the last
+   * one is empty only when the fetch brought nothing: an empty last batch was a transaction
+   * and an fsync of its own for every page of 5,000.
+   */
+  async function fetchInto(c: ImapFlow, pipe: Committer, range: string, keep: (uid: number) => boolean, cursorOf: (last: boolean, uids: number[]) => CursorMove, bulk = false) {
+    let batch: FetchedMessage[] = [];
+    const uidsOf = (b: FetchedMessage[]) => b.map((m) => m.uid);
+    for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) {
+      if (stopped) return;
+      if (!keep(m.uid)) continue;
+      const f = fetched(m, bulk);
+      if (!f) { await failed(pipe.key, m.uid, '', null, 'the server returned no body'); continue; }
+      if (batch.length >= d.opts.batchSize) {
+        const b = batch;
+        batch = [];
+        await pipe.push(b, cursorOf(false, uidsOf(b)));
       }
-      if (!stopped) await flush(true);
-      else await settled();
-    } catch (e) {
-      await settled();
-      throw e;
+      batch.push(f);
     }
+    if (!stopped) await pipe.push(batch, cursorOf(true, uidsOf(batch)));
   }
 
   async function syncFolder(c: ImapFlow, name: string) {
+    const before = c.mailbox;
     let lock;
     try { lock = await c.getMailboxLock(name, { readOnly: true }); } catch (e) {
       log.warn({ evt: 'imap.select_failed', folder: name, err: e }, 'folder not selectable');
       await d.sync.setFolderState(a.id, name, 'connect_error', errorText(e), now());
       return;
     }
+    let pipe: Committer | null = null;
     try {
       const mb = c.mailbox;
       if (!mb) return;
+      // The lock SELECTed just now (imapflow makes a new mailbox object for each SELECT): its
+      // UIDNEXT is current. The lock of a folder already selected runs no SELECT, and an EXISTS
+      // under IDLE does not move UIDNEXT. Mail that comes after the SELECT sends an EXISTS,
+      // which pokes another pass.
+      const fresh = mb !== before;
       const uidvalidity = String(mb.uidValidity);
       const top = Math.max(0, mb.uidNext - 1);
       const { folder, reset } = await d.sync.open(a.id, name, uidvalidity, top, now());
       if (reset) log.warn({ evt: 'imap.uidvalidity_changed', folder: name, uidvalidity }, 'UIDVALIDITY changed: resyncing (the UID log and content keys prevent duplicates)');
       await d.sync.setFolderState(a.id, name, 'syncing', undefined, now());
       const key: BatchKey = { accountId: a.id, folder: name, uidvalidity, node: d.node, leaseMs: d.opts.leaseMs };
+      pipe = committer(key);
       // New mail: UIDs above the cursor, oldest first; the cursor moves with each committed batch.
       const high = folder.high_uid;
-      // (uidNext is known from the SELECT only: an EXISTS under IDLE does not move it, so always ask.)
-      if (mb.exists > 0) {
-        await fetchInto(c, key, `${high + 1}:*`, (u) => u > high, (_last, uids) => (uids.length ? { high: Math.max(...uids) } : {}));
+      if (fresh && top <= high) {
+        // Nothing above the cursor. `high+1:*` would still bring the newest message (`n:*`
+        // always includes the last one), which on a first sync is a whole body fetched to be
+        // dropped. An idle pass still records the check, as a fetch of nothing did.
+        if (folder.backfill_done && mb.exists > 0) await pipe.push([], {});
+      } else if (mb.exists > 0) {
+        await fetchInto(c, pipe, `${high + 1}:*`, (u) => u > high, (_last, uids) => (uids.length ? { high: Math.max(...uids) } : {}));
       }
       // First sync: below the starting point, newest first, page by page, within the age limit.
-      let low = folder.low_uid;
-      if (!folder.backfill_done) {
+      if (!folder.backfill_done && !stopped) {
+        const low = folder.low_uid;
         const since = a.max_age_days ? new Date(now() - a.max_age_days * 86_400_000) : undefined;
-        const found = low > 1 ? await c.search(since ? { uid: `1:${low - 1}`, since } : { uid: `1:${low - 1}` }, { uid: true }) : [];
-        const candidates = Array.isArray(found) ? found : [];
-        while (!stopped) {
-          const page = backfillPage(candidates, low, d.opts.pageSize);
-          if (!page.length) { await d.sync.commit(key, [], { backfillDone: true }, now()); break; }
-          const floor = Math.min(...page);
-          const wanted = new Set(page);
+        let pages: Iterator<BackfillPage>;
+        if (!since && denseFolder(mb.exists, top)) pages = rangePages(low, d.opts.pageSize);
+        else {
+          const found = low > 1 ? await c.search(since ? { uid: `1:${low - 1}`, since } : { uid: `1:${low - 1}` }, { uid: true }) : [];
+          pages = searchedPages(Array.isArray(found) ? found : [], low, d.opts.pageSize);
+        }
+        let next = pages.next();
+        if (next.done) await pipe.push([], { backfillDone: true });
+        while (!stopped && !next.done) {
+          const page = next.value;
+          next = pages.next();
+          // The last page's cursor ends the backfill too.
+          const end: CursorMove = next.done ? { low: page.floor, backfillDone: true } : { low: page.floor };
           // What was in the folder when its sync began (or its UIDVALIDITY changed): imported in bulk.
-          await fetchInto(c, key, seqSet(page), (u) => wanted.has(u), (last) => (last ? { low: floor } : {}), true);
-          low = floor;
+          await fetchInto(c, pipe, page.set, page.has, (last) => (last ? end : {}), true);
         }
       }
-      if (!stopped) await d.sync.setFolderState(a.id, name, 'idle', null, now());
+      if (stopped) await pipe.settled();
+      else {
+        await pipe.drain();
+        await d.sync.setFolderState(a.id, name, 'idle', null, now());
+      }
+    } catch (e) {
+      await pipe?.settled();
+      throw e;
     } finally { lock.release(); }
   }
 

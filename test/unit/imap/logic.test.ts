@@ -1,6 +1,6 @@
 /* The IMAP sync's pure logic: Message-ID and Return-Path from the header block, dedupe keys, UID sets, backfill pages, stages of errors. */
 import t from 'tap';
-import { backfillPage, dedupeKey, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stageOf, stateAfterError } from '../../../server/imap/logic.js';
+import { dedupeKey, denseFolder, rangePages, searchedPages, errorText, headerBlock, messageIdOf, reconnectDelay, returnPathOf, seqSet, stageOf, stateAfterError } from '../../../server/imap/logic.js';
 
 t.test('headers', async (t) => {
   const raw = Buffer.from('Return-Path: <bounce@x.example>\r\nMessage-ID:\r\n <abc@x.example>\r\nSubject: hi\r\n\r\nMessage-ID: <body@x>\r\n');
@@ -24,10 +24,35 @@ t.test('UID sets and pages', async (t) => {
   t.equal(seqSet([9, 1, 2, 3, 7, 10, 2]), '1:3,7,9:10');
   t.equal(seqSet([5]), '5');
   t.equal(seqSet([]), '');
-  const all = [1, 2, 3, 4, 5, 1000, 1001, 1002];
-  t.same(backfillPage(all, 1003, 3), [1002, 1001, 1000], 'newest first');
-  t.same(backfillPage(all, 1000, 3), [5, 4, 3], 'across a UID gap');
-  t.same(backfillPage(all, 1, 3), [], 'done');
+});
+
+t.test('first-sync pages from a SEARCH: newest first, each UID once', async (t) => {
+  const all = [1000, 2, 1, 4, 3, 1002, 5, 1001];
+  const pages = [...searchedPages(all, 1003, 3)];
+  t.same(pages.map((p) => [p.set, p.floor]), [['1000:1002', 1000], ['3:5', 3], ['1:2', 1]], 'newest first, across a UID gap, a short last page');
+  t.ok(pages[0]!.has(1001) && !pages[0]!.has(5) && !pages[0]!.has(999), 'a page keeps its own UIDs only');
+  t.same([...searchedPages(all, 1000, 3)].map((p) => p.set), ['3:5', '1:2'], 'below the cursor only');
+  t.same([...searchedPages(all, 1, 3)], [], 'done');
+  t.same([...searchedPages([], 50, 3)], [], 'nothing found');
+});
+
+t.test('first-sync pages by UID range: every UID below the cursor exactly once', async (t) => {
+  t.same([...rangePages(11, 4)].map((p) => [p.set, p.floor]), [['7:10', 7], ['3:6', 3], ['1:2', 1]], 'newest first, a short last page down to UID 1');
+  t.same([...rangePages(2, 4)].map((p) => p.set), ['1'], 'one UID left');
+  t.same([...rangePages(1, 4)], [], 'done');
+  const low = 1001, size = 7, seen = new Map<number, number>();
+  const pages = [...rangePages(low, size)];
+  for (let u = 0; u <= low + 1; u++) seen.set(u, pages.filter((p) => p.has(u)).length);
+  t.ok([...seen].every(([u, n]) => (u >= 1 && u < low ? n === 1 : n === 0)), 'each UID in 1..low-1 in exactly one page, none outside');
+  t.ok(pages.every((p, i) => i === 0 || p.floor < pages[i - 1]!.floor), 'floors fall page by page');
+});
+
+t.test('dense folders page by range, sparse ones SEARCH', async (t) => {
+  t.ok(denseFolder(10_000, 10_000), 'no gaps');
+  t.ok(denseFolder(5000, 10_000), 'half the UIDs left');
+  t.notOk(denseFolder(4999, 10_000), 'fewer than half');
+  t.notOk(denseFolder(10, 1_000_000), 'a sparse folder');
+  t.notOk(denseFolder(0, 0), 'an empty folder');
 });
 
 t.test('stages and states', async (t) => {
