@@ -114,9 +114,15 @@ export function imapSyncRepo(db: Db) {
           // Both lookups in one round trip on MySQL, with the BEGIN (Exec.batch). Keys are found
           // by their hash's index (migration 089) and compared whole: a row sharing only the
           // hash adds a key no message of the batch has.
+          // The batch's UIDs as one index range, not a list: a batch comes from one fetch, whose
+          // UIDs in that range are the batch's own (or ones it skipped, which the log does not
+          // hold), so the range brings no more rows than the list. The list's 500 index probes
+          // took ~1.7 µs a message on SQLite, the range under 0.1 (10,000 messages, statement timing).
+          let lo = msgs[0]!.uid, hi = lo;
+          for (const m of msgs) { if (m.uid < lo) lo = m.uid; if (m.uid > hi) hi = m.uid; }
           const [uids, keys] = await x.batch([
-            { sql: `SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid IN (${inList(msgs.length)})`,
-              params: [key.accountId, key.folder, key.uidvalidity, ...msgs.map((m) => m.uid)] },
+            { sql: 'SELECT uid FROM imap_messages WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid BETWEEN ? AND ?',
+              params: [key.accountId, key.folder, key.uidvalidity, lo, hi] },
             // Hash 0 too: rows a node still on the code before 089 logs during a rolling upgrade
             // carry the column's default (few, and an index range of their own).
             { sql: `SELECT dedupe_key FROM imap_messages WHERE account_id = ? AND dedupe_hash IN (${inList(msgs.length + 1)}) AND outcome = 'imported'`,
