@@ -7,10 +7,12 @@
  * Knobs: N (10000), SIZE (bytes of body per message, 2000),
  * DB (sqlite | mysql: a fresh schema on POSTERN_TEST_MYSQL_URL), PROFILE (a file: a V8 CPU
  * profile of the sync window only, for bench/campaign-profile.mjs; the RESULT is then not a figure).
+ * The Postern line also gives the statements its commits ran a message (through db/exec: BEGIN and COMMIT count).
  * Run: `npx tsx bench/imap.ts` (as root: Dovecot's mail user).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { profileIfAsked } from './profile.js';
+import { observeExec } from '../server/db/exec.js';
 import { ImapFlow } from 'imapflow';
 import { startDovecot, DOVECOT_PASSWORD } from '../test/helpers/dovecot.js';
 import { buildTestServices } from '../test/helpers/services.js';
@@ -53,6 +55,9 @@ async function main() {
   const { s } = await buildTestServices(t as never, DB);
   const a = await s.imap.create({ name: 'bench', kind: 'group', host: '127.0.0.1', port: dc.port, security: 'none', username: user, password: DOVECOT_PASSWORD, verifyCert: false }, { role: 'admin', userId: null });
   const stopProfile = await profileIfAsked(200);
+  // Statements the sync runs through db/exec (its commits; BEGIN and COMMIT included, the poll below not): load-robust.
+  let statements = 0;
+  observeExec(() => { statements++; });
   const cpu0 = process.cpuUsage(), main0 = mainNs();
   const p0 = performance.now();
   const run = await s.imap.start();
@@ -67,10 +72,11 @@ async function main() {
   }
   const posternS = (performance.now() - p0) / 1000;
   const cpu = process.cpuUsage(cpu0), mainUs = (mainNs() - main0) / 1000 / N;
+  observeExec(null);
   await stopProfile();
   await run.stop();
   const inbound = Number(((await s.ctx.db.knex('inbound_messages').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
-  log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s; CPU ${Math.round((cpu.user + cpu.system) / N)} µs/msg (main thread ${Math.round(mainUs)}; all threads: user ${Math.round(cpu.user / N)}, system ${Math.round(cpu.system / N)})`);
+  log(`postern: ${fetched} fetched, ${inbound} stored in ${posternS.toFixed(2)} s; CPU ${Math.round((cpu.user + cpu.system) / N)} µs/msg (main thread ${Math.round(mainUs)}; all threads: user ${Math.round(cpu.user / N)}, system ${Math.round(cpu.system / N)}); ${(statements / N).toFixed(3)} statements/msg`);
   // The WAL file keeps its largest size (no journal_size_limit): the high-water mark of the sync.
   if (DB === 'sqlite') log(`WAL file at its largest: ${(statSync(`${s.ctx.config.database.url}-wal`).size / 1048576).toFixed(1)} MB`);
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
