@@ -11,6 +11,8 @@ import { addressRoles } from './links/logic.js';
 import { perMessage } from './perMessage.js';
 
 export interface MessageHolders { from: string; roles: Map<string, LinkRole>; holders: Holder[] }
+/** The per-message slot both the reader and the sharer fill: one name, so a shared read is the one found. */
+const HOLDERS = 'holders';
 
 /** The message's From address (lower-case), its From/To/Cc addresses with their roles, and the addresses to look up. */
 export function messageAddresses(c: StepContext): { from: string; roles: Map<string, LinkRole>; addresses: string[] } {
@@ -26,7 +28,7 @@ export function messageAddresses(c: StepContext): { from: string; roles: Map<str
  * first, by `load`; nothing is read when the cases hook shared them, read with its own statements: shareHolders).
  */
 export function messageHolders(c: StepContext, load: (addresses: string[]) => Promise<Holder[]>): Promise<MessageHolders> {
-  return perMessage(c, 'holders', async () => {
+  return perMessage(c, HOLDERS, async () => {
     const { from, roles, addresses } = messageAddresses(c);
     return { from, roles, holders: await load(addresses) };
   });
@@ -34,7 +36,7 @@ export function messageHolders(c: StepContext, load: (addresses: string[]) => Pr
 
 /** Holders read with other statements (the cases hook's first round trip) as this message's, unless it has them already. */
 export function shareHolders(c: StepContext, a: ReturnType<typeof messageAddresses>, holders: Promise<Holder[]>): void {
-  void perMessage(c, 'holders', async () => ({ from: a.from, roles: a.roles, holders: await holders }));
+  void perMessage(c, HOLDERS, async () => ({ from: a.from, roles: a.roles, holders: await holders }));
 }
 
 /** A new case's records from the sender's: the oldest contact (and its account), else an account, else a lead. */

@@ -43,6 +43,8 @@ export interface DirectOpen { holdersOf: string[]; records(holders: Holder[]): {
 type Opened = { id: number; created: boolean; assigned_user_id: number | null } | { held: true; count: number };
 /** The case a message joined on an earlier run (open with `direct`). */
 type JoinedBefore = { joined: { case_id: number; rung: string } };
+/** The case a routed message joined on an earlier run (its case_messages row is keyed by the inbound id). */
+const joinedSql = (cols: string) => `SELECT ${cols} FROM case_messages WHERE inbound_id = ? LIMIT 1`;
 /** What one routed message records with its case. */
 export interface Joined { inboundId: number; rung: string; reopened: boolean; participants: string[]; messageId: string | null; mailboxIds: number[] }
 
@@ -114,7 +116,7 @@ export function casesRepo(db: Db) {
     }> {
       const mids = [...new Set(o.messageIds.map((m) => m.slice(0, 191)))];
       const want = [...new Set(o.caseIds)];
-      const statements: Statement[] = [{ sql: 'SELECT case_id, rung FROM case_messages WHERE inbound_id = ? LIMIT 1', params: [o.inboundId] }];
+      const statements: Statement[] = [{ sql: joinedSql('case_id, rung'), params: [o.inboundId] }];
       if (mids.length) statements.push({ sql: `SELECT message_id, case_id FROM case_message_ids WHERE message_id IN (${inList(mids.length)})`, params: mids });
       // A UNION, not `id IN (…) OR id IN (SELECT …)`: MariaDB does not turn a subquery under OR into a join.
       const parts = [...(want.length ? [{ sql: `SELECT * FROM cases WHERE id IN (${inList(want.length)})`, params: want as unknown[] }] : []),
@@ -174,12 +176,11 @@ export function casesRepo(db: Db) {
         }
         // The message's earlier case (a re-run), the sender's count and newest case (the follow-up hint), in one read;
         // `direct`: also the case the message joined (routeReads' prior) and, after it, the holders of its addresses.
-        const joinedSql = 'SELECT case_id FROM case_messages WHERE inbound_id = ? LIMIT 1';
         reads.push({
           sql: 'SELECT (SELECT id FROM cases WHERE inbound_id = ? LIMIT 1) AS prior'
             + (guard ? ', (SELECT COUNT(*) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS n' : '')
             + (latestSince !== null ? ', (SELECT MAX(id) FROM cases WHERE from_addr = ? AND mailbox_id = ? AND created_at >= ?) AS latest' : '')
-            + (direct ? `, (${joinedSql}) AS joined, (${joinedSql.replace('case_id', 'rung')}) AS joined_rung` : ''),
+            + (direct ? `, (${joinedSql('case_id')}) AS joined, (${joinedSql('rung')}) AS joined_rung` : ''),
           params: [c.inbound_id, ...(guard ? [c.from_addr, c.mailbox_id, guard.since] : []), ...(latestSince !== null ? [c.from_addr, c.mailbox_id, latestSince] : []),
             ...(direct ? [c.inbound_id, c.inbound_id] : [])],
         });
