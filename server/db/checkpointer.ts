@@ -43,7 +43,7 @@ const CAP_FRAMES = 4096;
 /** SQLite's autocheckpoint (pages); while the worker is in use the writer's is raised to twice CAP_FRAMES, a bound it should not reach. */
 export const WRITER_PAGES = 1000;
 const WRITER_PAGES_RAISED = 2 * CAP_FRAMES;
-/** No request for this long: the writer checkpoints by itself again (other writers do not ask). */
+/** No request for this long: the writer checkpoints by itself again (writes outside `transact` do not ask). */
 const IDLE_MS = 1000;
 /**
  * At most one checkpoint per this many ms. Asked after every group of tracking hits (35 events),
