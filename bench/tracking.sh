@@ -4,13 +4,17 @@
 # email (bench/tracking-seed.ts), against the bare-fastify anchor of ../shared/bench/http-ceiling.sh
 # (fastify-pixel / fastify-redirect) measured in the same run. Per endpoint:
 #   - single: ../shared/bench/http-load.sh on ONE token (the harness's tool; every hit after the
-#     first is a repeat, still one campaign_log row each) -> req_per_s, ratio
+#     first is a repeat, still one campaign_log row each), REPEATS rounds, each an anchor run
+#     (http-ceiling.sh, one run) right before a Postern run -> req_per_s and anchor_req_per_s (the
+#     medians), ratio (the median of the rounds' ratios). Paired because this VM's speed drifts
+#     by minutes: the anchor measured once before all Postern runs read 22k–62k req/s on one box
+#     in one day, and Postern 23k–36k in the same hour.
 #   - rotate: wrk (same -t1 -c50 -d HTTP_SECS, client on CPU 1) with a Lua script cycling through
 #     the N tokens (first N hits are first events with counter upserts, then repeats), Chrome UA
 #     -> rotate_req_per_s, rotate_ratio; verified exactly: campaign_log rows added >= wrk's
 #     answered requests and <= answered + connections (in-flight at the end), no non-2xx/3xx.
 # Prints two lines:
-#   RESULT tracking-pixel req_per_s=… anchor_req_per_s=… ratio=… rotate_req_per_s=… rotate_ratio=… events_logged=… verified=…
+#   RESULT tracking-pixel req_per_s=… anchor_req_per_s=… ratio=… round_ratios=… rotate_req_per_s=… rotate_ratio=… events_logged=… verified=…
 #   RESULT tracking-click …
 # Knobs: N (10000 rows), HTTP_SECS (10), HTTP_CONNS (50), REPEATS (3, http-load runs),
 #        TRACK_PORT (8091), SKIP_ANCHORS=1, SHARED_BENCH, KEEP=1 (keep the temp dir),
@@ -26,14 +30,6 @@ PORT="${TRACK_PORT:-8091}"
 val() { sed -nE "s/.*[ ^]$1=([0-9.]+).*/\1/p" | tail -1; }
 ensure_wrk
 require_free_port "$PORT"
-
-anchor_pixel=""; anchor_click=""
-if [[ "${SKIP_ANCHORS:-0}" != 1 ]]; then
-  log "anchor: bare fastify pixel + redirect (http-ceiling.sh)"
-  a="$(CASES="pixel redirect" bash "$SHARED/http-ceiling.sh" | grep '^RESULT')"
-  anchor_pixel="$(grep 'fastify-pixel ' <<<"$a" | val median_req_per_s)"
-  anchor_click="$(grep 'fastify-redirect ' <<<"$a" | val median_req_per_s)"
-fi
 
 bench_build || die "build failed"
 dir="$(mktemp -d /tmp/postern-trackbench-XXXXXX)"
@@ -65,12 +61,23 @@ end
 LUA
 
 declare -A OUT
-measure() { # measure CASE ACTION FILE ANCHOR
-  local c="$1" action="$2" file="$3" anchor="$4" one r0 r1 r2 single w ans rot bad verified
+measure() { # measure CASE ACTION FILE ANCHOR_CASE ANCHOR_NAME
+  local c="$1" action="$2" file="$3" acase="$4" aname="$5" one r0 r1 r2 single w ans rot bad verified i a p
+  local -a prs=() ars=() rts=() cpus=() p99s=()
   one="http://127.0.0.1:$PORT$(sed -n 1p "$dir/$file")"
   r0="$(rows "$action")"
-  single="$(SERVER_PGID="$pg" HTTP_CLOSE=0 bash "$SHARED/http-load.sh" "$one" "postern-tracking-$c-single" | grep '^RESULT' | tail -1)"
-  log "$single"
+  for ((i = 1; i <= REPEATS; i++)); do
+    a=""
+    if [[ "${SKIP_ANCHORS:-0}" != 1 ]]; then
+      a="$(CASES="$acase" REPEATS=1 bash "$SHARED/http-ceiling.sh" | grep "^RESULT $aname " | val median_req_per_s)"
+      ars+=("$a")
+    fi
+    single="$(SERVER_PGID="$pg" HTTP_CLOSE=0 REPEATS=1 bash "$SHARED/http-load.sh" "$one" "postern-tracking-$c-single" | grep '^RESULT' | tail -1)"
+    log "round $i: anchor ${a:-n/a} req/s; $single"
+    p="$(val median_req_per_s <<<"$single")"
+    prs+=("$p"); cpus+=("$(val server_cpu_us_per_req <<<"$single")"); p99s+=("$(val p99_ms <<<"$single")")
+    [[ -n "$a" ]] && rts+=("$(awk -v x="$p" -v y="$a" 'BEGIN { printf "%.3f", x / y }')")
+  done
   r1="$(rows "$action")"
   log "$c single-URL runs logged $((r1 - r0)) $action rows"
   # Rotating through all N tokens (one run; the earlier single-URL hits were on row 1 only).
@@ -83,17 +90,17 @@ measure() { # measure CASE ACTION FILE ANCHOR
   local added=$((r2 - r1))
   if [[ "$bad" == 0 && "$added" -ge "$ans" && "$added" -le $((ans + HTTP_CONNS)) ]]; then verified=yes; else verified="NO(answered=$ans,rows=$added,non2xx=$bad)"; fi
   log "$c rotate: $rot req/s, $ans answered, $added $action rows added, non-2xx $bad, p50 $(awk '$1=="50%"{print $2}' <<<"$w"), p99 $(awk '$1=="99%"{print $2}' <<<"$w")"
-  local rps ratio rratio
-  rps="$(val median_req_per_s <<<"$single")"
-  ratio="n/a"; rratio="n/a"
-  if [[ -n "$anchor" ]]; then
-    ratio="$(awk -v a="$rps" -v b="$anchor" 'BEGIN { printf "%.2f", a / b }')"
+  local rps anchor="" ratio="n/a" rratio="n/a"
+  rps="$(median "${prs[@]}")"
+  if ((${#ars[@]})); then
+    anchor="$(median "${ars[@]}")"
+    ratio="$(awk -v r="$(median "${rts[@]}")" 'BEGIN { printf "%.2f", r }')"
     rratio="$(awk -v a="$rot" -v b="$anchor" 'BEGIN { printf "%.2f", a / b }')"
   fi
-  OUT[$c]="RESULT tracking-$c req_per_s=$rps anchor_req_per_s=${anchor:-n/a} ratio=$ratio rotate_req_per_s=$rot rotate_ratio=$rratio events_logged=$r2 rotate_answered=$ans rotate_rows_added=$added verified=$verified server_cpu_us_per_req=$(val server_cpu_us_per_req <<<"$single") p99_ms=$(val p99_ms <<<"$single") rows=$NROWS conns=$HTTP_CONNS secs=$HTTP_SECS"
+  OUT[$c]="RESULT tracking-$c req_per_s=$rps anchor_req_per_s=${anchor:-n/a} ratio=$ratio round_ratios=$(IFS=,; echo "${rts[*]:-n/a}") rotate_req_per_s=$rot rotate_ratio=$rratio events_logged=$r2 rotate_answered=$ans rotate_rows_added=$added verified=$verified server_cpu_us_per_req=$(median "${cpus[@]}") p99_ms=$(median "${p99s[@]}") rows=$NROWS conns=$HTTP_CONNS secs=$HTTP_SECS"
 }
-measure pixel opened pixel.txt "$anchor_pixel"
-measure click clicked click.txt "$anchor_click"
+measure pixel opened pixel.txt pixel fastify-pixel
+measure click clicked click.txt redirect fastify-redirect
 log "campaign_stats: $(sqlite3 "$dir/p.sqlite" "SELECT group_concat(metric || '=' || value, ' ') FROM campaign_stats WHERE scope = 'm'")"
 echo "${OUT[pixel]}"
 echo "${OUT[click]}"
