@@ -179,7 +179,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const hooks: PipelineHook[] = [];
   const inboundPipeline = createPipeline({ ctx, suppressions, directory, hooks, emit: webhooks.emit, mailerLog: mailerLog.record });
   const inboundView = inboundViewService({ ctx });
-  const accounts = accountsService({ ctx, mailerLog: mailerLog.record });
+  const accounts = accountsService({ ctx, mailerLog: mailerLog.record, onChange: () => routing.invalidate() });
   const dkim = dkimService({ ctx });
   const tracking = trackingService({ ctx, emitMany: webhooks.emitMany });
   suppressions.observe((e) => tracking.returned(e));
@@ -205,7 +205,7 @@ export function buildServices(ctx: Ctx, decls: ServiceDecls): Services {
   const filters = filtersService({ ctx, access, settings: routing });
   // `follows` is made below (it checks cases exist); a case is only reassigned once both are built.
   const cases = casesService({ ctx, emit: webhooks.emit, mailerLog: mailerLog.record, settings: routing, onAssigned: (userId, caseId) => follows.autoFollow(userId, 'case', caseId) });
-  const autoReply = autoReplyService({ ctx, suppressions, accounts, settings: routing }, enqueue);
+  const autoReply = autoReplyService({ ctx, suppressions, settings: routing }, enqueue);
   const caseReplies = caseReplyService({ ctx, suppressions, accounts, cases, access, inboundView, emit: webhooks.emit }, enqueue);
   const inbox = inboxService({ ctx, access, settings: routing });
   const notifications = notificationsService({ ctx, suppressions, accounts }, enqueue);

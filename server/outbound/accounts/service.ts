@@ -35,7 +35,11 @@ const managedConflict = (a: AccountRow) =>
   conflict(`Account ${a.name} is the own SMTP side of IMAP account #${a.imap_account_id}: change it there (/api/v1/imap-accounts/${a.imap_account_id})`);
 
 /** `mailerLog`: pauses and resumes are recorded there (the worker reports failing and recovered). */
-export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
+/**
+ * `onChange`: called after every write that can change which account sends as an address (create,
+ * update, an IMAP account's managed side), so the routing hooks' per-node cache drops what it read.
+ */
+export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord; onChange?: () => void }) {
   const repo = accountsRepo(s.ctx.db);
   const box = deriveKey(s.ctx.config.secret, 'secretbox');
   const now = () => s.ctx.clock.now();
@@ -76,19 +80,38 @@ export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
     return out;
   }
 
+  /** syncManaged's write (see there). */
+  async function writeManaged(imapAccountId: number, spec: ManagedSmtp | null): Promise<number | null> {
+    const cur = await repo.byImapAccount(imapAccountId);
+    if (!spec) { if (cur) await repo.remove(cur.id); return null; }
+    if (!spec.allowedFrom.length) throw invalid([{ field: 'allowedFrom', message: 'a managed account sends as its IMAP account\'s address only' }]);
+    // The name is the IMAP account's; a clash with another account gets the IMAP account's id.
+    const clash = await repo.byName(spec.name.slice(0, 100));
+    const name = clash && clash.id !== cur?.id ? `${spec.name.slice(0, 88)} (IMAP #${imapAccountId})` : spec.name.slice(0, 100);
+    const f = fields({
+      name, kind: 'smtp', host: spec.host, port: spec.port, security: spec.security, username: spec.username, password: spec.password ?? null,
+      verifyCert: spec.verifyCert, allowedFrom: spec.allowedFrom, active: spec.active, isDefault: false,
+    }, !cur, cur);
+    if (cur) { await repo.update(cur.id, f, now()); return cur.id; }
+    return repo.create({ ...f, imap_account_id: imapAccountId }, now());
+  }
+
   return {
     repo,
     password(a: AccountRow): string | null { return a.password_enc ? open(box, a.password_enc) : null; },
     async create(input: AccountInput) {
       const f = fields(input, true);
       if (await repo.byName(f.name as string)) throw invalid([{ field: 'name', message: 'is taken' }]);
-      return toPublic((await repo.get(await repo.create(f, now())))!);
+      const id = await repo.create(f, now());
+      s.onChange?.();
+      return toPublic((await repo.get(id))!);
     },
     async update(id: number, input: AccountInput) {
       const cur = await repo.get(id);
       if (!cur) throw notFound('Account');
       if (cur.imap_account_id) throw managedConflict(cur);
       await repo.update(id, fields(input, false, cur), now());
+      s.onChange?.();
       return toPublic((await repo.get(id))!);
     },
     /**
@@ -96,18 +119,7 @@ export function accountsService(s: { ctx: Ctx; mailerLog?: MailerLogRecord }) {
      * returns its id, or null when there is none. Only the IMAP service calls this.
      */
     async syncManaged(imapAccountId: number, spec: ManagedSmtp | null): Promise<number | null> {
-      const cur = await repo.byImapAccount(imapAccountId);
-      if (!spec) { if (cur) await repo.remove(cur.id); return null; }
-      if (!spec.allowedFrom.length) throw invalid([{ field: 'allowedFrom', message: 'a managed account sends as its IMAP account\'s address only' }]);
-      // The name is the IMAP account's; a clash with another account gets the IMAP account's id.
-      const clash = await repo.byName(spec.name.slice(0, 100));
-      const name = clash && clash.id !== cur?.id ? `${spec.name.slice(0, 88)} (IMAP #${imapAccountId})` : spec.name.slice(0, 100);
-      const f = fields({
-        name, kind: 'smtp', host: spec.host, port: spec.port, security: spec.security, username: spec.username, password: spec.password ?? null,
-        verifyCert: spec.verifyCert, allowedFrom: spec.allowedFrom, active: spec.active, isDefault: false,
-      }, !cur, cur);
-      if (cur) { await repo.update(cur.id, f, now()); return cur.id; }
-      return repo.create({ ...f, imap_account_id: imapAccountId }, now());
+      try { return await writeManaged(imapAccountId, spec); } finally { s.onChange?.(); }
     },
     async get(id: number) { const a = await repo.get(id); if (!a) throw notFound('Account'); return a; },
     /** Every account as compose, the submission relay and the queue filters need it (no secrets). */

@@ -6,15 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Ctx } from '../../context.js';
 import type { EnqueueDeps, EnqueueFn } from '../../outbound/enqueue.js';
-import type { AccountsService } from '../../outbound/accounts/service.js';
 import { headOf, type StepContext } from '../../inbound/pipeline/steps.js';
 import { autoRepliesRepo } from '../../db/repos/autoReply/replies.js';
 import { mailboxAccount } from '../mailboxAccount.js';
 import { guard, periodBucket, renderReply, threadHeaders, type GuardReason } from './guard.js';
-import { boundedMemo } from '../../lib/memo.js';
-import { routingSettings, SETTINGS_TTL_MS, type RoutingSettings } from '../settings.js';
+import { routingSettings, type RoutingSettings } from '../settings.js';
 
-export interface AutoReplyDeps extends EnqueueDeps { accounts: Pick<AccountsService, 'senderAccounts'>; settings?: RoutingSettings }
+/** `settings`: the routing hooks' per-node cache (mailbox texts, our domains, the accounts that send as a mailbox). */
+export interface AutoReplyDeps extends EnqueueDeps { settings?: RoutingSettings }
 export type AutoReplyOutcome =
   | { sent: true; to: string; mailboxId: number; messageId: number; duplicate: boolean }
   | { sent: false; reason: GuardReason | 'existing-case' | 'limit' | 'duplicate' | 'no-account'; mailboxId: number };
@@ -33,13 +32,9 @@ const displayName = (from: string | undefined) => {
 
 export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
   const repo = autoRepliesRepo(s.ctx.db);
-  // Mailbox texts and our domains: cached per node (routing/settings.ts).
+  // Mailbox texts, our domains and the accounts that may send as a mailbox: cached per node (routing/settings.ts).
   const settings = s.settings ?? routingSettings(s);
   const log = s.ctx.log.child({ mod: 'routing.autoReply' });
-  // The accounts that may send as a mailbox, cached per node for SETTINGS_TTL_MS like the mailbox texts: read per
-  // answered message, it was one round trip (and a knex build) in 0.58 of the drain's messages. The accounts
-  // service has no change hook here, so a change shows within the TTL (on this node too).
-  const senderAccounts = boundedMemo(() => s.accounts.senderAccounts(), { max: 1, ttlMs: SETTINGS_TTL_MS, key: () => 0 });
 
   return {
     repo,
@@ -59,7 +54,7 @@ export function autoReplyService(s: AutoReplyDeps, enqueue: EnqueueFn) {
         log.info({ evt: 'autoreply.suppressed', inboundId: c.msg.id, mailboxId: box.id, reason: v.reason }, 'no auto-reply');
         return { sent: false, reason: v.reason, mailboxId: box.id };
       }
-      const account = mailboxAccount(box.address, await senderAccounts(undefined));
+      const account = mailboxAccount(box.address, await settings.senderAccounts());
       if (!account) return { sent: false, reason: 'no-account', mailboxId: box.id };
 
       const messageId = c.fields.message_id ?? c.msg.message_id ?? null;
