@@ -34,8 +34,8 @@ export interface ManagedSmtp {
 const managedConflict = (a: AccountRow) =>
   conflict(`Account ${a.name} is the own SMTP side of IMAP account #${a.imap_account_id}: change it there (/api/v1/imap-accounts/${a.imap_account_id})`);
 
-/** `mailerLog`: pauses and resumes are recorded there (the worker reports failing and recovered). */
 /**
+ * `mailerLog`: pauses and resumes are recorded there (the worker reports failing and recovered).
  * `onChange`: called after every write that can change which account sends as an address (create,
  * update, an IMAP account's managed side), so the routing hooks' per-node cache drops what it read.
  */
