@@ -4,7 +4,7 @@
  * way every message comes in exactly once, also when a node is killed mid-backfill. A restart
  * with nothing new still records the check.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { eachDb } from '../../helpers/db.js';
 import { startDovecot, mail } from '../../helpers/dovecot.js';
 import { account, freshUser, services, startSync, stored, until } from './rig.js';
@@ -16,14 +16,19 @@ t.test('first-sync paging', async (t) => {
     const order = async (accountId: number) =>
       (await s.ctx.db.knex('imap_messages').where({ account_id: accountId }).orderBy('id')).map((r: { uid: number | string }) => Number(r.uid));
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-    await t.test('a dense folder with a UID gap pages by UID range, each message once', async (t) => {
+    /** 30 messages with the UIDs `expunged` removed, synced by a new account until its backfill is done. */
+    const backfilled = async (t: Test, expunged: string, opts: { pageSize: number; batchSize: number }) => {
       const user = freshUser();
       await dc.append(user, Array.from({ length: 30 }, (_, i) => ({ raw: mail(i).raw })));
-      await dc.doveadm('expunge', '-u', user, 'mailbox', 'INBOX', 'uid', '13:16');
+      await dc.doveadm('expunge', '-u', user, 'mailbox', 'INBOX', 'uid', expunged);
       const a = await account(s, dc, user);
-      await startSync(t, s, { pageSize: 10, batchSize: 4 });
+      await startSync(t, s, opts);
       await until(t, 'backfill done', async () => Boolean((await s.imap.sync.folder(a.id, 'INBOX'))?.backfill_done));
+      return { user, a };
+    };
+
+    await t.test('a dense folder with a UID gap pages by UID range, each message once', async (t) => {
+      const { user, a } = await backfilled(t, '13:16', { pageSize: 10, batchSize: 4 });
       // 26 of 30 UIDs left: ranges 21:30, 11:20 (the gap leaves 6) and 1:10. A SEARCH's pages of
       // ten UIDs would have been 21–30, then 7–12 with 17–20, then 1–6.
       t.same(await order(a.id), [...range(21, 30), 11, 12, ...range(17, 20), ...range(1, 10)], 'newest range first, the gap skipped, nothing else');
@@ -38,12 +43,7 @@ t.test('first-sync paging', async (t) => {
     });
 
     await t.test('a sparse folder pages by what a SEARCH found', async (t) => {
-      const user = freshUser();
-      await dc.append(user, Array.from({ length: 30 }, (_, i) => ({ raw: mail(i).raw })));
-      await dc.doveadm('expunge', '-u', user, 'mailbox', 'INBOX', 'uid', '3:24');
-      const a = await account(s, dc, user);
-      await startSync(t, s, { pageSize: 3, batchSize: 2 });
-      await until(t, 'backfill done', async () => Boolean((await s.imap.sync.folder(a.id, 'INBOX'))?.backfill_done));
+      const { a } = await backfilled(t, '3:24', { pageSize: 3, batchSize: 2 });
       // 8 of 30 UIDs left (1, 2, 25–30): pages of three found UIDs, newest first. UID ranges of
       // three would have taken ten pages, eight of them empty.
       t.same(await order(a.id), [28, 29, 30, 25, 26, 27, 1, 2]);
