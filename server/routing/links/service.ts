@@ -63,7 +63,8 @@ export function linksService(s: LinksDeps) {
       const senderUserIds = new Set(holders.filter((x) => x.type === 'user' && x.address === from && roles.has(from)).map((x) => x.id));
       // Only the case to notify of (no linked record): its followers' notifications are written by the same round trip
       // (one statement per follower rather than notifyTargets' choice between a case and records: there is none).
-      const notifyCase = cs && targets.length === 1 ? { caseId: cs.id, title: `[#${cs.id}] ${cs.subject}`, exceptUserIds: [...senderUserIds] } : undefined;
+      const caseTitle = cs ? `[#${cs.id}] ${cs.subject}` : '';
+      const notifyCase = cs && targets.length === 1 ? { caseId: cs.id, title: caseTitle, exceptUserIds: [...senderUserIds] } : undefined;
       // The links, the follow and the followers: one round trip (the follow is made before the read, so the assignee is notified).
       const { follows, notified } = await repo.routed(c.msg.id, links, now, { follow, followersOf: targets, notifyCase });
       if (follow) followed.add(`${follow.userId}:${follow.caseId}`);
@@ -83,7 +84,7 @@ export function linksService(s: LinksDeps) {
       // With notifyCase written already, notify's insert keeps them as they are and queues the e-mails.
       const out = await s.notifications.notify(c.msg.id, who.map((w) => ({
         user_id: w.userId, kind: w.kind, inbound_id: c.msg.id, case_id: w.caseId, record_type: w.recordType, record_id: w.recordId,
-        title: w.kind === 'case-mail' && cs ? `[#${cs.id}] ${cs.subject}` : names.get(`${w.recordType}:${w.recordId}`) || `#${w.recordId}`,
+        title: w.kind === 'case-mail' && cs ? caseTitle : names.get(`${w.recordType}:${w.recordId}`) || `#${w.recordId}`,
       })), emailTo);
       return { links: links.length, notified: notified + out.created, emailed: out.emailed };
     },
