@@ -14,6 +14,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { profileIfAsked } from './profile.js';
+import { median } from './median.js';
 import { observeExec } from '../server/db/exec.js';
 import { ImapFlow } from 'imapflow';
 import { startDovecot, DOVECOT_PASSWORD } from '../test/helpers/dovecot.js';
@@ -55,9 +56,8 @@ async function main() {
   }
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
   for (const f of teardowns) await f();
-  const med = (xs: number[]) => { const v = [...xs].sort((x, y) => x - y); const m = v.length >> 1; return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2; };
   const ratios = rounds.map((x) => x.ours / x.bare);
-  console.log(`RESULT postern-imap msgs_per_s=${Math.round(med(rounds.map((x) => x.ours)))} bare_imapflow_msgs_per_s=${Math.round(med(rounds.map((x) => x.bare)))} ratio=${med(ratios).toFixed(2)} round_ratios=${ratios.map((x) => x.toFixed(2)).join(',')} peak_rss_mb=${rss} n=${N} db=${DB}`);
+  console.log(`RESULT postern-imap msgs_per_s=${Math.round(median(rounds.map((x) => x.ours)))} bare_imapflow_msgs_per_s=${Math.round(median(rounds.map((x) => x.bare)))} ratio=${median(ratios).toFixed(2)} round_ratios=${ratios.map((x) => x.toFixed(2)).join(',')} peak_rss_mb=${rss} n=${N} db=${DB}`);
 }
 
 /**

@@ -29,6 +29,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { profileIfAsked } from './profile.js';
+import { median } from './median.js';
 import { buildTestServices } from '../test/helpers/services.js';
 import { createCommitter } from '../server/inbound/committer.js';
 import { observeExec } from '../server/db/exec.js';
@@ -189,13 +190,6 @@ async function anchors(corpus: Buffer[]): Promise<{ shared: number; same: number
   for (const raw of sample) await simpleParser(raw);
   return { shared, same: sample.length / ((performance.now() - a0) / 1000) };
 }
-
-const median = (xs: number[]) => {
-  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
 /**
  * ROUNDS (3) pairs, each a drain then the anchors right after it; the medians of each figure and
